@@ -1,0 +1,134 @@
+//! What a callback can ask of its own server besides returning an outcome.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::envelope::{ContinueEnvelope, Erased, InfoEnvelope};
+use crate::{GenServer, HandleContinue, HandleInfo, IdleTimeout, Server, TimerRef};
+
+type MakeIdle<G> = fn() -> Box<dyn Erased<G>>;
+
+/// Handed to every callback: the server's own handle, continuations, timers to self and
+/// the idle timeout.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{CallOutcome, Caller, Context, GenServer, HandleCall, HandleContinue, Init, Outcome, Server};
+///
+/// struct Loader;
+/// struct LoadData;
+/// struct Len;
+///
+/// impl GenServer for Loader {
+///     type Args = ();
+///     type State = Vec<u8>;
+///     async fn init(&self, _: (), ctx: &mut Context<Self>) -> Init<Vec<u8>> {
+///         // `start` returns at once; the slow part runs before any message.
+///         ctx.continue_with(LoadData);
+///         Init::Ready(Vec::new())
+///     }
+/// }
+///
+/// impl HandleContinue<LoadData> for Loader {
+///     async fn handle_continue(&self, _: LoadData, data: &mut Vec<u8>, _ctx: &mut Context<Self>) -> Outcome {
+///         data.extend_from_slice(b"loaded");
+///         Outcome::NoReply
+///     }
+/// }
+///
+/// impl HandleCall<Len> for Loader {
+///     type Reply = usize;
+///     async fn handle_call(&self, _: Len, _: Caller<'_, usize>, data: &mut Vec<u8>, _ctx: &mut Context<Self>) -> CallOutcome<usize> {
+///         CallOutcome::Reply(data.len())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let loader = Server::start(Loader, ()).await?;
+/// assert_eq!(loader.call(Len).await?, 6, "the continuation ran before the call");
+/// # Ok(())
+/// # }
+/// ```
+pub struct Context<G: GenServer> {
+    myself: Server<G>,
+    continuation: Option<Box<dyn Erased<G>>>,
+    idle: Option<(Duration, MakeIdle<G>)>,
+}
+
+impl<G: GenServer> Context<G> {
+    pub(crate) fn new(myself: Server<G>) -> Self {
+        Context {
+            myself,
+            continuation: None,
+            idle: None,
+        }
+    }
+
+    /// This server's own handle (OTP's `self()`).
+    pub fn myself(&self) -> &Server<G> {
+        &self.myself
+    }
+
+    /// Runs `handle_continue(work)` right after the current callback, before any message
+    /// already queued (OTP's `{:continue, work}`). Asking twice in one callback keeps the
+    /// last request.
+    pub fn continue_with<M>(&mut self, work: M)
+    where
+        G: HandleContinue<M>,
+        M: Send + 'static,
+    {
+        if self.continuation.is_some() {
+            tracing::warn!(server = %self.myself, "continue_with called twice in one callback; the first continuation is dropped");
+        }
+        self.continuation = Some(Box::new(ContinueEnvelope(work)));
+    }
+
+    /// Asks to receive [`IdleTimeout`] if no message arrives within `after` once the
+    /// current callback returns (OTP's timeout in a return tuple). Any message arriving
+    /// first cancels it; ask again from each callback that wants it.
+    pub fn idle_timeout(&mut self, after: Duration)
+    where
+        G: HandleInfo<IdleTimeout>,
+    {
+        self.idle = Some((after, || Box::new(InfoEnvelope(IdleTimeout))));
+    }
+
+    /// Sends `message` to this server (as info) after `after`.
+    pub fn send_after<M>(&self, after: Duration, message: M) -> TimerRef
+    where
+        G: HandleInfo<M>,
+        M: Send + 'static,
+    {
+        self.myself.send_after(after, message)
+    }
+
+    /// Sends `make()` to this server (as info) every `period`.
+    pub fn send_interval<M, F>(&self, period: Duration, make: F) -> TimerRef
+    where
+        G: HandleInfo<M>,
+        M: Send + 'static,
+        F: FnMut() -> M + Send + 'static,
+    {
+        self.myself.send_interval(period, make)
+    }
+
+    pub(crate) fn take_continuation(&mut self) -> Option<Box<dyn Erased<G>>> {
+        self.continuation.take()
+    }
+
+    pub(crate) fn take_idle(&mut self) -> Option<(Duration, MakeIdle<G>)> {
+        self.idle.take()
+    }
+}
+
+impl<G: GenServer> fmt::Debug for Context<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("server", &self.myself)
+            .field("continuation", &self.continuation.is_some())
+            .field("idle_timeout", &self.idle.map(|(after, _)| after))
+            .finish()
+    }
+}

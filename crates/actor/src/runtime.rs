@@ -1,0 +1,233 @@
+//! The ractor actor that drives a [`GenServer`]: continue-first, panic capture, idle
+//! timeout, and `terminate` on every stop path OTP runs it on.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::task::Poll;
+
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+
+use crate::envelope::{Envelope, Erased, Inner};
+use crate::handle::Shared;
+use crate::timer::IdleTimer;
+use crate::{Context, Exit, GenServer, Init, Outcome, Server};
+
+tokio::task_local! {
+    /// The server whose callback the current task is running.
+    static CURRENT_SERVER: ActorId;
+}
+
+/// The server whose callback is running on this task, if any.
+pub(crate) fn current_server() -> Option<ActorId> {
+    CURRENT_SERVER.try_with(|id| *id).ok()
+}
+
+/// Runs a callback as server `id`, turning a panic into [`Exit::Panic`].
+async fn guarded<F: Future>(id: ActorId, callback: F) -> Result<F::Output, Exit> {
+    CURRENT_SERVER.scope(id, catch_panic(callback)).await
+}
+
+async fn catch_panic<F: Future>(future: F) -> Result<F::Output, Exit> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(Exit::from_panic(payload))),
+        }
+    })
+    .await
+}
+
+/// Why `init` did not produce a state; read back by `start`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InitRefused {
+    #[error("init returned ignore")]
+    Ignore,
+    #[error("init failed: {0}")]
+    Stop(Exit),
+}
+
+/// The ractor handler: the user's behaviour plus what its handles share.
+pub(crate) struct Runtime<G> {
+    pub(crate) server: G,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// The ractor state: the user's state (gone once `terminate` ran) and the context.
+pub(crate) struct Slot<G: GenServer> {
+    state: Option<G::State>,
+    ctx: Context<G>,
+    idle: IdleTimer,
+}
+
+type Step = Result<Outcome, Exit>;
+
+impl<G: GenServer> Runtime<G> {
+    /// Runs one callback, with the idle request of the previous one cleared.
+    async fn run(&self, work: Box<dyn Erased<G>>, slot: &mut Slot<G>) -> Step {
+        let Some(state) = slot.state.as_mut() else {
+            return Ok(Outcome::NoReply);
+        };
+        let _ = slot.ctx.take_idle();
+        let id = slot.ctx.myself().id();
+        guarded(id, work.run(&self.server, state, &mut slot.ctx)).await
+    }
+
+    /// After a callback: run the continuations it asked for, then arm its idle timeout,
+    /// or stop.
+    async fn settle(
+        &self,
+        mut step: Step,
+        myself: &ActorRef<Envelope<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        loop {
+            match step {
+                Ok(Outcome::NoReply) => match slot.ctx.take_continuation() {
+                    Some(work) => step = self.run(work, slot).await,
+                    None => break,
+                },
+                Ok(Outcome::Stop(exit)) | Err(exit) => return self.finish(exit, myself, slot).await,
+            }
+        }
+        if let Some((after, make_idle)) = slot.ctx.take_idle() {
+            let actor = myself.clone();
+            slot.idle.arm(self.shared.runtime(), after, move |token| {
+                let _ = actor.send_message(Envelope(Inner::Idle(token, make_idle())));
+            });
+        }
+        Ok(())
+    }
+
+    /// Stops the server: `terminate`, then a normal ractor stop or a failure carrying the
+    /// typed exit.
+    async fn finish(
+        &self,
+        exit: Exit,
+        myself: &ActorRef<Envelope<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        slot.idle.disarm();
+        drop(slot.ctx.take_continuation());
+        if exit.is_abnormal() {
+            tracing::error!(server = %slot.ctx.myself(), reason = %exit, "server terminating");
+        }
+        self.terminate(&exit, slot).await;
+        if exit.is_normal() {
+            myself.stop(Some(exit.to_stop_reason()));
+            Ok(())
+        } else {
+            Err(Box::new(exit))
+        }
+    }
+
+    /// Records the exit, runs `terminate` once, and drops the state, so every pending
+    /// call and deferred reply sees the exit now rather than when ractor lets go of it.
+    async fn terminate(&self, exit: &Exit, slot: &mut Slot<G>) {
+        self.shared.decide_exit(exit);
+        let Some(mut state) = slot.state.take() else {
+            return;
+        };
+        let id = slot.ctx.myself().id();
+        let terminated = guarded(id, self.server.terminate(exit, &mut state, &mut slot.ctx)).await;
+        if let Err(panic) = terminated {
+            tracing::error!(server = %slot.ctx.myself(), reason = %panic, "terminate panicked");
+        }
+        drop(state);
+    }
+}
+
+impl<G: GenServer> Actor for Runtime<G> {
+    type Msg = Envelope<G>;
+    type State = Slot<G>;
+    type Arguments = G::Args;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Envelope<G>>,
+        args: G::Args,
+    ) -> Result<Slot<G>, ActorProcessingErr> {
+        let mut ctx = Context::new(Server::from_parts(myself.clone(), Arc::clone(&self.shared)));
+        let refused = match guarded(myself.get_id(), self.server.init(args, &mut ctx)).await {
+            Ok(Init::Ready(state)) => {
+                return Ok(Slot {
+                    state: Some(state),
+                    ctx,
+                    idle: IdleTimer::default(),
+                })
+            }
+            Ok(Init::Ignore) => InitRefused::Ignore,
+            Ok(Init::Stop(exit)) | Err(exit) => {
+                if exit.is_abnormal() {
+                    tracing::error!(server = %ctx.myself(), reason = %exit, "server failed to start");
+                }
+                InitRefused::Stop(exit)
+            }
+        };
+        Err(Box::new(refused))
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Envelope<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        // Runs before the first message: the continuation `init` asked for, if any.
+        self.settle(Ok(Outcome::NoReply), &myself, slot).await
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Envelope<G>>,
+        envelope: Envelope<G>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        let work = match envelope.0 {
+            Inner::Message(work) => {
+                slot.idle.disarm();
+                work
+            }
+            Inner::Idle(token, work) => {
+                if !slot.idle.take_if_live(token) {
+                    return Ok(());
+                }
+                work
+            }
+            Inner::Stop(exit) => return self.finish(exit, &myself, slot).await,
+        };
+        let step = self.run(work, slot).await;
+        self.settle(step, &myself, slot).await
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Envelope<G>>,
+        event: SupervisionEvent,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        let (Some(exit), Some(actor)) = (Exit::from_event(&event), event.actor_cell()) else {
+            return Ok(());
+        };
+        let Some(state) = slot.state.as_mut() else {
+            return Ok(());
+        };
+        slot.idle.disarm();
+        let _ = slot.ctx.take_idle();
+        let id = myself.get_id();
+        let step = guarded(id, self.server.handle_exit(actor.clone(), exit, state, &mut slot.ctx)).await;
+        self.settle(step, &myself, slot).await
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Envelope<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        // Only reached with the state still here when the actor was stopped through
+        // ractor directly rather than through arbor: OTP would call that a shutdown.
+        self.terminate(&Exit::shutdown(), slot).await;
+        Ok(())
+    }
+}

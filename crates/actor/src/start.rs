@@ -1,0 +1,135 @@
+//! Starting servers: `start`, `start_link`, and [`StartOptions`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{Actor, ActorCell, SpawnErr};
+use tokio::runtime::Handle;
+
+use crate::handle::Shared;
+use crate::runtime::{InitRefused, Runtime};
+use crate::{GenServer, Server, StartError};
+
+/// Options for [`Server::start_with`]; every field is optional.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use arbor_actor::StartOptions;
+///
+/// let options = StartOptions::new().name("cache").init_timeout(Duration::from_secs(1));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// A name for logs and crash reports. Default: none (logs show the actor id). It is
+    /// not a global registration: name servers through a registry.
+    pub name: Option<String>,
+    /// The ractor cell to link the server under (its supervisor). Default: none.
+    pub link: Option<ActorCell>,
+    /// How long `init` may take before the start fails with [`StartError::Timeout`].
+    /// Default: no limit (OTP's `:infinity`).
+    pub init_timeout: Option<Duration>,
+}
+
+impl StartOptions {
+    /// The defaults: no name, no link, no init timeout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the name shown in logs.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Links the server under `supervisor`.
+    pub fn link(mut self, supervisor: ActorCell) -> Self {
+        self.link = Some(supervisor);
+        self
+    }
+
+    /// Limits how long `init` may take.
+    pub fn init_timeout(mut self, limit: Duration) -> Self {
+        self.init_timeout = Some(limit);
+        self
+    }
+}
+
+impl<G: GenServer> Server<G> {
+    /// Starts an unlinked server and returns once `init` has run.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`]: `init` refused or failed, or no tokio runtime.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future while `init` runs abandons the start; no server is left running.
+    pub async fn start(server: G, args: G::Args) -> Result<Self, StartError> {
+        Self::start_with(server, args, StartOptions::default()).await
+    }
+
+    /// Starts a server linked under `supervisor` (a ractor cell, such as a supervisor's),
+    /// and returns once `init` has run: the supervisor is told when it exits.
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::start`], plus [`StartError::Spawn`] when the supervisor is stopping.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Server::start`].
+    pub async fn start_link(server: G, args: G::Args, supervisor: ActorCell) -> Result<Self, StartError> {
+        Self::start_with(server, args, StartOptions::new().link(supervisor)).await
+    }
+
+    /// Starts a server with [`StartOptions`] and returns once `init` has run.
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::start_link`], plus [`StartError::Timeout`] when `init` outlasts
+    /// [`StartOptions::init_timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Server::start`].
+    pub async fn start_with(server: G, args: G::Args, options: StartOptions) -> Result<Self, StartError> {
+        let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+        let shared = Arc::new(Shared::new(options.name, runtime));
+        let handler = Runtime {
+            server,
+            shared: Arc::clone(&shared),
+        };
+        // No ractor name: ractor's registry is process-global, and arbor keeps none.
+        let spawn = async {
+            match options.link {
+                Some(supervisor) => Runtime::spawn_linked(None, handler, args, supervisor).await,
+                None => Runtime::spawn(None, handler, args).await,
+            }
+        };
+        let spawned = match options.init_timeout {
+            Some(limit) => tokio::time::timeout(limit, spawn)
+                .await
+                .map_err(|_| StartError::Timeout(limit))?,
+            None => spawn.await,
+        };
+        let (actor, _join) = spawned.map_err(start_error)?;
+        Ok(Server::from_parts(actor, shared))
+    }
+}
+
+fn start_error(error: SpawnErr) -> StartError {
+    match error {
+        SpawnErr::StartupFailed(cause) => match cause.downcast::<InitRefused>() {
+            Ok(refused) => match *refused {
+                InitRefused::Ignore => StartError::Ignored,
+                InitRefused::Stop(exit) => StartError::Init(exit),
+            },
+            Err(other) => StartError::Spawn(other.to_string()),
+        },
+        other => StartError::Spawn(other.to_string()),
+    }
+}

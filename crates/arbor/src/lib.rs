@@ -1,0 +1,61 @@
+//! arbor: Erlang/OTP's fault tolerance and Elixir's GenStage, in Rust.
+//!
+//! One import brings the common pieces: `use arbor::prelude::*`.
+//!
+//! # Servers — [`actor`]
+//! - [`Server`](actor::Server): handle to a running GenServer; `call`, `cast`, `send`, `stop`.
+//! - [`GenServer`](actor::GenServer) + [`HandleCall`](actor::HandleCall) /
+//!   [`HandleCast`](actor::HandleCast) / [`HandleInfo`](actor::HandleInfo) /
+//!   [`HandleContinue`](actor::HandleContinue): the behaviour, one trait per message.
+//! - [`Exit`](actor::Exit): why a server stopped, as OTP's exit reasons.
+//!
+//! # Supervision — [`supervisor`], naming — [`registry`], pipelines — [`stage`]
+//! These layers are being built; see each crate's documentation.
+//!
+//! ```
+//! use arbor::prelude::*;
+//!
+//! struct Counter;
+//! impl GenServer for Counter {
+//!     type Args = u64;
+//!     type State = u64;
+//!     async fn init(&self, n: u64, _ctx: &mut Context<Self>) -> Init<u64> { Init::Ready(n) }
+//! }
+//! struct Add(u64);
+//! impl HandleCast<Add> for Counter {
+//!     async fn handle_cast(&self, Add(k): Add, n: &mut u64, _ctx: &mut Context<Self>) -> Outcome {
+//!         *n += k;
+//!         Outcome::NoReply
+//!     }
+//! }
+//! struct Get;
+//! impl HandleCall<Get> for Counter {
+//!     type Reply = u64;
+//!     async fn handle_call(&self, _: Get, _: Caller<'_, u64>, n: &mut u64, _ctx: &mut Context<Self>) -> CallOutcome<u64> {
+//!         CallOutcome::Reply(*n)
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let counter = Server::start(Counter, 0).await?;
+//! counter.cast(Add(5))?;
+//! let n: u64 = counter.call(Get).await?;
+//! assert_eq!(n, 5);
+//! # Ok(())
+//! # }
+//! ```
+#![doc(test(attr(deny(warnings))))]
+
+pub use arbor_actor as actor;
+pub use arbor_registry as registry;
+pub use arbor_stage as stage;
+pub use arbor_supervisor as supervisor;
+
+pub mod prelude {
+    //! The traits and handles most programs use.
+    pub use arbor_actor::{
+        CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast,
+        HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, ReplyTo, Server, StartOptions,
+    };
+}

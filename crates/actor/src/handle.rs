@@ -123,7 +123,11 @@ impl<G: GenServer> Server<G> {
     /// # Cancel safety
     ///
     /// As [`Server::call`].
-    pub async fn call_timeout<M>(&self, request: M, timeout: Duration) -> Result<G::Reply, CallError>
+    pub async fn call_timeout<M>(
+        &self,
+        request: M,
+        timeout: Duration,
+    ) -> Result<G::Reply, CallError>
     where
         G: HandleCall<M>,
         M: Send + 'static,
@@ -268,10 +272,14 @@ impl<G: GenServer> Server<G> {
 
     /// Sends an envelope; on failure the envelope comes back when ractor returned it.
     pub(crate) fn deliver(&self, envelope: Envelope<G>) -> Result<(), Option<Envelope<G>>> {
-        self.actor.send_message(envelope).map_err(|error| match error {
-            ractor::MessagingErr::SendErr(envelope) => Some(envelope),
-            ractor::MessagingErr::ChannelClosed | ractor::MessagingErr::InvalidActorType => None,
-        })
+        self.actor
+            .send_message(envelope)
+            .map_err(|error| match error {
+                ractor::MessagingErr::SendErr(envelope) => Some(envelope),
+                ractor::MessagingErr::ChannelClosed | ractor::MessagingErr::InvalidActorType => {
+                    None
+                }
+            })
     }
 
     fn deliver_payload<M: 'static>(&self, envelope: Envelope<G>) -> Result<(), SendError<M>> {

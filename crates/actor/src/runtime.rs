@@ -89,7 +89,9 @@ impl<G: GenServer> Runtime<G> {
                     Some(work) => step = self.run(work, slot).await,
                     None => break,
                 },
-                Ok(Outcome::Stop(exit)) | Err(exit) => return self.finish(exit, myself, slot).await,
+                Ok(Outcome::Stop(exit)) | Err(exit) => {
+                    return self.finish(exit, myself, slot).await
+                }
             }
         }
         if let Some((after, make_idle)) = slot.ctx.take_idle() {
@@ -216,7 +218,12 @@ impl<G: GenServer> Actor for Runtime<G> {
         slot.idle.disarm();
         let _ = slot.ctx.take_idle();
         let id = myself.get_id();
-        let step = guarded(id, self.server.handle_exit(actor.clone(), exit, state, &mut slot.ctx)).await;
+        let step = guarded(
+            id,
+            self.server
+                .handle_exit(actor.clone(), exit, state, &mut slot.ctx),
+        )
+        .await;
         self.settle(step, &myself, slot).await
     }
 

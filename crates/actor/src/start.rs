@@ -82,7 +82,11 @@ impl<G: GenServer> Server<G> {
     /// # Cancel safety
     ///
     /// As [`Server::start`].
-    pub async fn start_link(server: G, args: G::Args, supervisor: ActorCell) -> Result<Self, StartError> {
+    pub async fn start_link(
+        server: G,
+        args: G::Args,
+        supervisor: ActorCell,
+    ) -> Result<Self, StartError> {
         Self::start_with(server, args, StartOptions::new().link(supervisor)).await
     }
 
@@ -96,7 +100,11 @@ impl<G: GenServer> Server<G> {
     /// # Cancel safety
     ///
     /// As [`Server::start`].
-    pub async fn start_with(server: G, args: G::Args, options: StartOptions) -> Result<Self, StartError> {
+    pub async fn start_with(
+        server: G,
+        args: G::Args,
+        options: StartOptions,
+    ) -> Result<Self, StartError> {
         let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
         let shared = Arc::new(Shared::new(options.name, runtime));
         let handler = Runtime {

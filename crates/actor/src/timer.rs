@@ -83,7 +83,11 @@ impl fmt::Debug for TimerRef {
 }
 
 /// Runs `fire` once, `after` from now, unless cancelled first.
-pub(crate) fn after(runtime: &Handle, after: Duration, fire: impl FnOnce() + Send + 'static) -> TimerRef {
+pub(crate) fn after(
+    runtime: &Handle,
+    after: Duration,
+    fire: impl FnOnce() + Send + 'static,
+) -> TimerRef {
     let deadline = Instant::now() + after;
     let state = Arc::new(AtomicU8::new(PENDING));
     let flag = Arc::clone(&state);

@@ -3,7 +3,8 @@
 mod support;
 
 use arbor_actor::{
-    CallError, Context, Envelope, Exit, ReplyTo, SendError, Server, StartError, StartOptions, StopError, TimerRef,
+    CallError, Context, Envelope, Exit, ReplyTo, SendError, Server, StartError, StartOptions,
+    StopError, TimerRef,
 };
 use support::Probe;
 

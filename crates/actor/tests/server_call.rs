@@ -18,7 +18,10 @@ async fn each_request_gets_its_own_reply_type() {
 #[tokio::test(start_paused = true)]
 async fn a_call_times_out_after_its_timeout() {
     let (server, _events) = probe().await;
-    let slow = Slow { after: Duration::from_secs(10), value: 1 };
+    let slow = Slow {
+        after: Duration::from_secs(10),
+        value: 1,
+    };
     let result = server.call_timeout(slow, Duration::from_secs(1)).await;
     assert_eq!(result, Err(CallError::Timeout(Duration::from_secs(1))));
 }
@@ -26,15 +29,24 @@ async fn a_call_times_out_after_its_timeout() {
 #[tokio::test(start_paused = true)]
 async fn call_defaults_to_a_five_second_timeout() {
     let (server, _events) = probe().await;
-    let slow = Slow { after: Duration::from_secs(6), value: 1 };
-    assert_eq!(server.call(slow).await, Err(CallError::Timeout(DEFAULT_CALL_TIMEOUT)));
+    let slow = Slow {
+        after: Duration::from_secs(6),
+        value: 1,
+    };
+    assert_eq!(
+        server.call(slow).await,
+        Err(CallError::Timeout(DEFAULT_CALL_TIMEOUT))
+    );
     assert_eq!(DEFAULT_CALL_TIMEOUT, Duration::from_secs(5));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_late_reply_is_never_seen_by_the_next_call() {
     let (server, _events) = probe().await;
-    let slow = Slow { after: Duration::from_secs(2), value: 99 };
+    let slow = Slow {
+        after: Duration::from_secs(2),
+        value: 99,
+    };
     let first = server.call_timeout(slow, Duration::from_secs(1)).await;
     assert_eq!(first, Err(CallError::Timeout(Duration::from_secs(1))));
     // The next call is queued behind the slow one, whose reply (99) comes late.
@@ -45,7 +57,10 @@ async fn a_late_reply_is_never_seen_by_the_next_call() {
 #[tokio::test(start_paused = true)]
 async fn a_dropped_call_future_does_not_disturb_the_next_call() {
     let (server, _events) = probe().await;
-    let slow = Slow { after: Duration::from_secs(1), value: 99 };
+    let slow = Slow {
+        after: Duration::from_secs(1),
+        value: 99,
+    };
     // Abandon the call as soon as it is sent.
     let abandoned = tokio::time::timeout(Duration::from_millis(1), server.call(slow)).await;
     assert!(abandoned.is_err());
@@ -55,17 +70,27 @@ async fn a_dropped_call_future_does_not_disturb_the_next_call() {
 #[tokio::test(start_paused = true)]
 async fn a_call_to_a_stopped_server_fails_at_once() {
     let (server, _events) = probe().await;
-    server.stop_and_wait(Exit::Normal, Duration::from_secs(1)).await.unwrap();
+    server
+        .stop_and_wait(Exit::Normal, Duration::from_secs(1))
+        .await
+        .unwrap();
     let before = tokio::time::Instant::now();
     assert_eq!(server.call(Echo(1)).await, Err(CallError::NoProc));
-    assert_eq!(before.elapsed(), Duration::ZERO, "no waiting on a dead server");
+    assert_eq!(
+        before.elapsed(),
+        Duration::ZERO,
+        "no waiting on a dead server"
+    );
 }
 
 #[tokio::test]
 async fn a_call_pending_when_its_handler_panics_returns_the_panic() {
     let (server, _events) = probe().await;
     let result = server.call(CallCrash("handler boom")).await;
-    assert_eq!(result, Err(CallError::Exited(Exit::Panic("handler boom".into()))));
+    assert_eq!(
+        result,
+        Err(CallError::Exited(Exit::Panic("handler boom".into())))
+    );
     assert_eq!(server.wait().await, Exit::Panic("handler boom".into()));
 }
 
@@ -74,13 +99,19 @@ async fn a_call_queued_behind_a_crash_returns_the_crash() {
     let (server, _events) = probe().await;
     server.cast(Crash("earlier message")).unwrap();
     let result = server.call(Echo(1)).await;
-    assert_eq!(result, Err(CallError::Exited(Exit::Panic("earlier message".into()))));
+    assert_eq!(
+        result,
+        Err(CallError::Exited(Exit::Panic("earlier message".into())))
+    );
 }
 
 #[tokio::test]
 async fn a_call_that_stops_the_server_returns_the_exit() {
     let (server, _events) = probe().await;
-    let stop = CallStop { exit: Exit::shutdown_with("asked"), reply: None };
+    let stop = CallStop {
+        exit: Exit::shutdown_with("asked"),
+        reply: None,
+    };
     assert_eq!(
         server.call(stop).await,
         Err(CallError::Exited(Exit::shutdown_with("asked")))
@@ -91,7 +122,10 @@ async fn a_call_that_stops_the_server_returns_the_exit() {
 #[tokio::test]
 async fn stop_with_reply_answers_then_stops() {
     let (server, _events) = probe().await;
-    let stop = CallStop { exit: Exit::Normal, reply: Some(8) };
+    let stop = CallStop {
+        exit: Exit::Normal,
+        reply: Some(8),
+    };
     assert_eq!(server.call(stop).await, Ok(8));
     assert_eq!(server.wait().await, Exit::Normal);
     assert!(!server.is_alive());
@@ -111,7 +145,10 @@ async fn a_killed_server_fails_its_pending_call_with_killed() {
         let server = server.clone();
         async move {
             server
-                .call(Slow { after: Duration::from_secs(3600), value: 1 })
+                .call(Slow {
+                    after: Duration::from_secs(3600),
+                    value: 1,
+                })
                 .await
         }
     });

@@ -45,7 +45,11 @@ async fn each_senders_messages_keep_their_order() {
     for event in drain(&mut events) {
         if let Event::Cast(n) = event {
             let (sender, i) = ((n / EACH) as usize, n % EACH);
-            assert!(last_seen[sender] < Some(i), "sender {sender}: {i} after {:?}", last_seen[sender]);
+            assert!(
+                last_seen[sender] < Some(i),
+                "sender {sender}: {i} after {:?}",
+                last_seen[sender]
+            );
             last_seen[sender] = Some(i);
             received += 1;
         }
@@ -56,10 +60,16 @@ async fn each_senders_messages_keep_their_order() {
 #[tokio::test]
 async fn sending_to_a_stopped_server_returns_the_message() {
     let (server, _events) = probe().await;
-    server.stop_and_wait(Exit::Normal, Duration::from_secs(1)).await.unwrap();
+    server
+        .stop_and_wait(Exit::Normal, Duration::from_secs(1))
+        .await
+        .unwrap();
     let error = server.cast(Record(9)).unwrap_err();
     assert_eq!(error.into_inner().0, 9);
     let error = server.send(Note(4)).unwrap_err();
-    assert_eq!(error.to_string(), "no such process: the server is not running");
+    assert_eq!(
+        error.to_string(),
+        "no such process: the server is not running"
+    );
     assert_eq!(error.into_inner().0, 4);
 }

@@ -58,9 +58,14 @@ async fn a_deferred_caller_sees_the_exit_when_the_server_stops() {
     let (server, _events) = probe().await;
     let (answer, ()) = tokio::join!(server.call(Defer), async {
         flush(&server).await;
-        server.cast(StopWith(Exit::shutdown_with("closing"))).unwrap();
+        server
+            .cast(StopWith(Exit::shutdown_with("closing")))
+            .unwrap();
     });
-    assert_eq!(answer, Err(CallError::Exited(Exit::shutdown_with("closing"))));
+    assert_eq!(
+        answer,
+        Err(CallError::Exited(Exit::shutdown_with("closing")))
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -7,19 +7,30 @@ use std::time::Duration;
 
 use arbor_actor::ractor::{self, Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use arbor_actor::{Exit, Server, StartOptions};
-use support::{drain, flush, probe, CapturedLogs, Crash, Event, PanicInTerminate, Plan, Probe, Record, StopWith};
+use support::{
+    drain, flush, probe, CapturedLogs, Crash, Event, PanicInTerminate, Plan, Probe, Record,
+    StopWith,
+};
 use tokio::sync::mpsc;
 
 const SECOND: Duration = Duration::from_secs(1);
 
-async fn stopped_with(server: &Server<Probe>, events: &mut mpsc::UnboundedReceiver<Event>) -> (Exit, Vec<Event>) {
+async fn stopped_with(
+    server: &Server<Probe>,
+    events: &mut mpsc::UnboundedReceiver<Event>,
+) -> (Exit, Vec<Event>) {
     let exit = server.wait().await;
     (exit, drain(events))
 }
 
 #[tokio::test]
 async fn terminate_gets_the_reason_a_callback_stopped_with() {
-    for reason in [Exit::Normal, Exit::shutdown(), Exit::shutdown_with("done"), Exit::error("bad input")] {
+    for reason in [
+        Exit::Normal,
+        Exit::shutdown(),
+        Exit::shutdown_with("done"),
+        Exit::error("bad input"),
+    ] {
         let (server, mut events) = probe().await;
         server.cast(StopWith(reason.clone())).unwrap();
         let (exit, events) = stopped_with(&server, &mut events).await;
@@ -34,11 +45,19 @@ async fn a_panic_runs_terminate_and_is_logged_as_a_crash() {
     let _guard = logs.install();
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let options = StartOptions::new().name("worker-7");
-    let server = Server::start_with(Probe { events: events_tx }, Plan::Ready, options).await.unwrap();
+    let server = Server::start_with(Probe { events: events_tx }, Plan::Ready, options)
+        .await
+        .unwrap();
     server.cast(Crash("disk on fire")).unwrap();
     let (exit, events) = stopped_with(&server, &mut events).await;
     assert_eq!(exit, Exit::Panic("disk on fire".into()));
-    assert_eq!(events, vec![Event::Init, Event::Terminated(Exit::Panic("disk on fire".into()))]);
+    assert_eq!(
+        events,
+        vec![
+            Event::Init,
+            Event::Terminated(Exit::Panic("disk on fire".into()))
+        ]
+    );
     let crash = logs
         .text()
         .lines()
@@ -65,13 +84,21 @@ async fn stop_is_queued_behind_earlier_messages_then_runs_terminate() {
     let (server, mut events) = probe().await;
     server.cast(Record(1)).unwrap();
     server.cast(Record(2)).unwrap();
-    server.stop_and_wait(Exit::shutdown(), SECOND).await.unwrap();
+    server
+        .stop_and_wait(Exit::shutdown(), SECOND)
+        .await
+        .unwrap();
     assert!(!server.is_alive());
     let (exit, events) = stopped_with(&server, &mut events).await;
     assert_eq!(exit, Exit::shutdown());
     assert_eq!(
         events,
-        vec![Event::Init, Event::Cast(1), Event::Cast(2), Event::Terminated(Exit::shutdown())]
+        vec![
+            Event::Init,
+            Event::Cast(1),
+            Event::Cast(2),
+            Event::Terminated(Exit::shutdown())
+        ]
     );
 }
 
@@ -81,7 +108,10 @@ async fn a_ractor_level_stop_runs_terminate_as_a_shutdown() {
     server.cell().stop(Some("supervisor says so".into()));
     let (exit, events) = stopped_with(&server, &mut events).await;
     assert_eq!(exit, Exit::shutdown());
-    assert_eq!(events, vec![Event::Init, Event::Terminated(Exit::shutdown())]);
+    assert_eq!(
+        events,
+        vec![Event::Init, Event::Terminated(Exit::shutdown())]
+    );
 }
 
 #[tokio::test]
@@ -104,14 +134,21 @@ async fn a_panic_inside_terminate_is_logged_and_keeps_the_exit() {
     let (exit, events) = stopped_with(&server, &mut events).await;
     assert_eq!(exit, Exit::Normal);
     assert_eq!(events.last(), Some(&Event::Terminated(Exit::Normal)));
-    assert!(logs.text().contains("terminate panicked"), "{}", logs.text());
+    assert!(
+        logs.text().contains("terminate panicked"),
+        "{}",
+        logs.text()
+    );
 }
 
 #[tokio::test]
 async fn stop_on_a_stopped_server_is_an_error() {
     let (server, _events) = probe().await;
     server.stop_and_wait(Exit::Normal, SECOND).await.unwrap();
-    assert_eq!(server.stop(Exit::Normal), Err(arbor_actor::StopError::NoProc));
+    assert_eq!(
+        server.stop(Exit::Normal),
+        Err(arbor_actor::StopError::NoProc)
+    );
 }
 
 /// A plain ractor actor standing in for a supervisor: forwards the exit it reads.
@@ -122,7 +159,11 @@ impl Actor for Parent {
     type State = mpsc::UnboundedSender<Exit>;
     type Arguments = mpsc::UnboundedSender<Exit>;
 
-    async fn pre_start(&self, _: ActorRef<()>, exits: Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _: ActorRef<()>,
+        exits: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         Ok(exits)
     }
 
@@ -151,12 +192,16 @@ async fn a_ractor_supervisor_reads_the_typed_exit_back() {
     ];
     for reason in reasons.clone() {
         let (events, _rx) = mpsc::unbounded_channel();
-        let child = Server::start_link(Probe { events }, Plan::Ready, parent.get_cell()).await.unwrap();
+        let child = Server::start_link(Probe { events }, Plan::Ready, parent.get_cell())
+            .await
+            .unwrap();
         child.cast(StopWith(reason.clone())).unwrap();
         assert_eq!(exits.recv().await, Some(reason));
     }
     let (events, _rx) = mpsc::unbounded_channel();
-    let child = Server::start_link(Probe { events }, Plan::Ready, parent.get_cell()).await.unwrap();
+    let child = Server::start_link(Probe { events }, Plan::Ready, parent.get_cell())
+        .await
+        .unwrap();
     child.cast(Crash("typed")).unwrap();
     assert_eq!(exits.recv().await, Some(Exit::Panic("typed".into())));
     parent.stop(None);

@@ -39,13 +39,19 @@ async fn init_stop_fails_the_start_without_terminate() {
         .await
         .unwrap_err();
     assert_eq!(error, StartError::Init(Exit::error("no config")));
-    assert_eq!(drain(&mut events), vec![Event::Init], "terminate must not run");
+    assert_eq!(
+        drain(&mut events),
+        vec![Event::Init],
+        "terminate must not run"
+    );
 }
 
 #[tokio::test]
 async fn init_panic_fails_the_start_with_the_panic_message() {
     let (probe, _events) = probe_config();
-    let error = Server::start(probe, Plan::Panic("bad init")).await.unwrap_err();
+    let error = Server::start(probe, Plan::Panic("bad init"))
+        .await
+        .unwrap_err();
     assert_eq!(error, StartError::Init(Exit::Panic("bad init".into())));
 }
 
@@ -74,7 +80,9 @@ fn start_outside_a_runtime_is_an_error_not_a_panic() {
 async fn continue_from_init_runs_before_a_message_already_queued() {
     let (probe, mut events) = probe_config();
     let (open, gate) = oneshot::channel();
-    let server = Server::start(probe, Plan::ContinueAfter(gate)).await.unwrap();
+    let server = Server::start(probe, Plan::ContinueAfter(gate))
+        .await
+        .unwrap();
     // Queued while the continuation is still blocked on its gate.
     server.cast(Record(1)).unwrap();
     open.send(()).unwrap();
@@ -104,8 +112,12 @@ async fn names_are_labels_so_parallel_servers_never_collide() {
     let (first, _a) = probe_config();
     let (second, _b) = probe_config();
     let options = StartOptions::new().name("same-name");
-    let one = Server::start_with(first, Plan::Ready, options.clone()).await.unwrap();
-    let two = Server::start_with(second, Plan::Ready, options).await.unwrap();
+    let one = Server::start_with(first, Plan::Ready, options.clone())
+        .await
+        .unwrap();
+    let two = Server::start_with(second, Plan::Ready, options)
+        .await
+        .unwrap();
     assert_eq!(one.name(), Some("same-name"));
     assert_eq!(two.name(), Some("same-name"));
     assert_ne!(one, two);
@@ -116,19 +128,26 @@ async fn names_are_labels_so_parallel_servers_never_collide() {
 async fn a_linked_server_crash_stops_its_parent() {
     let (parent, mut parent_events) = support::probe().await;
     let (child_probe, _child_events) = probe_config();
-    let child = Server::start_link(child_probe, Plan::Ready, parent.cell()).await.unwrap();
+    let child = Server::start_link(child_probe, Plan::Ready, parent.cell())
+        .await
+        .unwrap();
     child.cast(support::Crash("child down")).unwrap();
     let exit = parent.wait().await;
     assert_eq!(exit, Exit::error("linked actor exited: panic: child down"));
     let events = drain(&mut parent_events);
-    assert!(events.contains(&Event::Exit("panic: child down".into())), "{events:?}");
+    assert!(
+        events.contains(&Event::Exit("panic: child down".into())),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_linked_server_normal_exit_leaves_its_parent_running() {
     let (parent, mut parent_events) = support::probe().await;
     let (child_probe, _child_events) = probe_config();
-    let child = Server::start_link(child_probe, Plan::Ready, parent.cell()).await.unwrap();
+    let child = Server::start_link(child_probe, Plan::Ready, parent.cell())
+        .await
+        .unwrap();
     child.stop(Exit::Normal).unwrap();
     assert_eq!(child.wait().await, Exit::Normal);
     flush(&parent).await;

@@ -62,7 +62,10 @@ async fn send_interval_ticks_every_period_until_cancelled() {
         advance(2 * SECOND).await;
         flush(&server).await;
     }
-    assert_eq!(drain(&mut events), vec![Event::Info(1), Event::Info(2), Event::Info(3)]);
+    assert_eq!(
+        drain(&mut events),
+        vec![Event::Info(1), Event::Info(2), Event::Info(3)]
+    );
     assert!(timer.cancel());
     advance(10 * SECOND).await;
     flush(&server).await;

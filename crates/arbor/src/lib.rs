@@ -59,3 +59,8 @@ pub mod prelude {
         HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, ReplyTo, Server, StartOptions,
     };
 }
+
+/// The README's example, compiled and run as a doctest so it cannot go stale.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,6 +1,6 @@
 //! A probe server that reports every callback to the test over a channel, plus a
 //! log-capturing subscriber. Each test file uses part of it.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -106,7 +106,12 @@ impl GenServer for Probe {
 /// Continuation that waits for the state's gate, then reports.
 pub struct Gated(pub &'static str);
 impl HandleContinue<Gated> for Probe {
-    async fn handle_continue(&self, Gated(tag): Gated, state: &mut ProbeState, _ctx: &mut Context<Self>) -> Outcome {
+    async fn handle_continue(
+        &self,
+        Gated(tag): Gated,
+        state: &mut ProbeState,
+        _ctx: &mut Context<Self>,
+    ) -> Outcome {
         if let Some(gate) = state.gate.take() {
             let _ = gate.await;
         }
@@ -118,7 +123,12 @@ impl HandleContinue<Gated> for Probe {
 /// Cast: report the number.
 pub struct Record(pub u32);
 impl HandleCast<Record> for Probe {
-    async fn handle_cast(&self, Record(n): Record, _: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        Record(n): Record,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         self.report(Event::Cast(n));
         Outcome::NoReply
     }
@@ -128,7 +138,12 @@ impl HandleCast<Record> for Probe {
 /// behind it.
 pub struct ContinueLater(pub oneshot::Receiver<()>);
 impl HandleCast<ContinueLater> for Probe {
-    async fn handle_cast(&self, ContinueLater(gate): ContinueLater, state: &mut ProbeState, ctx: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        ContinueLater(gate): ContinueLater,
+        state: &mut ProbeState,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
         state.gate = Some(gate);
         ctx.continue_with(Gated("from cast"));
         Outcome::NoReply
@@ -138,14 +153,24 @@ impl HandleCast<ContinueLater> for Probe {
 /// Info: report the number.
 pub struct Note(pub u32);
 impl HandleInfo<Note> for Probe {
-    async fn handle_info(&self, Note(n): Note, _: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_info(
+        &self,
+        Note(n): Note,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         self.report(Event::Info(n));
         Outcome::NoReply
     }
 }
 
 impl HandleInfo<IdleTimeout> for Probe {
-    async fn handle_info(&self, _: IdleTimeout, _: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_info(
+        &self,
+        _: IdleTimeout,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         self.report(Event::Idle);
         Outcome::NoReply
     }
@@ -154,7 +179,12 @@ impl HandleInfo<IdleTimeout> for Probe {
 /// Cast: ask for an idle timeout.
 pub struct ArmIdle(pub Duration);
 impl HandleCast<ArmIdle> for Probe {
-    async fn handle_cast(&self, ArmIdle(after): ArmIdle, _: &mut ProbeState, ctx: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        ArmIdle(after): ArmIdle,
+        _: &mut ProbeState,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
         ctx.idle_timeout(after);
         Outcome::NoReply
     }
@@ -163,7 +193,12 @@ impl HandleCast<ArmIdle> for Probe {
 /// Cast: send `Note(n)` to self after a delay.
 pub struct NoteLater(pub Duration, pub u32);
 impl HandleCast<NoteLater> for Probe {
-    async fn handle_cast(&self, NoteLater(after, n): NoteLater, _: &mut ProbeState, ctx: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        NoteLater(after, n): NoteLater,
+        _: &mut ProbeState,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
         let _timer = ctx.send_after(after, Note(n));
         Outcome::NoReply
     }
@@ -172,7 +207,12 @@ impl HandleCast<NoteLater> for Probe {
 /// Cast: stop with this reason.
 pub struct StopWith(pub Exit);
 impl HandleCast<StopWith> for Probe {
-    async fn handle_cast(&self, StopWith(exit): StopWith, _: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        StopWith(exit): StopWith,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         Outcome::Stop(exit)
     }
 }
@@ -180,7 +220,12 @@ impl HandleCast<StopWith> for Probe {
 /// Cast: panic with this message.
 pub struct Crash(pub &'static str);
 impl HandleCast<Crash> for Probe {
-    async fn handle_cast(&self, Crash(message): Crash, _: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        Crash(message): Crash,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         panic!("{message}");
     }
 }
@@ -188,7 +233,12 @@ impl HandleCast<Crash> for Probe {
 /// Cast: make `terminate` panic.
 pub struct PanicInTerminate;
 impl HandleCast<PanicInTerminate> for Probe {
-    async fn handle_cast(&self, _: PanicInTerminate, state: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        _: PanicInTerminate,
+        state: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         state.panic_in_terminate = true;
         Outcome::NoReply
     }
@@ -198,7 +248,13 @@ impl HandleCast<PanicInTerminate> for Probe {
 pub struct Echo(pub u32);
 impl HandleCall<Echo> for Probe {
     type Reply = u32;
-    async fn handle_call(&self, Echo(n): Echo, _: Caller<'_, u32>, _: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<u32> {
+    async fn handle_call(
+        &self,
+        Echo(n): Echo,
+        _: Caller<'_, u32>,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<u32> {
         CallOutcome::Reply(n)
     }
 }
@@ -207,7 +263,13 @@ impl HandleCall<Echo> for Probe {
 pub struct Ping;
 impl HandleCall<Ping> for Probe {
     type Reply = &'static str;
-    async fn handle_call(&self, _: Ping, _: Caller<'_, &'static str>, _: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<&'static str> {
+    async fn handle_call(
+        &self,
+        _: Ping,
+        _: Caller<'_, &'static str>,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<&'static str> {
         CallOutcome::Reply("pong")
     }
 }
@@ -219,7 +281,13 @@ pub struct Slow {
 }
 impl HandleCall<Slow> for Probe {
     type Reply = u32;
-    async fn handle_call(&self, slow: Slow, _: Caller<'_, u32>, _: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<u32> {
+    async fn handle_call(
+        &self,
+        slow: Slow,
+        _: Caller<'_, u32>,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<u32> {
         self.report(Event::Busy(slow.value));
         tokio::time::sleep(slow.after).await;
         CallOutcome::Reply(slow.value)
@@ -230,7 +298,13 @@ impl HandleCall<Slow> for Probe {
 pub struct CallCrash(pub &'static str);
 impl HandleCall<CallCrash> for Probe {
     type Reply = u32;
-    async fn handle_call(&self, CallCrash(message): CallCrash, _: Caller<'_, u32>, _: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<u32> {
+    async fn handle_call(
+        &self,
+        CallCrash(message): CallCrash,
+        _: Caller<'_, u32>,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<u32> {
         panic!("{message}");
     }
 }
@@ -242,7 +316,13 @@ pub struct CallStop {
 }
 impl HandleCall<CallStop> for Probe {
     type Reply = u32;
-    async fn handle_call(&self, stop: CallStop, _: Caller<'_, u32>, _: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<u32> {
+    async fn handle_call(
+        &self,
+        stop: CallStop,
+        _: Caller<'_, u32>,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<u32> {
         match stop.reply {
             Some(reply) => CallOutcome::StopWithReply(stop.exit, reply),
             None => CallOutcome::Stop(stop.exit),
@@ -254,7 +334,13 @@ impl HandleCall<CallStop> for Probe {
 pub struct CallSelf;
 impl HandleCall<CallSelf> for Probe {
     type Reply = Result<&'static str, CallError>;
-    async fn handle_call(&self, _: CallSelf, _: Caller<'_, Self::Reply>, _: &mut ProbeState, ctx: &mut Context<Self>) -> CallOutcome<Self::Reply> {
+    async fn handle_call(
+        &self,
+        _: CallSelf,
+        _: Caller<'_, Self::Reply>,
+        _: &mut ProbeState,
+        ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
         CallOutcome::Reply(ctx.myself().call(Ping).await)
     }
 }
@@ -263,7 +349,13 @@ impl HandleCall<CallSelf> for Probe {
 pub struct Defer;
 impl HandleCall<Defer> for Probe {
     type Reply = u32;
-    async fn handle_call(&self, _: Defer, from: Caller<'_, u32>, state: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<u32> {
+    async fn handle_call(
+        &self,
+        _: Defer,
+        from: Caller<'_, u32>,
+        state: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<u32> {
         state.deferred.push(from.defer());
         CallOutcome::NoReply
     }
@@ -273,7 +365,13 @@ impl HandleCall<Defer> for Probe {
 pub struct DeferToTask(pub oneshot::Receiver<u32>);
 impl HandleCall<DeferToTask> for Probe {
     type Reply = u32;
-    async fn handle_call(&self, DeferToTask(release): DeferToTask, from: Caller<'_, u32>, _: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<u32> {
+    async fn handle_call(
+        &self,
+        DeferToTask(release): DeferToTask,
+        from: Caller<'_, u32>,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<u32> {
         let reply = from.defer();
         tokio::spawn(async move {
             if let Ok(value) = release.await {
@@ -288,7 +386,13 @@ impl HandleCall<DeferToTask> for Probe {
 pub struct Forget;
 impl HandleCall<Forget> for Probe {
     type Reply = u32;
-    async fn handle_call(&self, _: Forget, _: Caller<'_, u32>, _: &mut ProbeState, _: &mut Context<Self>) -> CallOutcome<u32> {
+    async fn handle_call(
+        &self,
+        _: Forget,
+        _: Caller<'_, u32>,
+        _: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<u32> {
         CallOutcome::NoReply
     }
 }
@@ -297,7 +401,12 @@ impl HandleCall<Forget> for Probe {
 /// still waited.
 pub struct Release(pub u32);
 impl HandleCast<Release> for Probe {
-    async fn handle_cast(&self, Release(n): Release, state: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        Release(n): Release,
+        state: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         for reply in state.deferred.drain(..) {
             let delivered = reply.reply(n);
             self.report(Event::Replied(delivered));
@@ -309,7 +418,12 @@ impl HandleCast<Release> for Probe {
 /// Cast: drop every deferred reply handle unanswered.
 pub struct DropDeferred;
 impl HandleCast<DropDeferred> for Probe {
-    async fn handle_cast(&self, _: DropDeferred, state: &mut ProbeState, _: &mut Context<Self>) -> Outcome {
+    async fn handle_cast(
+        &self,
+        _: DropDeferred,
+        state: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
         state.deferred.clear();
         Outcome::NoReply
     }
@@ -318,7 +432,9 @@ impl HandleCast<DropDeferred> for Probe {
 /// Starts a ready probe and returns it with its event stream.
 pub async fn probe() -> (Server<Probe>, mpsc::UnboundedReceiver<Event>) {
     let (events, rx) = mpsc::unbounded_channel();
-    let server = Server::start(Probe { events }, Plan::Ready).await.expect("probe starts");
+    let server = Server::start(Probe { events }, Plan::Ready)
+        .await
+        .expect("probe starts");
     (server, rx)
 }
 

@@ -1,0 +1,30 @@
+# arbor's everyday commands. Each recipe is one line; `just ci` runs what .ci/run runs.
+# Get just with `cargo install just` (the README's two commands do not need it).
+
+# Run the main demo.
+demo:
+    cargo run -p arbor-actor --example stack
+
+# Every test: unit, integration and doc tests.
+test:
+    cargo test --workspace
+
+# Formatting and clippy, as CI checks them.
+lint:
+    cargo fmt --all -- --check && cargo clippy --workspace --all-targets -- -D warnings
+
+# Build the API docs (warnings are errors, as in CI).
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# Every criterion bench (ARBOR_BENCH_QUICK=1 for a short run).
+bench:
+    cargo bench -p arbor-benches
+
+# The benches again with ractor's message span propagation on, to compare.
+bench-spans:
+    cargo bench -p arbor-benches --features span-propagation
+
+# Exactly what CI runs.
+ci:
+    bash .ci/run

@@ -65,6 +65,19 @@ async fn init_timeout_fails_a_slow_start() {
     assert_eq!(error, StartError::Timeout(Duration::from_secs(1)));
 }
 
+#[tokio::test(start_paused = true)]
+async fn calling_itself_from_init_is_an_error_not_a_deadlock() {
+    let (probe, _events) = probe_config();
+    let started = tokio::time::Instant::now();
+    let error = Server::start(probe, Plan::CallSelf).await.unwrap_err();
+    assert_eq!(error, StartError::Init(Exit::error("Err(SelfCall)")));
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "refused at once, not timed out"
+    );
+}
+
 #[test]
 fn start_outside_a_runtime_is_an_error_not_a_panic() {
     let (probe, _events) = probe_config();

@@ -35,6 +35,8 @@ pub enum Plan {
     Stop(Exit),
     Panic(&'static str),
     Sleep(Duration),
+    /// Call the server itself from `init` and fail with what the call returned.
+    CallSelf,
     /// Ask for a continuation that waits for the gate before reporting.
     ContinueAfter(oneshot::Receiver<()>),
 }
@@ -72,6 +74,10 @@ impl GenServer for Probe {
             Plan::Stop(exit) => return Init::Stop(exit),
             Plan::Panic(message) => panic!("{message}"),
             Plan::Sleep(pause) => tokio::time::sleep(pause).await,
+            Plan::CallSelf => {
+                let result = ctx.myself().call(Ping).await;
+                return Init::Stop(Exit::error(format!("{result:?}")));
+            }
             Plan::ContinueAfter(gate) => {
                 state.gate = Some(gate);
                 ctx.continue_with(Gated("from init"));

@@ -26,7 +26,7 @@ where
     server
         .deliver(Envelope::message(CallEnvelope { request, reply }))
         .map_err(|_| CallError::NoProc)?;
-    let deadline = Instant::now() + timeout;
+    let deadline = deadline_after(timeout);
     let abandoned = match tokio::time::timeout_at(deadline, answer).await {
         Ok(Ok(Ok(reply))) => return Ok(reply),
         Ok(Ok(Err(Abandoned))) => true,
@@ -35,6 +35,16 @@ where
     };
     Err(unanswered(server, abandoned, deadline, timeout).await)
 }
+
+/// `now + timeout`, saturating: a huge timeout (such as `Duration::MAX`) means "wait as
+/// long as it takes" rather than an overflow.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE)
+}
+
+/// About thirty years: what tokio itself uses for "never".
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// Why a call got no reply: its handle was dropped by a live server, or the server is
 /// exiting (then wait, within the call's deadline, for the reason).

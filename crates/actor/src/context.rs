@@ -1,6 +1,7 @@
 //! What a callback can ask of its own server besides returning an outcome.
 
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::envelope::{ContinueEnvelope, Erased, InfoEnvelope};
@@ -53,7 +54,9 @@ type MakeIdle<G> = fn() -> Box<dyn Erased<G>>;
 /// ```
 pub struct Context<G: GenServer> {
     myself: Server<G>,
-    continuation: Option<Box<dyn Erased<G>>>,
+    // In a Mutex only to make `Context` Sync (callbacks may hold `&ctx` across an
+    // `.await`); it is only ever reached through `&mut self`, so never locked.
+    continuation: Mutex<Option<Box<dyn Erased<G>>>>,
     idle: Option<(Duration, MakeIdle<G>)>,
 }
 
@@ -61,7 +64,7 @@ impl<G: GenServer> Context<G> {
     pub(crate) fn new(myself: Server<G>) -> Self {
         Context {
             myself,
-            continuation: None,
+            continuation: Mutex::new(None),
             idle: None,
         }
     }
@@ -79,10 +82,13 @@ impl<G: GenServer> Context<G> {
         G: HandleContinue<M>,
         M: Send + 'static,
     {
-        if self.continuation.is_some() {
+        let replaced = self
+            .continuation_slot()
+            .replace(Box::new(ContinueEnvelope(work)))
+            .is_some();
+        if replaced {
             tracing::warn!(server = %self.myself, "continue_with called twice in one callback; the first continuation is dropped");
         }
-        self.continuation = Some(Box::new(ContinueEnvelope(work)));
     }
 
     /// Asks to receive [`IdleTimeout`] if no message arrives within `after` once the
@@ -115,7 +121,13 @@ impl<G: GenServer> Context<G> {
     }
 
     pub(crate) fn take_continuation(&mut self) -> Option<Box<dyn Erased<G>>> {
-        self.continuation.take()
+        self.continuation_slot().take()
+    }
+
+    fn continuation_slot(&mut self) -> &mut Option<Box<dyn Erased<G>>> {
+        self.continuation
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn take_idle(&mut self) -> Option<(Duration, MakeIdle<G>)> {
@@ -127,7 +139,13 @@ impl<G: GenServer> fmt::Debug for Context<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
             .field("server", &self.myself)
-            .field("continuation", &self.continuation.is_some())
+            .field(
+                "continuation",
+                &self
+                    .continuation
+                    .try_lock()
+                    .is_ok_and(|slot| slot.is_some()),
+            )
             .field("idle_timeout", &self.idle.map(|(after, _)| after))
             .finish()
     }

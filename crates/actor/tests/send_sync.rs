@@ -23,6 +23,6 @@ fn handles_and_errors_can_cross_threads() {
     send_sync::<StartError>();
     send_sync::<StopError>();
     send_sync::<SendError<u32>>();
-    send::<Context<Probe>>();
+    send_sync::<Context<Probe>>();
     send::<Envelope<Probe>>();
 }

@@ -159,3 +159,9 @@ async fn a_killed_server_fails_its_pending_call_with_killed() {
     assert_eq!(pending.await.unwrap(), Err(CallError::Exited(Exit::Killed)));
     assert_eq!(server.wait().await, Exit::Killed);
 }
+
+#[tokio::test]
+async fn a_huge_timeout_means_no_limit_not_an_overflow() {
+    let (server, _events) = probe().await;
+    assert_eq!(server.call_timeout(Echo(4), Duration::MAX).await, Ok(4));
+}

@@ -1,0 +1,152 @@
+//! `ChildSpec`: how to start a child, and how to treat it when it exits.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arbor_actor::ractor::ActorCell;
+use arbor_actor::{GenServer, Server, StartError, StartOptions};
+
+use crate::{Child, Restart, Shutdown};
+
+/// What a child's start function returns.
+pub type StartFuture = Pin<Box<dyn Future<Output = Result<Child, StartError>> + Send>>;
+
+type StartFn = Arc<dyn Fn(ActorCell) -> StartFuture + Send + Sync>;
+
+/// Whether a child is a worker or a supervisor (OTP's `type` child-spec key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum ChildKind {
+    /// Any child that is not a supervisor.
+    #[default]
+    Worker,
+    /// A supervisor: it gets `Shutdown::Infinity` by default.
+    Supervisor,
+}
+
+/// How to start a child and how to treat it when it exits: OTP's child specification.
+///
+/// The start function is called again for every restart, so it must be able to build a
+/// fresh child each time (hence `Clone` arguments).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use arbor_actor::{Context, GenServer, Init};
+/// use arbor_supervisor::{ChildKind, ChildSpec, Restart, Shutdown};
+///
+/// #[derive(Clone)]
+/// struct Cache;
+/// impl GenServer for Cache {
+///     type Args = usize;
+///     type State = usize;
+///     async fn init(&self, capacity: usize, _ctx: &mut Context<Self>) -> Init<usize> {
+///         Init::Ready(capacity)
+///     }
+/// }
+///
+/// let spec = ChildSpec::worker("cache", Cache, 1024)
+///     .restart(Restart::Transient)
+///     .shutdown(Shutdown::Timeout(Duration::from_secs(1)));
+/// assert_eq!(spec.id, "cache");
+/// assert_eq!(spec.kind, ChildKind::Worker);
+/// ```
+#[derive(Clone)]
+pub struct ChildSpec {
+    /// The child's id, unique within its supervisor.
+    pub id: String,
+    /// When it is restarted. Default: `Permanent`.
+    pub restart: Restart,
+    /// How it is stopped. Default: 5 s for workers, `Infinity` for supervisors.
+    pub shutdown: Shutdown,
+    /// Worker or supervisor.
+    pub kind: ChildKind,
+    /// Whether its exit can stop the supervisor under `AutoShutdown` (OTP 24's
+    /// significant children). Default: `false`.
+    pub significant: bool,
+    start: StartFn,
+}
+
+impl ChildSpec {
+    /// A worker that is an arbor server of behaviour `G`, started with `args` (cloned
+    /// for each restart) and named `id` in logs.
+    pub fn worker<G>(id: impl Into<String>, server: G, args: G::Args) -> Self
+    where
+        G: GenServer + Clone,
+        G::Args: Clone + Sync,
+    {
+        let id = id.into();
+        let name = id.clone();
+        Self::from_fn(id, move |supervisor| {
+            let server = server.clone();
+            let args = args.clone();
+            let options = StartOptions::new().name(name.clone()).link(supervisor);
+            async move {
+                Server::start_with(server, args, options)
+                    .await
+                    .map(Child::from)
+            }
+        })
+    }
+
+    /// A worker started by `start`, which receives the supervisor's cell to link the
+    /// child under (with [`Server::start_link`] or ractor's `spawn_linked`).
+    pub fn from_fn<F, Fut>(id: impl Into<String>, start: F) -> Self
+    where
+        F: Fn(ActorCell) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Child, StartError>> + Send + 'static,
+    {
+        ChildSpec {
+            id: id.into(),
+            restart: Restart::default(),
+            shutdown: Shutdown::default(),
+            kind: ChildKind::Worker,
+            significant: false,
+            start: Arc::new(move |supervisor| Box::pin(start(supervisor))),
+        }
+    }
+
+    /// Sets when the child is restarted.
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets how the child is stopped.
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Marks the child as a supervisor (and gives it `Shutdown::Infinity`).
+    pub fn as_supervisor(mut self) -> Self {
+        self.kind = ChildKind::Supervisor;
+        self.shutdown = Shutdown::Infinity;
+        self
+    }
+
+    /// Marks the child significant for `AutoShutdown`.
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
+    pub(crate) fn start(&self, supervisor: ActorCell) -> StartFuture {
+        (self.start)(supervisor)
+    }
+}
+
+impl fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("restart", &self.restart)
+            .field("shutdown", &self.shutdown)
+            .field("kind", &self.kind)
+            .field("significant", &self.significant)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,556 @@
+//! `DynamicSupervisor`: children started at runtime, restarted one for one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arbor_actor::ractor::{ActorCell, ActorId};
+use arbor_actor::{
+    CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, Init,
+    Outcome, Server, StartError, StartOptions,
+};
+use tokio::time::Instant;
+
+use crate::intensity::Intensity;
+use crate::runtime::INTENSITY_EXIT;
+use crate::shutdown::{shut_down, shut_down_all};
+use crate::supervisor::{root_node, subtrees, validate_spec, SUPERVISOR_CALL};
+use crate::{
+    Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, DynamicSupervisorOptions,
+    StartChildError, SupervisorError, TreeNode,
+};
+
+/// A supervisor whose children are started at runtime, each restarted on its own
+/// (one_for_one), with the same restart kinds and intensity as [`Supervisor`](crate::Supervisor).
+///
+/// Cheap to clone. `E` is the `extra_arguments` every child may be built from (see
+/// [`DynamicSupervisor::start_child_with`]).
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{Context, GenServer, Init};
+/// use arbor_supervisor::{ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, StartChildError};
+///
+/// #[derive(Clone)]
+/// struct Job;
+/// impl GenServer for Job {
+///     type Args = u32;
+///     type State = u32;
+///     async fn init(&self, id: u32, _ctx: &mut Context<Self>) -> Init<u32> {
+///         Init::Ready(id)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let runner = DynamicSupervisor::start(DynamicSupervisorOptions::default().max_seconds(30).max_children(2)).await?;
+/// for id in 0..2 {
+///     runner.start_child(ChildSpec::worker("job", Job, id).restart(Restart::Temporary)).await?;
+/// }
+/// let full = runner.start_child(ChildSpec::worker("job", Job, 2)).await;
+/// assert_eq!(full.unwrap_err(), StartChildError::MaxChildren(2));
+/// assert_eq!(runner.count_children().await?.active, 2);
+/// # Ok(())
+/// # }
+/// ```
+pub struct DynamicSupervisor<E = ()> {
+    server: Server<DynamicServer>,
+    extra: Arc<E>,
+}
+
+pub(crate) struct DynamicServer {
+    options: DynamicSupervisorOptions,
+}
+
+struct Entry {
+    spec: ChildSpec,
+    state: ChildState,
+}
+
+pub(crate) struct DynamicTable {
+    /// Children by start sequence: `which_children` lists them in start order.
+    entries: BTreeMap<u64, Entry>,
+    /// The start sequence of each running child.
+    running: HashMap<ActorId, u64>,
+    next: u64,
+    intensity: Intensity,
+}
+
+impl DynamicSupervisor<()> {
+    /// Starts a DynamicSupervisor with no children.
+    ///
+    /// # Errors
+    ///
+    /// [`SupervisorError::InvalidOptions`] (for example `max_seconds` is zero), or its
+    /// actor did not start.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future leaves no supervisor running.
+    pub async fn start(options: DynamicSupervisorOptions) -> Result<Self, SupervisorError> {
+        Self::start_with_extra(options, ()).await
+    }
+
+    /// [`DynamicSupervisor::start`], linked under `parent`.
+    ///
+    /// # Errors
+    ///
+    /// As [`DynamicSupervisor::start`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`DynamicSupervisor::start`].
+    pub async fn start_link(
+        options: DynamicSupervisorOptions,
+        parent: ActorCell,
+    ) -> Result<Self, SupervisorError> {
+        Self::start_inner(options, (), Some(parent)).await
+    }
+
+    /// A child spec that starts a DynamicSupervisor under another supervisor.
+    pub fn child_spec(id: impl Into<String>, options: DynamicSupervisorOptions) -> ChildSpec {
+        ChildSpec::from_fn(id, move |parent| {
+            let options = options.clone();
+            async move {
+                DynamicSupervisor::start_link(options, parent)
+                    .await
+                    .map(|supervisor| Child::from(supervisor.server))
+                    .map_err(SupervisorError::into_start_error)
+            }
+        })
+        .as_supervisor()
+    }
+
+    pub(crate) fn from_server(server: Server<DynamicServer>) -> Self {
+        DynamicSupervisor {
+            server,
+            extra: Arc::new(()),
+        }
+    }
+
+    /// The DynamicSupervisor, when `child` is one.
+    pub fn from_child(child: &Child) -> Option<Self> {
+        child.server::<DynamicServer>().map(Self::from_server)
+    }
+}
+
+impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
+    /// Starts a DynamicSupervisor whose children can be built from `extra` (OTP's
+    /// `extra_arguments`).
+    ///
+    /// # Errors
+    ///
+    /// As [`DynamicSupervisor::start`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`DynamicSupervisor::start`].
+    pub async fn start_with_extra(
+        options: DynamicSupervisorOptions,
+        extra: E,
+    ) -> Result<Self, SupervisorError> {
+        Self::start_inner(options, extra, None).await
+    }
+
+    async fn start_inner(
+        options: DynamicSupervisorOptions,
+        extra: E,
+        parent: Option<ActorCell>,
+    ) -> Result<Self, SupervisorError> {
+        options.validate()?;
+        let mut start = StartOptions::new();
+        start.name = options.name.clone();
+        start.link = parent;
+        let server = Server::start_with(DynamicServer { options }, (), start)
+            .await
+            .map_err(SupervisorError::Start)?;
+        Ok(DynamicSupervisor {
+            server,
+            extra: Arc::new(extra),
+        })
+    }
+
+    /// Starts a child from `spec` and returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`StartChildError`]: `max_children` reached, the child failed to start, or the
+    /// supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the child may still start.
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Child, StartChildError> {
+        validate_spec(&spec).map_err(|error| StartChildError::Start {
+            id: spec.id.clone(),
+            error: error.into_start_error(),
+        })?;
+        self.server
+            .call_timeout(StartChild(spec), SUPERVISOR_CALL)
+            .await
+            .map_err(StartChildError::Supervisor)?
+    }
+
+    /// Starts a child from the spec `build` makes out of the extra arguments.
+    ///
+    /// # Errors
+    ///
+    /// As [`DynamicSupervisor::start_child`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`DynamicSupervisor::start_child`].
+    pub async fn start_child_with(
+        &self,
+        build: impl FnOnce(&E) -> ChildSpec,
+    ) -> Result<Child, StartChildError> {
+        self.start_child(build(&self.extra)).await
+    }
+
+    /// Stops `child` as its `shutdown` says and forgets it.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`] when it is not a child of this supervisor.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request.
+    pub async fn terminate_child(&self, child: &Child) -> Result<(), ChildError> {
+        self.server
+            .call_timeout(TerminateChild(child.id()), SUPERVISOR_CALL)
+            .await
+            .map_err(ChildError::Supervisor)?
+    }
+
+    /// Every child, in start order.
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, CallError> {
+        self.server
+            .call_timeout(WhichChildren, SUPERVISOR_CALL)
+            .await
+    }
+
+    /// How many children it has.
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn count_children(&self) -> Result<ChildCounts, CallError> {
+        self.server
+            .call_timeout(CountChildren, SUPERVISOR_CALL)
+            .await
+    }
+
+    /// A snapshot of the tree below this supervisor.
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn tree(&self) -> Result<TreeNode, CallError> {
+        let children = subtrees(self.which_children().await?).await;
+        Ok(root_node(&self.server, children))
+    }
+
+    /// Stops the supervisor and all its children at once; returns its exit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop.
+    pub async fn stop(&self, reason: Exit) -> Exit {
+        let _ = self.server.stop(reason);
+        self.server.wait().await
+    }
+
+    /// Waits until the supervisor has stopped and returns why.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn wait(&self) -> Exit {
+        self.server.wait().await
+    }
+
+    /// `true` until the supervisor starts stopping.
+    pub fn is_alive(&self) -> bool {
+        self.server.is_alive()
+    }
+
+    /// The supervisor's ractor cell.
+    pub fn cell(&self) -> ActorCell {
+        self.server.cell()
+    }
+
+    /// The extra arguments children are built from.
+    pub fn extra(&self) -> &E {
+        &self.extra
+    }
+}
+
+impl<E> Clone for DynamicSupervisor<E> {
+    fn clone(&self) -> Self {
+        DynamicSupervisor {
+            server: self.server.clone(),
+            extra: Arc::clone(&self.extra),
+        }
+    }
+}
+
+impl<E> fmt::Debug for DynamicSupervisor<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynamicSupervisor")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DynamicServer {
+    fn name(&self, ctx: &Context<Self>) -> String {
+        ctx.myself().to_string()
+    }
+
+    async fn child_exited(
+        &self,
+        actor: ActorId,
+        exit: Exit,
+        table: &mut DynamicTable,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        let Some(seq) = table.running.remove(&actor) else {
+            tracing::debug!(supervisor = %self.name(ctx), %actor, reason = %exit, "exit of a former child ignored");
+            return Outcome::NoReply;
+        };
+        let Some(entry) = table.entries.get_mut(&seq) else {
+            return Outcome::NoReply;
+        };
+        if exit.is_abnormal() {
+            tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child terminated");
+        } else {
+            tracing::debug!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child exited");
+        }
+        if !entry.spec.restart.restarts_after(&exit) {
+            table.entries.remove(&seq);
+            return Outcome::NoReply;
+        }
+        entry.state = ChildState::Restarting;
+        self.restart(seq, &exit, table, ctx).await
+    }
+
+    async fn restart(
+        &self,
+        seq: u64,
+        exit: &Exit,
+        table: &mut DynamicTable,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        let Some(entry) = table.entries.get_mut(&seq) else {
+            return Outcome::NoReply;
+        };
+        if table.intensity.record(Instant::now()).is_err() {
+            tracing::error!(
+                supervisor = %self.name(ctx),
+                child = %entry.spec.id,
+                reason = %exit,
+                max_restarts = self.options.max_restarts,
+                max_seconds = self.options.max_seconds,
+                "{INTENSITY_EXIT}; shutting down"
+            );
+            return Outcome::Stop(Exit::error(INTENSITY_EXIT));
+        }
+        match entry.spec.start(ctx.myself().cell()).await {
+            Ok(child) => {
+                tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
+                table.running.insert(child.id(), seq);
+                entry.state = ChildState::Running(child);
+            }
+            Err(StartError::Ignored) => {
+                table.entries.remove(&seq);
+            }
+            Err(error) => {
+                tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %error, "child failed to restart; trying again");
+                let _ = ctx.myself().cast(RetryRestart(seq));
+            }
+        }
+        Outcome::NoReply
+    }
+}
+
+impl GenServer for DynamicServer {
+    type Args = ();
+    type State = DynamicTable;
+
+    async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<DynamicTable> {
+        let window = Duration::from_secs(self.options.max_seconds);
+        Init::Ready(DynamicTable {
+            entries: BTreeMap::new(),
+            running: HashMap::new(),
+            next: 0,
+            intensity: Intensity::new(self.options.max_restarts, window),
+        })
+    }
+
+    async fn terminate(&self, reason: &Exit, table: &mut DynamicTable, ctx: &mut Context<Self>) {
+        tracing::info!(supervisor = %self.name(ctx), %reason, children = table.running.len(), "supervisor stopping its children");
+        let children = table
+            .entries
+            .values()
+            .filter_map(|entry| {
+                entry
+                    .state
+                    .child()
+                    .map(|child| (child.clone(), entry.spec.shutdown))
+            })
+            .collect();
+        table.running.clear();
+        shut_down_all(children, &ctx.myself().cell()).await;
+    }
+
+    async fn handle_exit(
+        &self,
+        actor: ActorCell,
+        reason: Exit,
+        table: &mut DynamicTable,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        self.child_exited(actor.get_id(), reason, table, ctx).await
+    }
+}
+
+struct RetryRestart(u64);
+
+impl HandleCast<RetryRestart> for DynamicServer {
+    async fn handle_cast(
+        &self,
+        RetryRestart(seq): RetryRestart,
+        table: &mut DynamicTable,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        self.restart(seq, &Exit::error("restart failed"), table, ctx)
+            .await
+    }
+}
+
+struct StartChild(ChildSpec);
+
+impl HandleCall<StartChild> for DynamicServer {
+    type Reply = Result<Child, StartChildError>;
+
+    async fn handle_call(
+        &self,
+        StartChild(spec): StartChild,
+        _: Caller<'_, Self::Reply>,
+        table: &mut DynamicTable,
+        ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        if let Some(max) = self.options.max_children {
+            if table.entries.len() >= max {
+                return CallOutcome::Reply(Err(StartChildError::MaxChildren(max)));
+            }
+        }
+        let reply = match spec.start(ctx.myself().cell()).await {
+            Ok(child) => {
+                let seq = table.next;
+                table.next += 1;
+                table.running.insert(child.id(), seq);
+                table.entries.insert(
+                    seq,
+                    Entry {
+                        spec,
+                        state: ChildState::Running(child.clone()),
+                    },
+                );
+                Ok(child)
+            }
+            Err(error) => Err(StartChildError::Start { id: spec.id, error }),
+        };
+        CallOutcome::Reply(reply)
+    }
+}
+
+struct TerminateChild(ActorId);
+
+impl HandleCall<TerminateChild> for DynamicServer {
+    type Reply = Result<(), ChildError>;
+
+    async fn handle_call(
+        &self,
+        TerminateChild(actor): TerminateChild,
+        _: Caller<'_, Self::Reply>,
+        table: &mut DynamicTable,
+        ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let entry = table
+            .running
+            .remove(&actor)
+            .and_then(|seq| table.entries.remove(&seq));
+        let Some(Entry {
+            spec,
+            state: ChildState::Running(child),
+        }) = entry
+        else {
+            return CallOutcome::Reply(Err(ChildError::NotFound(actor.to_string())));
+        };
+        tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
+        shut_down(&child, spec.shutdown, &ctx.myself().cell()).await;
+        CallOutcome::Reply(Ok(()))
+    }
+}
+
+struct WhichChildren;
+
+impl HandleCall<WhichChildren> for DynamicServer {
+    type Reply = Vec<ChildInfo>;
+
+    async fn handle_call(
+        &self,
+        _: WhichChildren,
+        _: Caller<'_, Self::Reply>,
+        table: &mut DynamicTable,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let infos = table
+            .entries
+            .values()
+            .map(|entry| ChildInfo::of(&entry.spec, &entry.state))
+            .collect();
+        CallOutcome::Reply(infos)
+    }
+}
+
+struct CountChildren;
+
+impl HandleCall<CountChildren> for DynamicServer {
+    type Reply = ChildCounts;
+
+    async fn handle_call(
+        &self,
+        _: CountChildren,
+        _: Caller<'_, Self::Reply>,
+        table: &mut DynamicTable,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        CallOutcome::Reply(ChildCounts::tally(
+            table
+                .entries
+                .values()
+                .map(|entry| (entry.spec.kind, entry.state.child().is_some())),
+        ))
+    }
+}

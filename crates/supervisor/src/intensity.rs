@@ -1,0 +1,90 @@
+//! Restart intensity: a sliding window that trips on the (max_restarts + 1)-th restart
+//! within max_seconds.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The restarts a supervisor made inside its window.
+#[derive(Debug, Clone)]
+pub(crate) struct Intensity {
+    max_restarts: u32,
+    window: Duration,
+    restarts: VecDeque<Instant>,
+}
+
+/// Too many restarts inside the window: the supervisor must give up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tripped;
+
+impl Intensity {
+    pub(crate) fn new(max_restarts: u32, window: Duration) -> Self {
+        Intensity {
+            max_restarts,
+            window,
+            restarts: VecDeque::new(),
+        }
+    }
+
+    /// Records a restart at `now`. A restart stays in the window while `now - at <= window`.
+    pub(crate) fn record(&mut self, now: Instant) -> Result<(), Tripped> {
+        while let Some(&oldest) = self.restarts.front() {
+            if now.saturating_duration_since(oldest) > self.window {
+                self.restarts.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.restarts.push_back(now);
+        if self.restarts.len() > self.max_restarts as usize {
+            Err(Tripped)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn trips_on_exactly_the_restart_after_the_maximum() {
+        let start = Instant::now();
+        let mut intensity = Intensity::new(3, 5 * SECOND);
+        for i in 0..3 {
+            assert_eq!(intensity.record(start + i * SECOND), Ok(()), "restart {i}");
+        }
+        assert_eq!(intensity.record(start + 4 * SECOND), Err(Tripped));
+    }
+
+    #[test]
+    fn restarts_spread_beyond_the_window_never_trip() {
+        let start = Instant::now();
+        let mut intensity = Intensity::new(3, 5 * SECOND);
+        for i in 0..100 {
+            assert_eq!(
+                intensity.record(start + i * 2 * SECOND),
+                Ok(()),
+                "restart {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn zero_max_restarts_trips_on_the_first() {
+        let mut intensity = Intensity::new(0, 5 * SECOND);
+        assert_eq!(intensity.record(Instant::now()), Err(Tripped));
+    }
+
+    #[test]
+    fn a_restart_exactly_at_the_window_edge_still_counts() {
+        let start = Instant::now();
+        let mut intensity = Intensity::new(1, 5 * SECOND);
+        assert_eq!(intensity.record(start), Ok(()));
+        assert_eq!(intensity.record(start + 5 * SECOND), Err(Tripped));
+    }
+}

@@ -1,0 +1,437 @@
+//! The supervisor's own server: starts children in order, turns child exits into
+//! restarts by strategy and intensity, and stops children in reverse order.
+
+use std::time::Duration;
+
+use arbor_actor::ractor::{ActorCell, ActorId};
+use arbor_actor::{
+    CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, Init, Outcome,
+    StartError,
+};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::children::Children;
+use crate::intensity::Intensity;
+use crate::shutdown::shut_down;
+use crate::{
+    AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, Restart,
+    StartChildError, SupervisorError, SupervisorOptions,
+};
+
+/// The reason a supervisor exits with when its children restart too often.
+pub(crate) const INTENSITY_EXIT: &str = "reached max restart intensity";
+
+pub(crate) struct SupervisorServer {
+    pub(crate) options: SupervisorOptions,
+}
+
+pub(crate) struct Boot {
+    pub(crate) specs: Vec<ChildSpec>,
+    /// Where `init` reports which child failed, for a typed start error.
+    pub(crate) failure: oneshot::Sender<SupervisorError>,
+}
+
+pub(crate) struct Table {
+    children: Children,
+    intensity: Intensity,
+}
+
+/// Starts one child; `Ignored` leaves its spec without a running child, as in OTP.
+pub(crate) async fn start_one(
+    spec: &ChildSpec,
+    supervisor: ActorCell,
+) -> Result<ChildState, StartError> {
+    match spec.start(supervisor).await {
+        Ok(child) => Ok(ChildState::Running(child)),
+        Err(StartError::Ignored) => Ok(ChildState::Undefined),
+        Err(error) => Err(error),
+    }
+}
+
+impl SupervisorServer {
+    fn name(&self, ctx: &Context<Self>) -> String {
+        ctx.myself().to_string()
+    }
+
+    /// Stops every running child, last started first, each as its spec says.
+    async fn stop_children(&self, children: &mut Children, ctx: &Context<Self>) {
+        let me = ctx.myself().cell();
+        for (index, child) in children.running_in_reverse() {
+            let Some(record) = children.get_mut(index) else {
+                continue;
+            };
+            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "shutting down child");
+            shut_down(&child, record.spec.shutdown, &me).await;
+            record.state = ChildState::Undefined;
+        }
+    }
+
+    async fn child_exited(
+        &self,
+        actor: ActorId,
+        exit: Exit,
+        table: &mut Table,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        let Some(index) = table.children.position_of_actor(actor) else {
+            tracing::debug!(supervisor = %self.name(ctx), %actor, reason = %exit, "exit of a former child ignored");
+            return Outcome::NoReply;
+        };
+        let Some(record) = table.children.get_mut(index) else {
+            return Outcome::NoReply;
+        };
+        if exit.is_abnormal() {
+            tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child terminated");
+        } else {
+            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child exited");
+        }
+        if record.spec.restart.restarts_after(&exit) {
+            return self.restart(index, &exit, table, ctx).await;
+        }
+        let significant = record.spec.significant;
+        if record.spec.restart == Restart::Temporary {
+            table.children.remove(index);
+        } else {
+            record.state = ChildState::Undefined;
+        }
+        self.auto_shutdown(significant, &table.children)
+    }
+
+    fn auto_shutdown(&self, significant: bool, children: &Children) -> Outcome {
+        let stop = significant
+            && match self.options.auto_shutdown {
+                AutoShutdown::Never => false,
+                AutoShutdown::AnySignificant => true,
+                AutoShutdown::AllSignificant => !children.any_running_significant(),
+            };
+        if stop {
+            Outcome::Stop(Exit::shutdown())
+        } else {
+            Outcome::NoReply
+        }
+    }
+
+    /// Counts a restart, then stops and restarts the children the strategy names.
+    async fn restart(
+        &self,
+        failed: usize,
+        exit: &Exit,
+        table: &mut Table,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        if let Some(stop) = self.count_restart(failed, exit, table, ctx) {
+            return stop;
+        }
+        let me = ctx.myself().cell();
+        let plan = self.options.strategy.plan(failed, table.children.len());
+        if let Some(record) = table.children.get_mut(failed) {
+            record.state = ChildState::Restarting;
+        }
+        for index in plan.stop {
+            let Some(record) = table.children.get_mut(index) else {
+                continue;
+            };
+            let Some(child) = record.state.child().cloned() else {
+                continue;
+            };
+            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
+            shut_down(&child, record.spec.shutdown, &me).await;
+            record.state = match record.spec.restart {
+                Restart::Temporary => ChildState::Undefined,
+                Restart::Permanent | Restart::Transient => ChildState::Restarting,
+            };
+        }
+        let first = plan.restart.first().copied().unwrap_or(failed);
+        self.start_restarting(first, table, ctx).await;
+        remove_stopped_temporaries(&mut table.children);
+        Outcome::NoReply
+    }
+
+    /// Records a restart against the intensity window; `Some(stop)` when it trips.
+    fn count_restart(
+        &self,
+        failed: usize,
+        exit: &Exit,
+        table: &mut Table,
+        ctx: &Context<Self>,
+    ) -> Option<Outcome> {
+        table.intensity.record(Instant::now()).err()?;
+        let child = table
+            .children
+            .get(failed)
+            .map(|record| record.spec.id.as_str())
+            .unwrap_or("?");
+        tracing::error!(
+            supervisor = %self.name(ctx),
+            child,
+            reason = %exit,
+            max_restarts = self.options.max_restarts,
+            max_seconds = self.options.max_seconds,
+            "{INTENSITY_EXIT}; shutting down"
+        );
+        Some(Outcome::Stop(Exit::error(INTENSITY_EXIT)))
+    }
+
+    /// Starts, in order from `from`, every child waiting to restart. A failed start is
+    /// retried through the mailbox (and counted again), as OTP does.
+    async fn start_restarting(&self, from: usize, table: &mut Table, ctx: &mut Context<Self>) {
+        let me = ctx.myself().cell();
+        for index in from..table.children.len() {
+            let Some(record) = table.children.get_mut(index) else {
+                continue;
+            };
+            if !matches!(record.state, ChildState::Restarting) {
+                continue;
+            }
+            match start_one(&record.spec, me.clone()).await {
+                Ok(state) => {
+                    tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
+                    record.state = state;
+                }
+                Err(error) => {
+                    tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, %error, "child failed to restart; trying again");
+                    let _ = ctx.myself().cast(RetryRestart(record.spec.id.clone()));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn remove_stopped_temporaries(children: &mut Children) {
+    for index in (0..children.len()).rev() {
+        let stopped_temporary = children.get(index).is_some_and(|record| {
+            record.spec.restart == Restart::Temporary && record.state.child().is_none()
+        });
+        if stopped_temporary {
+            children.remove(index);
+        }
+    }
+}
+
+impl GenServer for SupervisorServer {
+    type Args = Boot;
+    type State = Table;
+
+    async fn init(&self, boot: Boot, ctx: &mut Context<Self>) -> Init<Table> {
+        let me = ctx.myself().cell();
+        let mut children = Children::default();
+        for spec in boot.specs {
+            match start_one(&spec, me.clone()).await {
+                Ok(state) => children.push(spec, state),
+                Err(error) => {
+                    tracing::error!(supervisor = %self.name(ctx), child = %spec.id, %error, "child failed to start; stopping the children already started");
+                    self.stop_children(&mut children, ctx).await;
+                    let reason =
+                        Exit::error(format!("child {:?} failed to start: {error}", spec.id));
+                    let _ = boot
+                        .failure
+                        .send(SupervisorError::ChildStart { id: spec.id, error });
+                    return Init::Stop(reason);
+                }
+            }
+        }
+        let window = Duration::from_secs(self.options.max_seconds);
+        Init::Ready(Table {
+            children,
+            intensity: Intensity::new(self.options.max_restarts, window),
+        })
+    }
+
+    async fn terminate(&self, reason: &Exit, table: &mut Table, ctx: &mut Context<Self>) {
+        tracing::info!(supervisor = %self.name(ctx), %reason, "supervisor stopping its children");
+        self.stop_children(&mut table.children, ctx).await;
+    }
+
+    async fn handle_exit(
+        &self,
+        actor: ActorCell,
+        reason: Exit,
+        table: &mut Table,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        self.child_exited(actor.get_id(), reason, table, ctx).await
+    }
+}
+
+/// Try again to start the children waiting to restart, from this one on.
+pub(crate) struct RetryRestart(String);
+
+impl HandleCast<RetryRestart> for SupervisorServer {
+    async fn handle_cast(
+        &self,
+        RetryRestart(id): RetryRestart,
+        table: &mut Table,
+        ctx: &mut Context<Self>,
+    ) -> Outcome {
+        let Some(index) = table.children.position(&id) else {
+            return Outcome::NoReply;
+        };
+        let waiting = table
+            .children
+            .get(index)
+            .is_some_and(|record| matches!(record.state, ChildState::Restarting));
+        if !waiting {
+            return Outcome::NoReply;
+        }
+        let exit = Exit::error("restart failed");
+        if let Some(stop) = self.count_restart(index, &exit, table, ctx) {
+            return stop;
+        }
+        self.start_restarting(index, table, ctx).await;
+        Outcome::NoReply
+    }
+}
+
+pub(crate) struct StartChild(pub(crate) ChildSpec);
+
+impl HandleCall<StartChild> for SupervisorServer {
+    type Reply = Result<Child, StartChildError>;
+
+    async fn handle_call(
+        &self,
+        StartChild(spec): StartChild,
+        _: Caller<'_, Self::Reply>,
+        table: &mut Table,
+        ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        if table.children.position(&spec.id).is_some() {
+            return CallOutcome::Reply(Err(StartChildError::AlreadyPresent(spec.id)));
+        }
+        let reply = match spec.start(ctx.myself().cell()).await {
+            Ok(child) => {
+                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
+                table
+                    .children
+                    .push(spec, ChildState::Running(child.clone()));
+                Ok(child)
+            }
+            Err(error) => Err(StartChildError::Start { id: spec.id, error }),
+        };
+        CallOutcome::Reply(reply)
+    }
+}
+
+pub(crate) struct TerminateChild(pub(crate) String);
+
+impl HandleCall<TerminateChild> for SupervisorServer {
+    type Reply = Result<(), ChildError>;
+
+    async fn handle_call(
+        &self,
+        TerminateChild(id): TerminateChild,
+        _: Caller<'_, Self::Reply>,
+        table: &mut Table,
+        ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let Some(index) = table.children.position(&id) else {
+            return CallOutcome::Reply(Err(ChildError::NotFound(id)));
+        };
+        let me = ctx.myself().cell();
+        if let Some(record) = table.children.get_mut(index) {
+            if let Some(child) = record.state.child().cloned() {
+                tracing::info!(supervisor = %self.name(ctx), child = %id, "terminating child");
+                shut_down(&child, record.spec.shutdown, &me).await;
+            }
+            record.state = ChildState::Undefined;
+            if record.spec.restart == Restart::Temporary {
+                table.children.remove(index);
+            }
+        }
+        CallOutcome::Reply(Ok(()))
+    }
+}
+
+pub(crate) struct RestartChild(pub(crate) String);
+
+impl HandleCall<RestartChild> for SupervisorServer {
+    type Reply = Result<Child, ChildError>;
+
+    async fn handle_call(
+        &self,
+        RestartChild(id): RestartChild,
+        _: Caller<'_, Self::Reply>,
+        table: &mut Table,
+        ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let me = ctx.myself().cell();
+        let Some(record) = table
+            .children
+            .position(&id)
+            .and_then(|index| table.children.get_mut(index))
+        else {
+            return CallOutcome::Reply(Err(ChildError::NotFound(id)));
+        };
+        if !matches!(record.state, ChildState::Undefined) {
+            return CallOutcome::Reply(Err(ChildError::Running(id)));
+        }
+        let reply = match record.spec.start(me).await {
+            Ok(child) => {
+                record.state = ChildState::Running(child.clone());
+                Ok(child)
+            }
+            Err(error) => Err(ChildError::Start { id, error }),
+        };
+        CallOutcome::Reply(reply)
+    }
+}
+
+pub(crate) struct DeleteChild(pub(crate) String);
+
+impl HandleCall<DeleteChild> for SupervisorServer {
+    type Reply = Result<(), ChildError>;
+
+    async fn handle_call(
+        &self,
+        DeleteChild(id): DeleteChild,
+        _: Caller<'_, Self::Reply>,
+        table: &mut Table,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let Some(index) = table.children.position(&id) else {
+            return CallOutcome::Reply(Err(ChildError::NotFound(id)));
+        };
+        let stopped = table
+            .children
+            .get(index)
+            .is_some_and(|record| matches!(record.state, ChildState::Undefined));
+        if !stopped {
+            return CallOutcome::Reply(Err(ChildError::Running(id)));
+        }
+        table.children.remove(index);
+        CallOutcome::Reply(Ok(()))
+    }
+}
+
+pub(crate) struct WhichChildren;
+
+impl HandleCall<WhichChildren> for SupervisorServer {
+    type Reply = Vec<ChildInfo>;
+
+    async fn handle_call(
+        &self,
+        _: WhichChildren,
+        _: Caller<'_, Self::Reply>,
+        table: &mut Table,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        CallOutcome::Reply(table.children.infos())
+    }
+}
+
+pub(crate) struct CountChildren;
+
+impl HandleCall<CountChildren> for SupervisorServer {
+    type Reply = ChildCounts;
+
+    async fn handle_call(
+        &self,
+        _: CountChildren,
+        _: Caller<'_, Self::Reply>,
+        table: &mut Table,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        CallOutcome::Reply(table.children.counts())
+    }
+}

@@ -1,0 +1,83 @@
+//! How a child is stopped: ask, wait up to a limit, then kill.
+
+use std::time::Duration;
+
+use arbor_actor::ractor::ActorCell;
+use arbor_actor::Exit;
+use tokio::time::Instant;
+
+use crate::Child;
+
+/// How long a supervisor waits for a child to stop before killing it (OTP's `shutdown`
+/// child-spec key).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use arbor_supervisor::Shutdown;
+///
+/// assert_eq!(Shutdown::default(), Shutdown::Timeout(Duration::from_secs(5)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum Shutdown {
+    /// Kill at once, without `terminate` (OTP's `:brutal_kill`).
+    BrutalKill,
+    /// Ask the child to stop (`terminate` runs), and kill it if it has not stopped
+    /// within the duration. Workers default to 5 seconds.
+    Timeout(Duration),
+    /// Ask the child to stop and wait as long as it takes: the default for supervisors,
+    /// which need the time to stop their own children.
+    Infinity,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown::Timeout(Duration::from_secs(5))
+    }
+}
+
+/// Stops one child as `shutdown` says and waits until it is gone. The child is unlinked
+/// first, so its exit is not mistaken for a crash.
+pub(crate) async fn shut_down(child: &Child, shutdown: Shutdown, supervisor: &ActorCell) {
+    child.cell().unlink(supervisor.clone());
+    ask(child, shutdown);
+    wait(child, shutdown, Instant::now()).await;
+}
+
+/// Stops many children at once (DynamicSupervisor): every stop is asked first, then each
+/// is waited for against the same start time.
+pub(crate) async fn shut_down_all(children: Vec<(Child, Shutdown)>, supervisor: &ActorCell) {
+    let asked_at = Instant::now();
+    for (child, shutdown) in &children {
+        child.cell().unlink(supervisor.clone());
+        ask(child, *shutdown);
+    }
+    for (child, shutdown) in &children {
+        wait(child, *shutdown, asked_at).await;
+    }
+}
+
+fn ask(child: &Child, shutdown: Shutdown) {
+    match shutdown {
+        Shutdown::BrutalKill => child.cell().kill(),
+        Shutdown::Timeout(_) | Shutdown::Infinity => child.request_stop(Exit::shutdown()),
+    }
+}
+
+async fn wait(child: &Child, shutdown: Shutdown, asked_at: Instant) {
+    let cell = child.cell();
+    match shutdown {
+        Shutdown::BrutalKill | Shutdown::Infinity => {
+            let _ = cell.wait(None).await;
+        }
+        Shutdown::Timeout(limit) => {
+            let left = (asked_at + limit).saturating_duration_since(Instant::now());
+            if cell.wait(Some(left)).await.is_err() {
+                tracing::warn!(child = %child, timeout = ?limit, "child did not stop in time; killing it");
+                let _ = cell.kill_and_wait(None).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! `Supervisor`: the handle to a running static supervisor.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use arbor_actor::ractor::{ActorCell, ActorId};
+use arbor_actor::{CallError, Exit, HandleCall, Server, StartError, StartOptions};
+use tokio::sync::oneshot;
+
+use crate::dynamic::DynamicServer;
+use crate::runtime::{
+    Boot, CountChildren, DeleteChild, RestartChild, StartChild, SupervisorServer, TerminateChild,
+    WhichChildren,
+};
+use crate::{
+    Child, ChildCounts, ChildError, ChildInfo, ChildKind, ChildSpec, DynamicSupervisor, NodeState,
+    Restart, StartChildError, SupervisorError, SupervisorOptions, TreeNode,
+};
+
+/// Supervisor calls wait as long as the work takes (a child's `init` may be slow), as
+/// OTP's do; the supervisor answers as soon as it has done it.
+pub(crate) const SUPERVISOR_CALL: Duration = Duration::MAX;
+
+/// A running supervisor: starts its children in order, restarts them by its strategy,
+/// stops them in reverse order. Cheap to clone.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{CallOutcome, Caller, Context, GenServer, HandleCall, Init};
+/// use arbor_supervisor::{ChildSpec, Supervisor, SupervisorOptions};
+///
+/// #[derive(Clone)]
+/// struct Counter;
+/// impl GenServer for Counter {
+///     type Args = u64;
+///     type State = u64;
+///     async fn init(&self, start: u64, _ctx: &mut Context<Self>) -> Init<u64> {
+///         Init::Ready(start)
+///     }
+/// }
+/// struct Get;
+/// impl HandleCall<Get> for Counter {
+///     type Reply = u64;
+///     async fn handle_call(&self, _: Get, _: Caller<'_, u64>, n: &mut u64, _: &mut Context<Self>) -> CallOutcome<u64> {
+///         CallOutcome::Reply(*n)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let tree = Supervisor::start(
+///     [ChildSpec::worker("hits", Counter, 0), ChildSpec::worker("misses", Counter, 10)],
+///     SupervisorOptions::one_for_one().max_restarts(3).max_seconds(5),
+/// )
+/// .await?;
+/// let counts = tree.count_children().await?;
+/// assert_eq!((counts.specs, counts.active), (2, 2));
+/// let misses = tree.which_children().await?[1].state.child().and_then(|c| c.server::<Counter>()).unwrap();
+/// assert_eq!(misses.call(Get).await?, 10);
+/// tree.stop(arbor_actor::Exit::shutdown()).await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supervisor {
+    server: Server<SupervisorServer>,
+}
+
+impl Supervisor {
+    /// Starts a supervisor and its children, in order; returns once all have started.
+    ///
+    /// # Errors
+    ///
+    /// [`SupervisorError`]: invalid options, duplicate ids, a child that failed to start
+    /// (the ones started before it are stopped again, last first).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future while children start abandons the start; the supervisor and
+    /// the children started so far are stopped.
+    pub async fn start(
+        children: impl IntoIterator<Item = ChildSpec>,
+        options: SupervisorOptions,
+    ) -> Result<Self, SupervisorError> {
+        Self::start_inner(children.into_iter().collect(), options, None).await
+    }
+
+    /// [`Supervisor::start`], linked under `parent` (another supervisor's cell).
+    ///
+    /// # Errors
+    ///
+    /// As [`Supervisor::start`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Supervisor::start`].
+    pub async fn start_link(
+        children: impl IntoIterator<Item = ChildSpec>,
+        options: SupervisorOptions,
+        parent: ActorCell,
+    ) -> Result<Self, SupervisorError> {
+        Self::start_inner(children.into_iter().collect(), options, Some(parent)).await
+    }
+
+    /// A child spec that starts this kind of supervisor under another one (kind
+    /// supervisor, `Shutdown::Infinity`).
+    pub fn child_spec(
+        id: impl Into<String>,
+        children: Vec<ChildSpec>,
+        options: SupervisorOptions,
+    ) -> ChildSpec {
+        ChildSpec::from_fn(id, move |parent| {
+            let children = children.clone();
+            let options = options.clone();
+            async move {
+                Supervisor::start_link(children, options, parent)
+                    .await
+                    .map(|supervisor| Child::from(supervisor.server))
+                    .map_err(SupervisorError::into_start_error)
+            }
+        })
+        .as_supervisor()
+    }
+
+    async fn start_inner(
+        specs: Vec<ChildSpec>,
+        options: SupervisorOptions,
+        parent: Option<ActorCell>,
+    ) -> Result<Self, SupervisorError> {
+        options.validate()?;
+        validate_specs(&specs)?;
+        let (failure, failed) = oneshot::channel();
+        let mut start = StartOptions::new();
+        start.name = options.name.clone();
+        start.link = parent;
+        let boot = Boot { specs, failure };
+        match Server::start_with(SupervisorServer { options }, boot, start).await {
+            Ok(server) => Ok(Supervisor { server }),
+            Err(error) => Err(failed.await.unwrap_or(SupervisorError::Start(error))),
+        }
+    }
+
+    /// Starts a new child and adds it at the end of the start order.
+    ///
+    /// # Errors
+    ///
+    /// [`StartChildError`]: the id is taken, the child failed to start, or the supervisor
+    /// is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the child may still start.
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Child, StartChildError> {
+        validate_spec(&spec).map_err(|error| StartChildError::Start {
+            id: spec.id.clone(),
+            error: error.into_start_error(),
+        })?;
+        self.request(StartChild(spec))
+            .await
+            .map_err(StartChildError::Supervisor)?
+    }
+
+    /// Stops the child with this id as its `shutdown` says; its spec is kept (removed for
+    /// a temporary child).
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`], or the supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request.
+    pub async fn terminate_child(&self, id: &str) -> Result<(), ChildError> {
+        self.child_request(TerminateChild(id.to_string())).await
+    }
+
+    /// Starts again a child that is not running (terminated with `terminate_child`).
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError`]: not found, running, failed to start, or the supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request.
+    pub async fn restart_child(&self, id: &str) -> Result<Child, ChildError> {
+        self.child_request(RestartChild(id.to_string())).await
+    }
+
+    /// Removes the spec of a child that is not running.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError`]: not found, running, or the supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request.
+    pub async fn delete_child(&self, id: &str) -> Result<(), ChildError> {
+        self.child_request(DeleteChild(id.to_string())).await
+    }
+
+    /// Every child, in start order, with its state.
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, CallError> {
+        self.request(WhichChildren).await
+    }
+
+    /// How many children it has, by kind and running.
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn count_children(&self) -> Result<ChildCounts, CallError> {
+        self.request(CountChildren).await
+    }
+
+    /// A snapshot of the whole tree below this supervisor, nested supervisors included.
+    ///
+    /// # Errors
+    ///
+    /// This supervisor is not running. (A nested one that stops meanwhile shows no children.)
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn tree(&self) -> Result<TreeNode, CallError> {
+        let children = subtrees(self.which_children().await?).await;
+        Ok(root_node(&self.server, children))
+    }
+
+    /// Stops the supervisor: its children first, last started first, each as its spec
+    /// says; returns once everything has stopped, with the supervisor's exit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop.
+    pub async fn stop(&self, reason: Exit) -> Exit {
+        let _ = self.server.stop(reason);
+        self.server.wait().await
+    }
+
+    /// Waits until the supervisor has stopped and returns why.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn wait(&self) -> Exit {
+        self.server.wait().await
+    }
+
+    /// `true` until the supervisor starts stopping.
+    pub fn is_alive(&self) -> bool {
+        self.server.is_alive()
+    }
+
+    /// The supervisor's ractor cell (to link or monitor it).
+    pub fn cell(&self) -> ActorCell {
+        self.server.cell()
+    }
+
+    /// The supervisor's ractor id.
+    pub fn id(&self) -> ActorId {
+        self.server.id()
+    }
+
+    /// The supervisor as a child of another supervisor, when it was started by one.
+    pub fn from_child(child: &Child) -> Option<Self> {
+        child
+            .server::<SupervisorServer>()
+            .map(|server| Supervisor { server })
+    }
+
+    async fn request<M>(
+        &self,
+        request: M,
+    ) -> Result<<SupervisorServer as HandleCall<M>>::Reply, CallError>
+    where
+        SupervisorServer: HandleCall<M>,
+        M: Send + 'static,
+    {
+        self.server.call_timeout(request, SUPERVISOR_CALL).await
+    }
+
+    async fn child_request<M, R>(&self, request: M) -> Result<R, ChildError>
+    where
+        SupervisorServer: HandleCall<M, Reply = Result<R, ChildError>>,
+        M: Send + 'static,
+    {
+        self.request(request)
+            .await
+            .map_err(ChildError::Supervisor)?
+    }
+}
+
+impl SupervisorError {
+    /// How a nested supervisor's failure reads to the supervisor starting it.
+    pub(crate) fn into_start_error(self) -> StartError {
+        match self {
+            SupervisorError::Start(error) => error,
+            other => StartError::Init(Exit::error(other)),
+        }
+    }
+}
+
+fn validate_specs(specs: &[ChildSpec]) -> Result<(), SupervisorError> {
+    let mut seen = HashSet::new();
+    for spec in specs {
+        validate_spec(spec)?;
+        if !seen.insert(spec.id.as_str()) {
+            return Err(SupervisorError::DuplicateChildId(spec.id.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// OTP refuses significant permanent children: they could never let the supervisor stop.
+pub(crate) fn validate_spec(spec: &ChildSpec) -> Result<(), SupervisorError> {
+    if spec.significant && spec.restart == Restart::Permanent {
+        return Err(SupervisorError::InvalidOptions(format!(
+            "child {:?} is significant, so it must be transient or temporary",
+            spec.id
+        )));
+    }
+    Ok(())
+}
+
+type SubtreeFuture = Pin<Box<dyn Future<Output = Vec<TreeNode>> + Send>>;
+
+/// The nodes for `children`, recursing into nested supervisors.
+pub(crate) fn subtrees(children: Vec<ChildInfo>) -> SubtreeFuture {
+    Box::pin(async move {
+        let mut nodes = Vec::with_capacity(children.len());
+        for info in children {
+            let grandchildren = match (&info.kind, info.state.child()) {
+                (ChildKind::Supervisor, Some(child)) => nested(child).await,
+                _ => Vec::new(),
+            };
+            nodes.push(TreeNode {
+                id: info.id,
+                kind: info.kind,
+                actor: info.state.child().map(|child| child.id().to_string()),
+                state: NodeState::from(&info.state),
+                children: grandchildren,
+            });
+        }
+        nodes
+    })
+}
+
+async fn nested(child: &Child) -> Vec<TreeNode> {
+    let infos = if let Some(supervisor) = Supervisor::from_child(child) {
+        supervisor.which_children().await
+    } else if let Some(dynamic) = child.server::<DynamicServer>() {
+        DynamicSupervisor::from_server(dynamic)
+            .which_children()
+            .await
+    } else {
+        return Vec::new();
+    };
+    match infos {
+        Ok(infos) => subtrees(infos).await,
+        Err(_) => Vec::new(),
+    }
+}
+
+pub(crate) fn root_node<G: arbor_actor::GenServer>(
+    server: &Server<G>,
+    children: Vec<TreeNode>,
+) -> TreeNode {
+    TreeNode {
+        id: server.name().unwrap_or("root").to_string(),
+        kind: ChildKind::Supervisor,
+        actor: Some(server.id().to_string()),
+        state: if server.is_alive() {
+            NodeState::Running
+        } else {
+            NodeState::Undefined
+        },
+        children,
+    }
+}

@@ -1,6 +1,7 @@
 //! `Server<G>`: the clonable handle to a running server.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -59,7 +60,10 @@ pub struct Server<G: GenServer> {
 #[derive(Debug)]
 pub(crate) struct Shared {
     name: Option<Box<str>>,
+    /// Why the server is stopping, decided as soon as it is known.
     exit: OnceLock<Exit>,
+    /// Set once `terminate` has run to its end: a server that stopped without it was killed.
+    terminated: AtomicBool,
     runtime: Handle,
 }
 
@@ -68,6 +72,7 @@ impl Shared {
         Shared {
             name: name.map(String::into_boxed_str),
             exit: OnceLock::new(),
+            terminated: AtomicBool::new(false),
             runtime,
         }
     }
@@ -79,6 +84,18 @@ impl Shared {
 
     pub(crate) fn exit(&self) -> Option<&Exit> {
         self.exit.get()
+    }
+
+    pub(crate) fn mark_terminated(&self) {
+        self.terminated.store(true, Ordering::Release);
+    }
+
+    /// The exit of a server known to have stopped.
+    pub(crate) fn final_exit(&self) -> Exit {
+        match self.exit.get() {
+            Some(exit) if self.terminated.load(Ordering::Acquire) => exit.clone(),
+            _ => Exit::Killed,
+        }
     }
 
     pub(crate) fn runtime(&self) -> &Handle {
@@ -264,10 +281,10 @@ impl<G: GenServer> Server<G> {
         &self.actor
     }
 
-    /// The reason recorded for a server known to have stopped: a server that stopped
-    /// without arbor recording why was killed.
+    /// The reason of a server known to have stopped: one that stopped before its
+    /// `terminate` finished was killed.
     pub(crate) fn exit_after_stop(&self) -> Exit {
-        self.shared.exit().cloned().unwrap_or(Exit::Killed)
+        self.shared.final_exit()
     }
 
     /// Sends an envelope; on failure the envelope comes back when ractor returned it.

@@ -138,6 +138,7 @@ impl<G: GenServer> Runtime<G> {
             tracing::error!(server = %slot.ctx.myself(), reason = %panic, "terminate panicked");
         }
         drop(state);
+        self.shared.mark_terminated();
     }
 }
 

@@ -78,6 +78,7 @@
 //!
 //! See `docs/guide-actor.md` for the guide and `docs/semantics.md` for the full contract.
 #![doc(test(attr(deny(warnings))))]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod call;
 mod context;

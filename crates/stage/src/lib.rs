@@ -5,3 +5,4 @@
 //! producers, producer-consumers and consumers, the demand, broadcast and partition
 //! dispatchers, and `ConsumerSupervisor`, every stage being a supervised
 //! [`arbor_actor::Server`]-like actor.
+#![deny(clippy::unwrap_used, clippy::expect_used)]

@@ -80,6 +80,33 @@ mod tests {
         assert_eq!(intensity.record(Instant::now()), Err(Tripped));
     }
 
+    proptest::proptest! {
+        /// For any restart times, the window trips exactly when more than `max` restarts
+        /// fall within `window` of the latest one (checked against a direct count).
+        #[test]
+        fn trips_exactly_when_more_than_max_fall_in_the_window(
+            max in 0u32..6,
+            window_secs in 1u64..10,
+            gaps in proptest::collection::vec(0u64..4000, 1..40),
+        ) {
+            let start = Instant::now();
+            let window = Duration::from_secs(window_secs);
+            let mut intensity = Intensity::new(max, window);
+            let mut times = Vec::new();
+            let mut now = start;
+            for gap in gaps {
+                now += Duration::from_millis(gap);
+                times.push(now);
+                let in_window = times.iter().filter(|&&t| now.duration_since(t) <= window).count();
+                let expected = if in_window > max as usize { Err(Tripped) } else { Ok(()) };
+                proptest::prop_assert_eq!(intensity.record(now), expected);
+                if expected.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_restart_exactly_at_the_window_edge_still_counts() {
         let start = Instant::now();

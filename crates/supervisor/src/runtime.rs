@@ -164,7 +164,7 @@ impl SupervisorServer {
             .unwrap_or("?");
         tracing::error!(
             supervisor = %self.name(ctx),
-            child,
+            child = %child,
             reason = %exit,
             max_restarts = self.options.max_restarts,
             max_seconds = self.options.max_seconds,

@@ -1,6 +1,6 @@
 //! A probe server that reports every callback to the test over a channel, plus a
 //! log-capturing subscriber. Each test file uses part of it.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

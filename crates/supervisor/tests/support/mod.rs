@@ -1,5 +1,5 @@
 //! A worker that reports its lifecycle to the test, and helpers to read the reports.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use crate::envelope::{CallEnvelope, Envelope};
 use crate::reply::Abandoned;
+use crate::timer::deadline_after;
 use crate::{runtime, CallError, GenServer, HandleCall, Server};
 
 pub(crate) async fn call<G, M>(
@@ -35,16 +36,6 @@ where
     };
     Err(unanswered(server, abandoned, deadline, timeout).await)
 }
-
-/// `now + timeout`, saturating: a huge timeout (such as `Duration::MAX`) means "wait as
-/// long as it takes" rather than an overflow.
-fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE)
-}
-
-/// About thirty years: what tokio itself uses for "never".
-const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// Why a call got no reply: its handle was dropped by a live server, or the server is
 /// exiting (then wait, within the call's deadline, for the reason).

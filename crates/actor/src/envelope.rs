@@ -8,7 +8,9 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
+use crate::handle::Shared;
 use crate::reply::{Abandoned, ReplySender};
 use crate::{
     CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, HandleContinue,
@@ -62,6 +64,7 @@ pub(crate) trait Erased<G: GenServer>: Send + 'static {
     fn run<'a>(
         self: Box<Self>,
         server: &'a G,
+        shared: &'a Arc<Shared>,
         state: &'a mut G::State,
         ctx: &'a mut Context<G>,
     ) -> BoxFuture<'a, Outcome>;
@@ -84,13 +87,14 @@ where
     fn run<'a>(
         self: Box<Self>,
         server: &'a G,
+        shared: &'a Arc<Shared>,
         state: &'a mut G::State,
         ctx: &'a mut Context<G>,
     ) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             let CallEnvelope { request, reply } = *self;
             let mut slot = Some(reply);
-            let from = Caller::new(&mut slot, ctx.myself().id());
+            let from = Caller::new(&mut slot, shared);
             let outcome = server.handle_call(request, from, state, ctx).await;
             settle(outcome, slot, ctx)
         })
@@ -161,6 +165,7 @@ macro_rules! one_way_envelope {
             fn run<'a>(
                 self: Box<Self>,
                 server: &'a G,
+                _shared: &'a Arc<Shared>,
                 state: &'a mut G::State,
                 ctx: &'a mut Context<G>,
             ) -> BoxFuture<'a, Outcome> {

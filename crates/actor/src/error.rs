@@ -77,4 +77,8 @@ pub enum StopError {
     /// The server did not finish stopping within the timeout; it is still stopping.
     #[error("the server did not stop within {0:?}")]
     Timeout(Duration),
+    /// `stop_and_wait` was called from the server's own callbacks, where it could only
+    /// wait for itself; return `Outcome::Stop` instead.
+    #[error("a server cannot wait for its own stop from its own callbacks")]
+    SelfWait,
 }

@@ -84,9 +84,10 @@ impl Exit {
     /// Reads the exit reason out of a ractor supervision event about a child or monitored
     /// actor; `None` for events that are not exits.
     ///
-    /// Exits of arbor servers come back exactly as they were; a plain ractor actor's
-    /// reason string maps as OTP would map an arbitrary term: no reason is `Normal`,
-    /// `"killed"` is `Killed`, anything else is `Error`.
+    /// Exits of arbor servers come back exactly as they were. A stop through ractor with
+    /// some other reason string is a deliberate stop, not a crash (crashes arrive as
+    /// failures): it reads as `Shutdown(Some(reason))`, as the server's own `terminate`
+    /// sees a shutdown; no reason is `Normal`; `"killed"` is `Killed`.
     pub fn from_event(event: &SupervisionEvent) -> Option<Self> {
         match event {
             SupervisionEvent::ActorTerminated(_, _, reason) => {
@@ -114,10 +115,12 @@ impl Exit {
             NORMAL => Exit::Normal,
             SHUTDOWN => Exit::Shutdown(None),
             KILLED => Exit::Killed,
-            other => match other.strip_prefix(SHUTDOWN_WITH) {
-                Some(detail) => Exit::Shutdown(Some(detail.to_string())),
-                None => Exit::Error(other.to_string()),
-            },
+            other => Exit::Shutdown(Some(
+                other
+                    .strip_prefix(SHUTDOWN_WITH)
+                    .unwrap_or(other)
+                    .to_string(),
+            )),
         }
     }
 
@@ -167,11 +170,11 @@ mod tests {
     }
 
     #[test]
-    fn unknown_stop_reasons_are_abnormal() {
+    fn other_stop_reasons_are_deliberate_shutdowns() {
         assert_eq!(Exit::from_stop_reason(None), Exit::Normal);
         assert_eq!(
             Exit::from_stop_reason(Some("Drained")),
-            Exit::Error("Drained".into())
+            Exit::shutdown_with("Drained")
         );
     }
 

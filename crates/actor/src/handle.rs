@@ -10,8 +10,8 @@ use tokio::runtime::Handle;
 
 use crate::envelope::{CastEnvelope, Envelope, InfoEnvelope, Inner};
 use crate::{
-    call, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo, SendError,
-    StopError, TimerRef,
+    call, runtime, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo,
+    SendError, StopError, TimerRef,
 };
 
 /// How long [`Server::call`] waits for a reply (OTP's default of 5 seconds).
@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     exit: OnceLock<Exit>,
     /// Set once `terminate` has run to its end: a server that stopped without it was killed.
     terminated: AtomicBool,
+    /// The server's own cell, known once its actor exists.
+    cell: OnceLock<ActorCell>,
     runtime: Handle,
 }
 
@@ -73,6 +75,7 @@ impl Shared {
             name: name.map(String::into_boxed_str),
             exit: OnceLock::new(),
             terminated: AtomicBool::new(false),
+            cell: OnceLock::new(),
             runtime,
         }
     }
@@ -84,6 +87,23 @@ impl Shared {
 
     pub(crate) fn exit(&self) -> Option<&Exit> {
         self.exit.get()
+    }
+
+    pub(crate) fn set_cell(&self, cell: ActorCell) {
+        let _ = self.cell.set(cell);
+    }
+
+    pub(crate) fn id(&self) -> Option<ActorId> {
+        self.cell.get().map(ActorCell::get_id)
+    }
+
+    /// Whether the server is gone: its `terminate` finished, or its actor stopped.
+    pub(crate) fn has_stopped(&self) -> bool {
+        self.terminated.load(Ordering::Acquire)
+            || self
+                .cell
+                .get()
+                .is_none_or(|cell| cell.get_status() == ActorStatus::Stopped)
     }
 
     pub(crate) fn mark_terminated(&self) {
@@ -207,13 +227,20 @@ impl<G: GenServer> Server<G> {
     }
 
     /// Asks the server to stop with `reason`. The request is queued behind the messages
-    /// already sent, then `terminate(reason)` runs. Does not wait; see
-    /// [`Server::stop_and_wait`].
+    /// already sent, then `terminate(reason)` runs. `Exit::Killed` kills it instead (see
+    /// [`Server::kill`]). Does not wait; see [`Server::stop_and_wait`].
     ///
     /// # Errors
     ///
     /// [`StopError::NoProc`] when the server is not running.
     pub fn stop(&self, reason: Exit) -> Result<(), StopError> {
+        if reason == Exit::Killed {
+            if !self.is_alive() {
+                return Err(StopError::NoProc);
+            }
+            self.kill();
+            return Ok(());
+        }
         self.deliver(Envelope(Inner::Stop(reason)))
             .map_err(|_| StopError::NoProc)
     }
@@ -224,12 +251,16 @@ impl<G: GenServer> Server<G> {
     /// # Errors
     ///
     /// [`StopError::NoProc`] when the server is not running; [`StopError::Timeout`] when it
-    /// has not stopped in time (it goes on stopping).
+    /// has not stopped in time (it goes on stopping); [`StopError::SelfWait`] when called
+    /// from the server's own callbacks, which could only wait for themselves.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future does not withdraw the stop request.
     pub async fn stop_and_wait(&self, reason: Exit, timeout: Duration) -> Result<(), StopError> {
+        if runtime::current_server() == Some(self.id()) {
+            return Err(StopError::SelfWait);
+        }
         self.stop(reason)?;
         self.actor
             .wait(Some(timeout))
@@ -243,7 +274,9 @@ impl<G: GenServer> Server<G> {
         self.actor.kill();
     }
 
-    /// Waits until the server has stopped and returns why.
+    /// Waits until the server has stopped and returns why. Called from the server's own
+    /// callbacks it would wait forever: return [`Outcome::Stop`](crate::Outcome::Stop)
+    /// there instead.
     ///
     /// # Cancel safety
     ///
@@ -253,7 +286,8 @@ impl<G: GenServer> Server<G> {
         self.exit_after_stop()
     }
 
-    /// `true` until the server starts stopping.
+    /// `true` while the server runs, `terminate` included (as an OTP process is alive
+    /// during `terminate/2`); `false` once its actor is stopping.
     pub fn is_alive(&self) -> bool {
         matches!(
             self.actor.get_status(),

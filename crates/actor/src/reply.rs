@@ -2,9 +2,11 @@
 
 use std::fmt;
 
-use ractor::ActorId;
+use std::sync::Arc;
+
 use tokio::sync::oneshot;
 
+use crate::handle::Shared;
 use crate::runtime;
 
 /// Marks a reply handle that was dropped unanswered, so the caller learns it at once.
@@ -21,11 +23,11 @@ pub(crate) type ReplySender<R> = oneshot::Sender<Result<R, Abandoned>>;
 /// [`ReplyTo::reply`] when the answer is ready.
 pub struct Caller<'a, R> {
     slot: &'a mut Option<ReplySender<R>>,
-    server: ActorId,
+    server: &'a Arc<Shared>,
 }
 
 impl<'a, R> Caller<'a, R> {
-    pub(crate) fn new(slot: &'a mut Option<ReplySender<R>>, server: ActorId) -> Self {
+    pub(crate) fn new(slot: &'a mut Option<ReplySender<R>>, server: &'a Arc<Shared>) -> Self {
         Caller { slot, server }
     }
 
@@ -33,7 +35,7 @@ impl<'a, R> Caller<'a, R> {
     pub fn defer(self) -> ReplyTo<R> {
         ReplyTo {
             tx: self.slot.take(),
-            server: self.server,
+            server: Arc::clone(self.server),
         }
     }
 }
@@ -41,7 +43,7 @@ impl<'a, R> Caller<'a, R> {
 impl<R> fmt::Debug for Caller<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Caller")
-            .field("server", &self.server)
+            .field("server", &self.server.id())
             .finish_non_exhaustive()
     }
 }
@@ -100,13 +102,17 @@ impl<R> fmt::Debug for Caller<'_, R> {
 /// ```
 pub struct ReplyTo<R> {
     tx: Option<ReplySender<R>>,
-    server: ActorId,
+    server: Arc<Shared>,
 }
 
 impl<R> ReplyTo<R> {
     /// Answers the call. Returns `false` when the caller no longer waits (it timed out or
-    /// was cancelled); the value is then dropped.
+    /// was cancelled), or when the server has stopped meanwhile: as in OTP, the caller
+    /// then gets the server's exit, not a reply from beyond it. The value is dropped.
     pub fn reply(mut self, value: R) -> bool {
+        if self.server.has_stopped() {
+            return false;
+        }
         match self.tx.take() {
             Some(tx) => tx.send(Ok(value)).is_ok(),
             None => false,
@@ -126,10 +132,14 @@ impl<R> Drop for ReplyTo<R> {
         };
         // A handle dropped while its own server unwinds from a panic must not report
         // `NoReply`: the caller is about to see the server's exit instead.
-        if std::thread::panicking() && runtime::current_server() == Some(self.server) {
+        let in_own_server = matches!(
+            (runtime::current_server(), self.server.id()),
+            (Some(current), Some(own)) if current == own
+        );
+        if std::thread::panicking() && in_own_server {
             return;
         }
-        tracing::debug!(server = %self.server, "reply handle dropped unanswered");
+        tracing::debug!(server = ?self.server.id(), "reply handle dropped unanswered");
         let _ = tx.send(Err(Abandoned));
     }
 }
@@ -137,7 +147,7 @@ impl<R> Drop for ReplyTo<R> {
 impl<R> fmt::Debug for ReplyTo<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplyTo")
-            .field("server", &self.server)
+            .field("server", &self.server.id())
             .field("answered", &self.tx.is_none())
             .finish()
     }

@@ -72,7 +72,11 @@ impl<G: GenServer> Runtime<G> {
         };
         let _ = slot.ctx.take_idle();
         let id = slot.ctx.myself().id();
-        guarded(id, work.run(&self.server, state, &mut slot.ctx)).await
+        guarded(
+            id,
+            work.run(&self.server, &self.shared, state, &mut slot.ctx),
+        )
+        .await
     }
 
     /// After a callback: run the continuations it asked for, then arm its idle timeout,
@@ -152,6 +156,7 @@ impl<G: GenServer> Actor for Runtime<G> {
         myself: ActorRef<Envelope<G>>,
         args: G::Args,
     ) -> Result<Slot<G>, ActorProcessingErr> {
+        self.shared.set_cell(myself.get_cell());
         let mut ctx = Context::new(Server::from_parts(myself.clone(), Arc::clone(&self.shared)));
         let refused = match guarded(myself.get_id(), self.server.init(args, &mut ctx)).await {
             Ok(Init::Ready(state)) => {

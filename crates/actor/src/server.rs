@@ -89,8 +89,9 @@ pub trait GenServer: Sized + Send + Sync + 'static {
     /// Runs when an actor linked under this server (started with
     /// [`Server::start_link`](crate::Server::start_link) and this server's cell) exits.
     ///
-    /// The default follows an OTP process that does not trap exits: an abnormal exit of
-    /// a linked actor stops this server with an error, a normal one is ignored.
+    /// The default behaves like an OTP process that does not trap exits: a linked
+    /// actor's `Normal` exit is ignored, any other reason stops this server with that
+    /// same reason.
     fn handle_exit(
         &self,
         actor: ActorCell,
@@ -98,15 +99,11 @@ pub trait GenServer: Sized + Send + Sync + 'static {
         state: &mut Self::State,
         ctx: &mut Context<Self>,
     ) -> impl Future<Output = Outcome> + Send {
-        let _ = (state, ctx);
+        let _ = (actor, state, ctx);
         async move {
-            if reason.is_normal() {
-                Outcome::NoReply
-            } else {
-                Outcome::Stop(Exit::Error(format!(
-                    "linked actor {} exited: {reason}",
-                    actor.get_id()
-                )))
+            match reason {
+                Exit::Normal => Outcome::NoReply,
+                other => Outcome::Stop(other),
             }
         }
     }

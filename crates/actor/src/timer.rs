@@ -82,13 +82,23 @@ impl fmt::Debug for TimerRef {
     }
 }
 
+/// `now + after`, saturating: a huge duration (such as `Duration::MAX`) means "as good as
+/// never" rather than an overflow panic.
+pub(crate) fn deadline_after(after: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(after).unwrap_or_else(|| now + FAR_FUTURE)
+}
+
+/// About thirty years: what tokio itself uses for "never".
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// Runs `fire` once, `after` from now, unless cancelled first.
 pub(crate) fn after(
     runtime: &Handle,
     after: Duration,
     fire: impl FnOnce() + Send + 'static,
 ) -> TimerRef {
-    let deadline = Instant::now() + after;
+    let deadline = deadline_after(after);
     let state = Arc::new(AtomicU8::new(PENDING));
     let flag = Arc::clone(&state);
     let task = runtime.spawn(async move {
@@ -114,7 +124,7 @@ pub(crate) fn every(
     period: Duration,
     mut tick: impl FnMut() -> bool + Send + 'static,
 ) -> TimerRef {
-    let start = Instant::now() + period;
+    let start = deadline_after(period);
     let state = Arc::new(AtomicU8::new(PENDING));
     let flag = Arc::clone(&state);
     let task = runtime.spawn(async move {

@@ -83,3 +83,18 @@ async fn replying_after_the_caller_timed_out_reports_it_and_drops_the_value() {
     });
     assert_eq!(answer, Ok(6));
 }
+
+#[tokio::test]
+async fn a_reply_sent_after_the_server_stopped_gives_the_caller_its_exit() {
+    let (server, _events) = probe().await;
+    let (release, on_release) = oneshot::channel();
+    let (answer, ()) = tokio::join!(server.call(DeferToTask(on_release)), async {
+        flush(&server).await;
+        server
+            .stop_and_wait(Exit::Normal, Duration::from_secs(1))
+            .await
+            .unwrap();
+        release.send(7).unwrap(); // the task holding the handle answers too late
+    });
+    assert_eq!(answer, Err(CallError::Exited(Exit::Normal)));
+}

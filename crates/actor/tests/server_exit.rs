@@ -206,3 +206,77 @@ async fn a_ractor_supervisor_reads_the_typed_exit_back() {
     assert_eq!(exits.recv().await, Some(Exit::Panic("typed".into())));
     parent.stop(None);
 }
+
+#[tokio::test]
+async fn stop_with_killed_kills_without_terminate() {
+    let (server, mut events) = probe().await;
+    flush(&server).await;
+    server.stop(Exit::Killed).unwrap();
+    let (exit, events) = stopped_with(&server, &mut events).await;
+    assert_eq!(exit, Exit::Killed);
+    assert_eq!(events, vec![Event::Init]);
+    assert_eq!(
+        server.stop(Exit::Killed),
+        Err(arbor_actor::StopError::NoProc)
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_its_own_stop_is_refused() {
+    let (server, _events) = probe().await;
+    assert_eq!(
+        server.call(support::StopAndWaitSelf).await,
+        Ok(Err(arbor_actor::StopError::SelfWait))
+    );
+    assert!(server.is_alive());
+}
+
+#[tokio::test]
+async fn a_ractor_stop_with_a_reason_reads_as_a_shutdown_to_the_parent() {
+    let (exits_tx, mut exits) = mpsc::unbounded_channel();
+    let (parent, _join) = ractor::Actor::spawn(None, Parent, exits_tx).await.unwrap();
+    let (events, _rx) = mpsc::unbounded_channel();
+    let child = Server::start_link(Probe { events }, Plan::Ready, parent.get_cell())
+        .await
+        .unwrap();
+    child.cell().stop(Some("bye".into()));
+    assert_eq!(exits.recv().await, Some(Exit::shutdown_with("bye")));
+    assert_eq!(
+        child.wait().await,
+        Exit::shutdown(),
+        "terminate saw a shutdown too"
+    );
+    parent.stop(None);
+}
+
+/// A server that keeps the default `handle_exit`.
+struct Plain;
+
+impl arbor_actor::GenServer for Plain {
+    type Args = ();
+    type State = ();
+    async fn init(&self, _: (), _ctx: &mut arbor_actor::Context<Self>) -> arbor_actor::Init<()> {
+        arbor_actor::Init::Ready(())
+    }
+}
+
+#[tokio::test]
+async fn by_default_a_linked_exit_other_than_normal_stops_the_server_with_that_reason() {
+    for reason in [Exit::shutdown(), Exit::error("child broke")] {
+        let parent = Server::start(Plain, ()).await.unwrap();
+        let (events, _rx) = mpsc::unbounded_channel();
+        let child = Server::start_link(Probe { events }, Plan::Ready, parent.cell())
+            .await
+            .unwrap();
+        child.cast(StopWith(reason.clone())).unwrap();
+        assert_eq!(parent.wait().await, reason);
+    }
+    let parent = Server::start(Plain, ()).await.unwrap();
+    let (events, _rx) = mpsc::unbounded_channel();
+    let child = Server::start_link(Probe { events }, Plan::Ready, parent.cell())
+        .await
+        .unwrap();
+    child.cast(StopWith(Exit::Normal)).unwrap();
+    child.wait().await;
+    assert!(parent.is_alive(), "a normal exit is ignored");
+}

@@ -113,3 +113,18 @@ async fn any_message_cancels_the_idle_timeout() {
     flush(&server).await;
     assert_eq!(drain(&mut events), vec![Event::Cast(1)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn huge_durations_mean_never_not_a_panic() {
+    let (server, mut events) = probe().await;
+    drain(&mut events);
+    let timer = server.send_after(Duration::MAX, Note(1));
+    let interval = server.send_interval(Duration::MAX, || Note(2));
+    server.cast(ArmIdle(Duration::MAX)).unwrap();
+    advance(3600 * SECOND).await;
+    server.cast(Record(3)).unwrap();
+    flush(&server).await;
+    assert_eq!(drain(&mut events), vec![Event::Cast(3)]);
+    assert!(timer.is_active() && interval.is_active());
+    assert!(server.is_alive());
+}

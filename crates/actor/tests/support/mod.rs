@@ -351,6 +351,25 @@ impl HandleCall<CallSelf> for Probe {
     }
 }
 
+/// Call: try to wait for its own stop, and answer with what that returned.
+pub struct StopAndWaitSelf;
+impl HandleCall<StopAndWaitSelf> for Probe {
+    type Reply = Result<(), arbor_actor::StopError>;
+    async fn handle_call(
+        &self,
+        _: StopAndWaitSelf,
+        _: Caller<'_, Self::Reply>,
+        _: &mut ProbeState,
+        ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        CallOutcome::Reply(
+            ctx.myself()
+                .stop_and_wait(Exit::Normal, Duration::from_secs(1))
+                .await,
+        )
+    }
+}
+
 /// Call: keep the reply handle in the state.
 pub struct Defer;
 impl HandleCall<Defer> for Probe {

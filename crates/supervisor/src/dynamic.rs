@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::intensity::Intensity;
 use crate::runtime::INTENSITY_EXIT;
-use crate::shutdown::{shut_down, shut_down_all};
+use crate::shutdown::{shut_down, shut_down_all, Stopper};
 use crate::supervisor::{root_node, subtrees, validate_spec, SUPERVISOR_CALL};
 use crate::{
     Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, DynamicSupervisorOptions,
@@ -109,8 +109,14 @@ impl DynamicSupervisor<()> {
         Self::start_inner(options, (), Some(parent)).await
     }
 
-    /// A child spec that starts a DynamicSupervisor under another supervisor.
+    /// A child spec that starts a DynamicSupervisor under another supervisor, named after
+    /// `id` unless `options` name it.
     pub fn child_spec(id: impl Into<String>, options: DynamicSupervisorOptions) -> ChildSpec {
+        let id = id.into();
+        let options = DynamicSupervisorOptions {
+            name: options.name.or_else(|| Some(id.clone())),
+            ..options
+        };
         ChildSpec::from_fn(id, move |parent| {
             let options = options.clone();
             async move {
@@ -183,10 +189,7 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
     ///
     /// Dropping the future does not withdraw the request: the child may still start.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Child, StartChildError> {
-        validate_spec(&spec).map_err(|error| StartChildError::Start {
-            id: spec.id.clone(),
-            error: error.into_start_error(),
-        })?;
+        validate_spec(&spec)?;
         self.server
             .call_timeout(StartChild(spec), SUPERVISOR_CALL)
             .await
@@ -298,7 +301,8 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
         self.server.cell()
     }
 
-    /// The extra arguments children are built from.
+    /// The extra arguments children are built from. They live in this handle (and its
+    /// clones), not in the supervisor: a handle obtained with `from_child` has none.
     pub fn extra(&self) -> &E {
         &self.extra
     }
@@ -324,6 +328,13 @@ impl<E> fmt::Debug for DynamicSupervisor<E> {
 impl DynamicServer {
     fn name(&self, ctx: &Context<Self>) -> String {
         ctx.myself().to_string()
+    }
+
+    fn stopper(&self, ctx: &Context<Self>) -> Stopper {
+        Stopper {
+            cell: ctx.myself().cell(),
+            name: self.name(ctx),
+        }
     }
 
     async fn child_exited(
@@ -415,11 +426,11 @@ impl GenServer for DynamicServer {
                 entry
                     .state
                     .child()
-                    .map(|child| (child.clone(), entry.spec.shutdown))
+                    .map(|child| (child.clone(), &entry.spec))
             })
-            .collect();
+            .collect::<Vec<_>>();
         table.running.clear();
-        shut_down_all(children, &ctx.myself().cell()).await;
+        shut_down_all(&children, &self.stopper(ctx)).await;
     }
 
     async fn handle_exit(
@@ -508,7 +519,7 @@ impl HandleCall<TerminateChild> for DynamicServer {
             return CallOutcome::Reply(Err(ChildError::NotFound(actor.to_string())));
         };
         tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
-        shut_down(&child, spec.shutdown, &ctx.myself().cell()).await;
+        shut_down(&child, &spec, &self.stopper(ctx)).await;
         CallOutcome::Reply(Ok(()))
     }
 }

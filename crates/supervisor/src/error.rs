@@ -39,6 +39,9 @@ pub enum StartChildError {
         /// Why it did not start.
         error: StartError,
     },
+    /// The spec itself is invalid (for example: significant but permanent).
+    #[error("invalid child spec: {0}")]
+    InvalidSpec(String),
     /// The DynamicSupervisor already holds `max_children` children.
     #[error("the supervisor already holds its maximum of {0} children")]
     MaxChildren(usize),
@@ -53,9 +56,12 @@ pub enum ChildError {
     /// No child has this id (or, for a DynamicSupervisor, this actor).
     #[error("no child {0:?} in this supervisor")]
     NotFound(String),
-    /// `restart_child` / `delete_child` on a child that is running or being restarted.
+    /// `restart_child` / `delete_child` on a child that is running.
     #[error("child {0:?} is running")]
     Running(String),
+    /// `restart_child` / `delete_child` on a child waiting to be restarted.
+    #[error("child {0:?} is being restarted")]
+    Restarting(String),
     /// `restart_child` could not start the child.
     #[error("child {id:?} failed to start: {error}")]
     Start {

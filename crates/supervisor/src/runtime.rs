@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::children::Children;
 use crate::intensity::Intensity;
-use crate::shutdown::shut_down;
+use crate::shutdown::{shut_down, Stopper};
 use crate::{
     AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, Restart,
     StartChildError, SupervisorError, SupervisorOptions,
@@ -54,15 +54,22 @@ impl SupervisorServer {
         ctx.myself().to_string()
     }
 
+    fn stopper(&self, ctx: &Context<Self>) -> Stopper {
+        Stopper {
+            cell: ctx.myself().cell(),
+            name: self.name(ctx),
+        }
+    }
+
     /// Stops every running child, last started first, each as its spec says.
     async fn stop_children(&self, children: &mut Children, ctx: &Context<Self>) {
-        let me = ctx.myself().cell();
+        let me = self.stopper(ctx);
         for (index, child) in children.running_in_reverse() {
             let Some(record) = children.get_mut(index) else {
                 continue;
             };
             tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "shutting down child");
-            shut_down(&child, record.spec.shutdown, &me).await;
+            shut_down(&child, &record.spec, &me).await;
             record.state = ChildState::Undefined;
         }
     }
@@ -123,7 +130,7 @@ impl SupervisorServer {
         if let Some(stop) = self.count_restart(failed, exit, table, ctx) {
             return stop;
         }
-        let me = ctx.myself().cell();
+        let me = self.stopper(ctx);
         let plan = self.options.strategy.plan(failed, table.children.len());
         if let Some(record) = table.children.get_mut(failed) {
             record.state = ChildState::Restarting;
@@ -136,7 +143,7 @@ impl SupervisorServer {
                 continue;
             };
             tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
-            shut_down(&child, record.spec.shutdown, &me).await;
+            shut_down(&child, &record.spec, &me).await;
             record.state = match record.spec.restart {
                 Restart::Temporary => ChildState::Undefined,
                 Restart::Permanent | Restart::Transient => ChildState::Restarting,
@@ -219,7 +226,10 @@ impl GenServer for SupervisorServer {
         let mut children = Children::default();
         for spec in boot.specs {
             match start_one(&spec, me.clone()).await {
-                Ok(state) => children.push(spec, state),
+                Ok(state) => {
+                    tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
+                    children.push(spec, state);
+                }
                 Err(error) => {
                     tracing::error!(supervisor = %self.name(ctx), child = %spec.id, %error, "child failed to start; stopping the children already started");
                     self.stop_children(&mut children, ctx).await;
@@ -328,11 +338,11 @@ impl HandleCall<TerminateChild> for SupervisorServer {
         let Some(index) = table.children.position(&id) else {
             return CallOutcome::Reply(Err(ChildError::NotFound(id)));
         };
-        let me = ctx.myself().cell();
+        let me = self.stopper(ctx);
         if let Some(record) = table.children.get_mut(index) {
             if let Some(child) = record.state.child().cloned() {
                 tracing::info!(supervisor = %self.name(ctx), child = %id, "terminating child");
-                shut_down(&child, record.spec.shutdown, &me).await;
+                shut_down(&child, &record.spec, &me).await;
             }
             record.state = ChildState::Undefined;
             if record.spec.restart == Restart::Temporary {
@@ -363,11 +373,14 @@ impl HandleCall<RestartChild> for SupervisorServer {
         else {
             return CallOutcome::Reply(Err(ChildError::NotFound(id)));
         };
-        if !matches!(record.state, ChildState::Undefined) {
-            return CallOutcome::Reply(Err(ChildError::Running(id)));
+        match record.state {
+            ChildState::Undefined => {}
+            ChildState::Running(_) => return CallOutcome::Reply(Err(ChildError::Running(id))),
+            ChildState::Restarting => return CallOutcome::Reply(Err(ChildError::Restarting(id))),
         }
         let reply = match record.spec.start(me).await {
             Ok(child) => {
+                tracing::info!(supervisor = %self.name(ctx), child = %id, "child restarted on request");
                 record.state = ChildState::Running(child.clone());
                 Ok(child)
             }
@@ -392,12 +405,14 @@ impl HandleCall<DeleteChild> for SupervisorServer {
         let Some(index) = table.children.position(&id) else {
             return CallOutcome::Reply(Err(ChildError::NotFound(id)));
         };
-        let stopped = table
-            .children
-            .get(index)
-            .is_some_and(|record| matches!(record.state, ChildState::Undefined));
-        if !stopped {
-            return CallOutcome::Reply(Err(ChildError::Running(id)));
+        match table.children.get(index).map(|record| &record.state) {
+            Some(ChildState::Running(_)) => {
+                return CallOutcome::Reply(Err(ChildError::Running(id)))
+            }
+            Some(ChildState::Restarting) => {
+                return CallOutcome::Reply(Err(ChildError::Restarting(id)))
+            }
+            Some(ChildState::Undefined) | None => {}
         }
         table.children.remove(index);
         CallOutcome::Reply(Ok(()))

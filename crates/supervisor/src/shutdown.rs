@@ -6,7 +6,7 @@ use arbor_actor::ractor::ActorCell;
 use arbor_actor::Exit;
 use tokio::time::Instant;
 
-use crate::Child;
+use crate::{Child, ChildSpec};
 
 /// How long a supervisor waits for a child to stop before killing it (OTP's `shutdown`
 /// child-spec key).
@@ -38,24 +38,31 @@ impl Default for Shutdown {
     }
 }
 
-/// Stops one child as `shutdown` says and waits until it is gone. The child is unlinked
-/// first, so its exit is not mistaken for a crash.
-pub(crate) async fn shut_down(child: &Child, shutdown: Shutdown, supervisor: &ActorCell) {
-    child.cell().unlink(supervisor.clone());
-    ask(child, shutdown);
-    wait(child, shutdown, Instant::now()).await;
+/// The supervisor doing the stopping: its cell (to unlink from) and its name (for logs).
+#[derive(Debug)]
+pub(crate) struct Stopper {
+    pub(crate) cell: ActorCell,
+    pub(crate) name: String,
+}
+
+/// Stops one child as its spec's `shutdown` says and waits until it is gone. The child is
+/// unlinked first, so its exit is not mistaken for a crash.
+pub(crate) async fn shut_down(child: &Child, spec: &ChildSpec, by: &Stopper) {
+    child.cell().unlink(by.cell.clone());
+    ask(child, spec.shutdown);
+    wait(child, spec, by, Instant::now()).await;
 }
 
 /// Stops many children at once (DynamicSupervisor): every stop is asked first, then each
 /// is waited for against the same start time.
-pub(crate) async fn shut_down_all(children: Vec<(Child, Shutdown)>, supervisor: &ActorCell) {
+pub(crate) async fn shut_down_all(children: &[(Child, &ChildSpec)], by: &Stopper) {
     let asked_at = Instant::now();
-    for (child, shutdown) in &children {
-        child.cell().unlink(supervisor.clone());
-        ask(child, *shutdown);
+    for (child, spec) in children {
+        child.cell().unlink(by.cell.clone());
+        ask(child, spec.shutdown);
     }
-    for (child, shutdown) in &children {
-        wait(child, *shutdown, asked_at).await;
+    for (child, spec) in children {
+        wait(child, spec, by, asked_at).await;
     }
 }
 
@@ -66,16 +73,22 @@ fn ask(child: &Child, shutdown: Shutdown) {
     }
 }
 
-async fn wait(child: &Child, shutdown: Shutdown, asked_at: Instant) {
+async fn wait(child: &Child, spec: &ChildSpec, by: &Stopper, asked_at: Instant) {
     let cell = child.cell();
-    match shutdown {
+    match spec.shutdown {
         Shutdown::BrutalKill | Shutdown::Infinity => {
             let _ = cell.wait(None).await;
         }
         Shutdown::Timeout(limit) => {
             let left = (asked_at + limit).saturating_duration_since(Instant::now());
             if cell.wait(Some(left)).await.is_err() {
-                tracing::warn!(child = %child, timeout = ?limit, "child did not stop in time; killing it");
+                tracing::warn!(
+                    supervisor = %by.name,
+                    child = %spec.id,
+                    actor = %child,
+                    timeout = ?limit,
+                    "child did not stop in time; killing it"
+                );
                 let _ = cell.kill_and_wait(None).await;
             }
         }

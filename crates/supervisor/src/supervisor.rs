@@ -106,12 +106,17 @@ impl Supervisor {
     }
 
     /// A child spec that starts this kind of supervisor under another one (kind
-    /// supervisor, `Shutdown::Infinity`).
+    /// supervisor, `Shutdown::Infinity`), named after `id` unless `options` name it.
     pub fn child_spec(
         id: impl Into<String>,
         children: Vec<ChildSpec>,
         options: SupervisorOptions,
     ) -> ChildSpec {
+        let id = id.into();
+        let options = SupervisorOptions {
+            name: options.name.or_else(|| Some(id.clone())),
+            ..options
+        };
         ChildSpec::from_fn(id, move |parent| {
             let children = children.clone();
             let options = options.clone();
@@ -154,10 +159,7 @@ impl Supervisor {
     ///
     /// Dropping the future does not withdraw the request: the child may still start.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Child, StartChildError> {
-        validate_spec(&spec).map_err(|error| StartChildError::Start {
-            id: spec.id.clone(),
-            error: error.into_start_error(),
-        })?;
+        validate_spec(&spec)?;
         self.request(StartChild(spec))
             .await
             .map_err(StartChildError::Supervisor)?
@@ -214,6 +216,23 @@ impl Supervisor {
     /// Cancel safe.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, CallError> {
         self.request(WhichChildren).await
+    }
+
+    /// The running child with this id, if any.
+    ///
+    /// # Errors
+    ///
+    /// The supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn find_child(&self, id: &str) -> Result<Option<Child>, CallError> {
+        let children = self.which_children().await?;
+        Ok(children
+            .into_iter()
+            .find(|info| info.id == id)
+            .and_then(|info| info.state.child().cloned()))
     }
 
     /// How many children it has, by kind and running.
@@ -320,7 +339,9 @@ impl SupervisorError {
 fn validate_specs(specs: &[ChildSpec]) -> Result<(), SupervisorError> {
     let mut seen = HashSet::new();
     for spec in specs {
-        validate_spec(spec)?;
+        if let Some(reason) = spec_problem(spec) {
+            return Err(SupervisorError::InvalidOptions(reason));
+        }
         if !seen.insert(spec.id.as_str()) {
             return Err(SupervisorError::DuplicateChildId(spec.id.clone()));
         }
@@ -328,15 +349,23 @@ fn validate_specs(specs: &[ChildSpec]) -> Result<(), SupervisorError> {
     Ok(())
 }
 
-/// OTP refuses significant permanent children: they could never let the supervisor stop.
-pub(crate) fn validate_spec(spec: &ChildSpec) -> Result<(), SupervisorError> {
-    if spec.significant && spec.restart == Restart::Permanent {
-        return Err(SupervisorError::InvalidOptions(format!(
+/// What is wrong with a spec, if anything. OTP refuses significant permanent children:
+/// they could never let the supervisor stop.
+pub(crate) fn spec_problem(spec: &ChildSpec) -> Option<String> {
+    (spec.significant && spec.restart == Restart::Permanent).then(|| {
+        format!(
             "child {:?} is significant, so it must be transient or temporary",
             spec.id
-        )));
+        )
+    })
+}
+
+/// `start_child`'s check of a spec.
+pub(crate) fn validate_spec(spec: &ChildSpec) -> Result<(), StartChildError> {
+    match spec_problem(spec) {
+        Some(reason) => Err(StartChildError::InvalidSpec(reason)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 type SubtreeFuture = Pin<Box<dyn Future<Output = Vec<TreeNode>> + Send>>;

@@ -162,3 +162,40 @@ async fn the_tree_snapshot_walks_nested_supervisors() {
         .iter()
         .all(|node| node.state == NodeState::Running));
 }
+
+#[tokio::test]
+async fn find_child_returns_the_running_child_by_id() {
+    let mut lab = Lab::new();
+    let supervisor = two_children(&mut lab).await;
+    let b = supervisor.find_child("b").await.unwrap().unwrap();
+    assert_eq!(
+        b.server::<support::Worker>().unwrap().call(Name).await,
+        Ok("b")
+    );
+    supervisor.terminate_child("b").await.unwrap();
+    assert_eq!(supervisor.find_child("b").await.unwrap(), None);
+    assert_eq!(supervisor.find_child("nope").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_invalid_spec_is_refused_by_start_child() {
+    let mut lab = Lab::new();
+    let supervisor = two_children(&mut lab).await;
+    let error = supervisor
+        .start_child(lab.spec("c").significant(true))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StartChildError::InvalidSpec(_)), "{error}");
+    assert_eq!(lab.drain(), vec![], "nothing started");
+}
+
+#[tokio::test]
+async fn nested_supervisors_are_named_after_their_id() {
+    let mut lab = Lab::new();
+    let inner = Supervisor::child_spec("inner", vec![lab.spec("x")], SupervisorOptions::default());
+    let root = Supervisor::start([inner], SupervisorOptions::default())
+        .await
+        .unwrap();
+    let inner = Supervisor::from_child(&root.find_child("inner").await.unwrap().unwrap()).unwrap();
+    assert_eq!(inner.tree().await.unwrap().id, "inner");
+}

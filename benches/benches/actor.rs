@@ -1,1 +1,438 @@
-fn main() {}
+//! arbor-actor against raw ractor (and raw tokio), in the same criterion group and run.
+//!
+//! Scenarios (see `benches/README.md` for parameters, `docs/benchmarks.md` for figures):
+//!
+//! - `actor_call`: one request, one `u64` reply — legs `arbor` (`Server::call`),
+//!   `raw_ractor` (`ractor::call!`), `raw_ractor_timeout` (`ractor::call_t!` with arbor's
+//!   5 s default timeout) and `raw_tokio` (mpsc + oneshot).
+//! - `actor_cast`: 10^6 casts then one call, so every cast was handled — legs `arbor` and
+//!   `raw_ractor`.
+//! - memory per idle actor: printed once before criterion starts; each leg spawns 100k idle
+//!   actors in a fresh child process and reports the RSS growth per actor.
+//!
+//! Every leg of `actor_call` and `actor_cast` runs on the same tokio multi-thread runtime
+//! with 2 workers, built outside the measured closure. The client loop is itself a task on
+//! that runtime (as a calling process is on the BEAM), so the caller and the actor share
+//! the two workers; the runtime's `block_on` thread only waits for the loop's elapsed time.
+//! Multi-thread figures are bimodal (caller and actor on one worker or on two), so the same
+//! groups run again on a current-thread runtime as `actor_call_ct` and `actor_cast_ct`:
+//! tight figures of the CPU cost per message, for a second view of the same ratios.
+//!
+//! ```text
+//! cargo bench -p arbor-benches --bench actor
+//! cargo bench -p arbor-benches --bench actor --features span-propagation
+//! ARBOR_BENCH_QUICK=1 cargo bench -p arbor-benches --bench actor   # 10^5 casts, 10k actors
+//! ARBOR_BENCH_MEMORY=0 cargo bench -p arbor-benches --bench actor  # skip the memory probe
+//! ```
+
+use std::future::Future;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use arbor_benches::{
+    current_thread_runtime, quick, raw_get, raw_get_timeout, runtime, spawn_idle, start_arbor,
+    start_raw, Add, Get, IdleLeg, IdleReport, RawMsg, TokioCounter,
+};
+use criterion::{Criterion, SamplingMode, Throughput};
+use tokio::runtime::Runtime;
+
+/// Casts per iteration of `actor_cast`.
+const CASTS: u64 = 1_000_000;
+/// Casts per iteration under `ARBOR_BENCH_QUICK=1`.
+const CASTS_QUICK: u64 = 100_000;
+/// Idle actors per memory run.
+const IDLE: usize = 100_000;
+/// Idle actors per memory run under `ARBOR_BENCH_QUICK=1`.
+const IDLE_QUICK: usize = 10_000;
+/// Memory runs per leg (fresh process each); the median is reported.
+const MEMORY_RUNS: usize = 3;
+
+/// Set in a child process: measure this idle leg, print one `MEMORY` line, exit.
+const MEMORY_CHILD_ENV: &str = "ARBOR_BENCH_MEMORY_CHILD";
+/// `ARBOR_BENCH_MEMORY=0` skips the memory probe.
+const MEMORY_ENV: &str = "ARBOR_BENCH_MEMORY";
+
+fn main() {
+    if let Ok(leg) = std::env::var(MEMORY_CHILD_ENV) {
+        memory_child(&leg);
+        return;
+    }
+    let started = SystemTime::now();
+    let args: Vec<String> = std::env::args().collect();
+    let benching = args.iter().any(|arg| arg == "--bench");
+    let listing = args.iter().any(|arg| arg == "--list");
+    let memory_off = std::env::var(MEMORY_ENV).is_ok_and(|value| value == "0");
+    if benching && !listing && !memory_off {
+        memory_report();
+    }
+
+    let mut criterion = Criterion::default().configure_from_args();
+    let mt2 = runtime();
+    actor_call(&mut criterion, "actor_call", &mt2);
+    actor_cast(&mut criterion, "actor_cast", &mt2);
+    drop(mt2);
+    let ct = current_thread_runtime();
+    actor_call(&mut criterion, "actor_call_ct", &ct);
+    actor_cast(&mut criterion, "actor_cast_ct", &ct);
+    criterion.final_summary();
+    if benching && !listing {
+        ratio_summary(started);
+    }
+}
+
+/// Runs `body(iters)` as a task on the bench runtime and returns the time it measured.
+fn on_runtime<F, Fut>(rt: &Runtime, iters: u64, body: F) -> Duration
+where
+    F: FnOnce(u64) -> Fut,
+    Fut: Future<Output = Duration> + Send + 'static,
+{
+    rt.block_on(rt.spawn(body(iters)))
+        .expect("the measured task panicked")
+}
+
+// ---------------------------------------------------------------------------------------
+// actor_call
+// ---------------------------------------------------------------------------------------
+
+fn actor_call(c: &mut Criterion, name: &str, rt: &Runtime) {
+    let mut group = c.benchmark_group(name);
+    group.sample_size(50);
+    group.measurement_time(Duration::from_secs(4));
+    group.warm_up_time(Duration::from_secs(1));
+
+    let arbor = rt.block_on(start_arbor()).expect("start arbor");
+    group.bench_function("arbor", |b| {
+        b.iter_custom(|iters| {
+            let server = arbor.clone();
+            on_runtime(rt, iters, move |iters| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(server.call(Get).await.expect("arbor call"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    // The same call with no limit arms no timer: the like-for-like leg for `raw_ractor`.
+    group.bench_function("arbor_untimed", |b| {
+        b.iter_custom(|iters| {
+            let server = arbor.clone();
+            on_runtime(rt, iters, move |iters| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(
+                        server
+                            .call_timeout(Get, Duration::MAX)
+                            .await
+                            .expect("arbor untimed call"),
+                    );
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    let raw = rt.block_on(start_raw()).expect("start raw ractor");
+    group.bench_function("raw_ractor", |b| {
+        b.iter_custom(|iters| {
+            let actor = raw.clone();
+            on_runtime(rt, iters, move |iters| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(raw_get(&actor).await.expect("raw ractor call"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    group.bench_function("raw_ractor_timeout", |b| {
+        b.iter_custom(|iters| {
+            let actor = raw.clone();
+            on_runtime(rt, iters, move |iters| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(raw_get_timeout(&actor).await.expect("raw ractor call_t"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    let tokio_counter = rt.block_on(async { TokioCounter::start() });
+    group.bench_function("raw_tokio", |b| {
+        b.iter_custom(|iters| {
+            let counter = tokio_counter.clone();
+            on_runtime(rt, iters, move |iters| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(counter.get().await.expect("tokio call"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+
+    rt.block_on(async {
+        let _ = arbor
+            .stop_and_wait(arbor_actor::Exit::Normal, Duration::from_secs(5))
+            .await;
+        let _ = raw.stop_and_wait(None, Some(Duration::from_secs(5))).await;
+    });
+    drop(tokio_counter);
+}
+
+// ---------------------------------------------------------------------------------------
+// actor_cast
+// ---------------------------------------------------------------------------------------
+
+fn actor_cast(c: &mut Criterion, name: &str, rt: &Runtime) {
+    let casts = if quick() { CASTS_QUICK } else { CASTS };
+    let mut group = c.benchmark_group(name);
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(if quick() { 2 } else { 6 }));
+    group.throughput(Throughput::Elements(casts));
+
+    let arbor = rt.block_on(start_arbor()).expect("start arbor");
+    group.bench_function("arbor", |b| {
+        b.iter_custom(|iters| {
+            let server = arbor.clone();
+            on_runtime(rt, iters, move |iters| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    for _ in 0..casts {
+                        server.cast(Add(1)).expect("arbor cast");
+                    }
+                    black_box(server.call(Get).await.expect("arbor call"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    let raw = rt.block_on(start_raw()).expect("start raw ractor");
+    group.bench_function("raw_ractor", |b| {
+        b.iter_custom(|iters| {
+            let actor = raw.clone();
+            on_runtime(rt, iters, move |iters| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    for _ in 0..casts {
+                        actor.cast(RawMsg::Add(1)).expect("raw ractor cast");
+                    }
+                    black_box(raw_get(&actor).await.expect("raw ractor call"));
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+
+    rt.block_on(async {
+        let _ = arbor
+            .stop_and_wait(arbor_actor::Exit::Normal, Duration::from_secs(5))
+            .await;
+        let _ = raw.stop_and_wait(None, Some(Duration::from_secs(5))).await;
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// memory per idle actor (outside criterion)
+// ---------------------------------------------------------------------------------------
+
+/// In a child process: measure one leg and print `MEMORY <leg> <bytes/actor> <spawn ns/actor> <stop s>`.
+fn memory_child(leg: &str) {
+    let leg: IdleLeg = leg.parse().expect("idle leg");
+    let count = if quick() { IDLE_QUICK } else { IDLE };
+    let rt = runtime();
+    let report: IdleReport = rt
+        .block_on(rt.spawn(spawn_idle(leg, count)))
+        .expect("the memory task panicked")
+        .expect("idle actors");
+    println!(
+        "MEMORY {} {:.0} {} {:.3}",
+        leg.name(),
+        report.bytes_per_actor(),
+        report.spawn_per_actor().as_nanos(),
+        report.stop_time.as_secs_f64(),
+    );
+}
+
+/// One child's figures: bytes per actor, spawn time per actor.
+#[derive(Debug, Clone, Copy)]
+struct MemoryRun {
+    bytes: f64,
+    spawn_ns: f64,
+}
+
+fn memory_run(leg: IdleLeg) -> Option<MemoryRun> {
+    let exe = std::env::current_exe().ok()?;
+    let output = Command::new(exe)
+        .env(MEMORY_CHILD_ENV, leg.name())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        eprintln!(
+            "memory run for {} failed: {}",
+            leg.name(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().find(|line| line.starts_with("MEMORY "))?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    Some(MemoryRun {
+        bytes: fields.get(2)?.parse().ok()?,
+        spawn_ns: fields.get(3)?.parse().ok()?,
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Spawns the idle actors of each leg in fresh processes (alternating legs) and prints the
+/// medians and the arbor/raw ratio.
+fn memory_report() {
+    let count = if quick() { IDLE_QUICK } else { IDLE };
+    println!(
+        "memory: {count} idle actors per leg, {MEMORY_RUNS} runs per leg, each in a fresh process"
+    );
+    let mut runs: Vec<(IdleLeg, MemoryRun)> = Vec::new();
+    for round in 0..MEMORY_RUNS {
+        for leg in IdleLeg::ALL {
+            if let Some(run) = memory_run(leg) {
+                println!(
+                    "memory run {round}: {:<10} {:>7.0} B/actor, spawn {:>6.0} ns/actor",
+                    leg.name(),
+                    run.bytes,
+                    run.spawn_ns
+                );
+                runs.push((leg, run));
+            }
+        }
+    }
+    let medians = |leg: IdleLeg| {
+        let of_leg = runs.iter().filter(|(l, _)| *l == leg);
+        (
+            median(of_leg.clone().map(|(_, run)| run.bytes).collect()),
+            median(of_leg.map(|(_, run)| run.spawn_ns).collect()),
+        )
+    };
+    let (arbor_bytes, arbor_spawn) = medians(IdleLeg::Arbor);
+    let (raw_bytes, raw_spawn) = medians(IdleLeg::RawRactor);
+    // KB = 1000 bytes, as in shared/anchors/FIGURES.md.
+    println!(
+        "memory per idle actor: arbor {:.2} KB, raw ractor {:.2} KB, ratio {:.3}",
+        arbor_bytes / 1000.0,
+        raw_bytes / 1000.0,
+        arbor_bytes / raw_bytes
+    );
+    println!(
+        "spawn per actor: arbor {:.2} µs, raw ractor {:.2} µs, ratio {:.3}",
+        arbor_spawn / 1000.0,
+        raw_spawn / 1000.0,
+        arbor_spawn / raw_spawn
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// ratios, read back from criterion's estimates
+// ---------------------------------------------------------------------------------------
+
+/// Where criterion wrote its results: `<target>/criterion`, the bench binary being
+/// `<target>/<profile>/deps/actor-<hash>`.
+fn criterion_dir() -> Option<PathBuf> {
+    if let Ok(home) = std::env::var("CRITERION_HOME") {
+        return Some(PathBuf::from(home));
+    }
+    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
+        return Some(PathBuf::from(target).join("criterion"));
+    }
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+}
+
+/// The median time per iteration (ns) of `group/leg`, if it was measured by this process.
+fn median_ns(group: &str, leg: &str, since: SystemTime) -> Option<f64> {
+    let path = criterion_dir()?
+        .join(group)
+        .join(leg)
+        .join("new")
+        .join("estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let json = std::fs::read_to_string(path).ok()?;
+    let median = &json[json.find("\"median\"")?..];
+    let point = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = point.find([',', '}'])?;
+    point[..end].trim().parse().ok()
+}
+
+/// Prints each leg's median and its ratio to the `raw_ractor` leg of the same group.
+fn ratio_summary(since: SystemTime) {
+    let casts = if quick() { CASTS_QUICK } else { CASTS } as f64;
+    println!("\nratios (medians of this run; the baseline is raw_ractor of the same group)");
+    let call_legs = &[
+        "arbor",
+        "arbor_untimed",
+        "raw_ractor",
+        "raw_ractor_timeout",
+        "raw_tokio",
+    ][..];
+    let cast_legs = &["arbor", "raw_ractor"][..];
+    for (group, legs) in [
+        ("actor_call", call_legs),
+        ("actor_cast", cast_legs),
+        ("actor_call_ct", call_legs),
+        ("actor_cast_ct", cast_legs),
+    ] {
+        let Some(base) = median_ns(group, "raw_ractor", since) else {
+            continue;
+        };
+        for leg in legs {
+            let Some(ns) = median_ns(group, leg, since) else {
+                continue;
+            };
+            if group.starts_with("actor_cast") {
+                let rate = casts / (ns / 1e9) / 1e6;
+                let base_rate = casts / (base / 1e9) / 1e6;
+                println!(
+                    "  {group}/{leg:<20} {rate:>8.2} M msg/s   throughput ratio {:.3}",
+                    rate / base_rate
+                );
+            } else {
+                println!(
+                    "  {group}/{leg:<20} {ns:>8.0} ns        time ratio {:.3}",
+                    ns / base
+                );
+            }
+        }
+    }
+    println!("\nlike for like (each arbor call against the raw call doing the same work)");
+    for group in ["actor_call", "actor_call_ct"] {
+        for (arbor, raw) in [
+            ("arbor", "raw_ractor_timeout"),
+            ("arbor_untimed", "raw_ractor"),
+        ] {
+            if let (Some(a), Some(r)) =
+                (median_ns(group, arbor, since), median_ns(group, raw, since))
+            {
+                println!("  {group}: {arbor} / {raw} = {:.3}", a / r);
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use crate::envelope::{CallEnvelope, Envelope};
 use crate::reply::Abandoned;
-use crate::timer::deadline_after;
+use crate::timer::{deadline_after, is_limited};
 use crate::{runtime, CallError, GenServer, HandleCall, Server};
 
 pub(crate) async fn call<G, M>(
@@ -27,13 +27,20 @@ where
     server
         .deliver(Envelope::message(CallEnvelope { request, reply }))
         .map_err(|_| CallError::NoProc)?;
-    let deadline = deadline_after(timeout);
-    let abandoned = match tokio::time::timeout_at(deadline, answer).await {
+    // Arming a timer is most of a call's cost over a plain channel round trip: a call
+    // without a limit arms none.
+    let deadline = is_limited(timeout).then(|| deadline_after(timeout));
+    let answered = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, answer).await,
+        None => Ok(answer.await),
+    };
+    let abandoned = match answered {
         Ok(Ok(Ok(reply))) => return Ok(reply),
         Ok(Ok(Err(Abandoned))) => true,
         Ok(Err(_channel_dropped)) => false,
         Err(_elapsed) => return Err(CallError::Timeout(timeout)),
     };
+    let deadline = deadline.unwrap_or_else(|| deadline_after(timeout));
     Err(unanswered(server, abandoned, deadline, timeout).await)
 }
 

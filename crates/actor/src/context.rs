@@ -120,6 +120,11 @@ impl<G: GenServer> Context<G> {
         self.myself.send_interval(period, make)
     }
 
+    /// No continuation and no idle timeout asked for.
+    pub(crate) fn is_settled(&mut self) -> bool {
+        self.idle.is_none() && self.continuation_slot().is_none()
+    }
+
     pub(crate) fn take_continuation(&mut self) -> Option<Box<dyn Erased<G>>> {
         self.continuation_slot().take()
     }

@@ -151,7 +151,8 @@ impl<G: GenServer> Server<G> {
         call::call(self, request, DEFAULT_CALL_TIMEOUT).await
     }
 
-    /// [`Server::call`] with its own timeout.
+    /// [`Server::call`] with its own timeout. `Duration::MAX` (or any duration of thirty
+    /// years or more) means no limit, and such a call arms no timer: the cheapest call.
     ///
     /// # Errors
     ///

@@ -13,25 +13,24 @@ use crate::handle::Shared;
 use crate::timer::IdleTimer;
 use crate::{Context, Exit, GenServer, Init, Outcome, Server};
 
-tokio::task_local! {
-    /// The server whose callback the current task is running.
-    static CURRENT_SERVER: ActorId;
+thread_local! {
+    /// The server whose callback this thread is polling, if any.
+    static CURRENT_SERVER: std::cell::Cell<Option<ActorId>> = const { std::cell::Cell::new(None) };
 }
 
 /// The server whose callback is running on this task, if any.
 pub(crate) fn current_server() -> Option<ActorId> {
-    CURRENT_SERVER.try_with(|id| *id).ok()
+    CURRENT_SERVER.with(std::cell::Cell::get)
 }
 
 /// Runs a callback as server `id`, turning a panic into [`Exit::Panic`].
 async fn guarded<F: Future>(id: ActorId, callback: F) -> Result<F::Output, Exit> {
-    CURRENT_SERVER.scope(id, catch_panic(callback)).await
-}
-
-async fn catch_panic<F: Future>(future: F) -> Result<F::Output, Exit> {
-    let mut future = std::pin::pin!(future);
+    let mut future = std::pin::pin!(callback);
     std::future::poll_fn(move |cx| {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        let outer = CURRENT_SERVER.with(|current| current.replace(Some(id)));
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        CURRENT_SERVER.with(|current| current.set(outer));
+        match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(Exit::from_panic(payload))),
@@ -203,13 +202,38 @@ impl<G: GenServer> Actor for Runtime<G> {
                 }
                 work
             }
-            Inner::Stop(exit) => return self.finish(exit, &myself, slot).await,
+            Inner::Stop(exit) => return Box::pin(self.finish(exit, &myself, slot)).await,
         };
         let step = self.run(work, slot).await;
-        self.settle(step, &myself, slot).await
+        if matches!(step, Ok(Outcome::NoReply)) && slot.ctx.is_settled() {
+            return Ok(());
+        }
+        Box::pin(self.settle(step, &myself, slot)).await
     }
 
     async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Envelope<G>>,
+        event: SupervisionEvent,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        Box::pin(self.supervisor_event(myself, event, slot)).await
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Envelope<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        // Only reached with the state still here when the actor was stopped through
+        // ractor directly rather than through arbor: OTP would call that a shutdown.
+        self.terminate(&Exit::shutdown(), slot).await;
+        Ok(())
+    }
+}
+
+impl<G: GenServer> Runtime<G> {
+    async fn supervisor_event(
         &self,
         myself: ActorRef<Envelope<G>>,
         event: SupervisionEvent,
@@ -231,16 +255,5 @@ impl<G: GenServer> Actor for Runtime<G> {
         )
         .await;
         self.settle(step, &myself, slot).await
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<Envelope<G>>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        // Only reached with the state still here when the actor was stopped through
-        // ractor directly rather than through arbor: OTP would call that a shutdown.
-        self.terminate(&Exit::shutdown(), slot).await;
-        Ok(())
     }
 }

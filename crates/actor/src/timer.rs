@@ -92,6 +92,12 @@ pub(crate) fn deadline_after(after: Duration) -> Instant {
 /// About thirty years: what tokio itself uses for "never".
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
+/// Whether waiting `timeout` can end before "never": `Duration::MAX` and other durations of
+/// thirty years or more mean no limit.
+pub(crate) fn is_limited(timeout: Duration) -> bool {
+    timeout < FAR_FUTURE
+}
+
 /// Runs `fire` once, `after` from now, unless cancelled first.
 pub(crate) fn after(
     runtime: &Handle,

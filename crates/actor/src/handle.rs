@@ -59,7 +59,7 @@ pub struct Server<G: GenServer> {
 /// What every handle of one server shares with the server itself.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    name: Option<Box<str>>,
+    name: Option<Arc<str>>,
     /// Why the server is stopping, decided as soon as it is known.
     exit: OnceLock<Exit>,
     /// Set once `terminate` has run to its end: a server that stopped without it was killed.
@@ -70,9 +70,9 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(name: Option<String>, runtime: Handle) -> Self {
+    pub(crate) fn new(name: Option<Arc<str>>, runtime: Handle) -> Self {
         Shared {
-            name: name.map(String::into_boxed_str),
+            name,
             exit: OnceLock::new(),
             terminated: AtomicBool::new(false),
             cell: OnceLock::new(),

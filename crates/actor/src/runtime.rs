@@ -181,8 +181,13 @@ impl<G: GenServer> Actor for Runtime<G> {
         myself: ActorRef<Envelope<G>>,
         slot: &mut Slot<G>,
     ) -> Result<(), ActorProcessingErr> {
-        // Runs before the first message: the continuation `init` asked for, if any.
-        self.settle(Ok(Outcome::NoReply), &myself, slot).await
+        // Runs before the first message: the continuation or idle timeout `init` asked
+        // for, if any (boxed: most servers ask for neither, and every server's task holds
+        // this future).
+        if slot.ctx.is_settled() {
+            return Ok(());
+        }
+        Box::pin(self.settle(Ok(Outcome::NoReply), &myself, slot)).await
     }
 
     async fn handle(

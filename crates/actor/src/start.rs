@@ -25,7 +25,7 @@ use crate::{GenServer, Server, StartError};
 pub struct StartOptions {
     /// A name for logs and crash reports. Default: none (logs show the actor id). It is
     /// not a global registration: name servers through a registry.
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The ractor cell to link the server under (its supervisor). Default: none.
     pub link: Option<ActorCell>,
     /// How long `init` may take before the start fails with [`StartError::Timeout`].
@@ -40,7 +40,7 @@ impl StartOptions {
     }
 
     /// Sets the name shown in logs.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = Some(name.into());
         self
     }

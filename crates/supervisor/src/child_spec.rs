@@ -79,11 +79,12 @@ impl ChildSpec {
         G::Args: Clone + Sync,
     {
         let id = id.into();
-        let name = id.clone();
+        // Shared by every incarnation's logs, so a restart allocates no name.
+        let name: Arc<str> = Arc::from(id.as_str());
         Self::from_fn(id, move |supervisor| {
             let server = server.clone();
             let args = args.clone();
-            let options = StartOptions::new().name(name.clone()).link(supervisor);
+            let options = StartOptions::new().name(Arc::clone(&name)).link(supervisor);
             async move {
                 Server::start_with(server, args, options)
                     .await

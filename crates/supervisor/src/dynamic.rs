@@ -167,7 +167,7 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
     ) -> Result<Self, SupervisorError> {
         options.validate()?;
         let mut start = StartOptions::new();
-        start.name = options.name.clone();
+        start.name = options.name.as_deref().map(Arc::from);
         start.link = parent;
         let server = Server::start_with(DynamicServer { options }, (), start)
             .await

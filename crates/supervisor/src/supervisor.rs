@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_actor::ractor::{ActorCell, ActorId};
@@ -139,7 +140,7 @@ impl Supervisor {
         validate_specs(&specs)?;
         let (failure, failed) = oneshot::channel();
         let mut start = StartOptions::new();
-        start.name = options.name.clone();
+        start.name = options.name.as_deref().map(Arc::from);
         start.link = parent;
         let boot = Boot { specs, failure };
         match Server::start_with(SupervisorServer { options }, boot, start).await {

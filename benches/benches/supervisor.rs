@@ -14,6 +14,7 @@
 //! N is 100 000 (10 000 with `ARBOR_BENCH_QUICK=1`). A silent panic hook keeps the
 //! intentional crashes of `supervisor_restart` from printing.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use arbor_actor::ractor::{
@@ -27,6 +28,7 @@ use arbor_supervisor::{
     ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, Supervisor, SupervisorOptions,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
 fn children() -> usize {
@@ -277,82 +279,76 @@ async fn raw_runner_with(n: usize) -> ActorRef<RawSupMsg> {
     runner
 }
 
-fn start_children(c: &mut Criterion) {
+async fn arbor_stop(runner: DynamicSupervisor) {
+    runner.stop(Exit::shutdown()).await;
+}
+
+async fn raw_stop(runner: ActorRef<RawSupMsg>) {
+    runner.stop_children_and_wait(None, None).await;
+    let _ = runner.stop_and_wait(None, None).await;
+}
+
+/// Which half of a fill-then-stop round the clock covers.
+#[derive(Clone, Copy)]
+enum Half {
+    Fill,
+    Stop,
+}
+
+/// Times `iters` rounds of: fill a supervisor with children, then stop it.
+fn rounds<R, Fill, Filled, Stop, Stopped>(
+    rt: &Runtime,
+    iters: u64,
+    measure: Half,
+    fill: Fill,
+    stop: Stop,
+) -> Duration
+where
+    Fill: Fn() -> Filled,
+    Filled: Future<Output = R>,
+    Stop: Fn(R) -> Stopped,
+    Stopped: Future<Output = ()>,
+{
+    rt.block_on(async {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let filling = Instant::now();
+            let runner = fill().await;
+            let filled = filling.elapsed();
+            let stopping = Instant::now();
+            stop(runner).await;
+            total += match measure {
+                Half::Fill => filled,
+                Half::Stop => stopping.elapsed(),
+            };
+        }
+        total
+    })
+}
+
+/// One group, both legs: N children started one after another, then all stopped.
+fn fill_and_stop(c: &mut Criterion, name: &str, measure: Half) {
     let rt = runtime();
     let n = children();
-    let mut group = c.benchmark_group("dynamic_start_child");
+    let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
         .throughput(Throughput::Elements(n as u64));
     group.bench_function(BenchmarkId::new("arbor", n), |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let started = Instant::now();
-                    let runner = arbor_runner_with(n).await;
-                    total += started.elapsed();
-                    runner.stop(Exit::shutdown()).await;
-                }
-                total
-            })
-        });
+        b.iter_custom(|iters| rounds(&rt, iters, measure, || arbor_runner_with(n), arbor_stop));
     });
     group.bench_function(BenchmarkId::new("raw_ractor", n), |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let started = Instant::now();
-                    let runner = raw_runner_with(n).await;
-                    total += started.elapsed();
-                    runner.stop_children_and_wait(None, None).await;
-                    let _ = runner.stop_and_wait(None, None).await;
-                }
-                total
-            })
-        });
+        b.iter_custom(|iters| rounds(&rt, iters, measure, || raw_runner_with(n), raw_stop));
     });
     group.finish();
 }
 
+fn start_children(c: &mut Criterion) {
+    fill_and_stop(c, "dynamic_start_child", Half::Fill);
+}
+
 fn stop_children(c: &mut Criterion) {
-    let rt = runtime();
-    let n = children();
-    let mut group = c.benchmark_group("dynamic_stop");
-    group
-        .sample_size(10)
-        .throughput(Throughput::Elements(n as u64));
-    group.bench_function(BenchmarkId::new("arbor", n), |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let runner = arbor_runner_with(n).await;
-                    let stopping = Instant::now();
-                    runner.stop(Exit::shutdown()).await;
-                    total += stopping.elapsed();
-                }
-                total
-            })
-        });
-    });
-    group.bench_function(BenchmarkId::new("raw_ractor", n), |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let runner = raw_runner_with(n).await;
-                    let stopping = Instant::now();
-                    runner.stop_children_and_wait(None, None).await;
-                    let _ = runner.stop_and_wait(None, None).await;
-                    total += stopping.elapsed();
-                }
-                total
-            })
-        });
-    });
-    group.finish();
+    fill_and_stop(c, "dynamic_stop", Half::Stop);
 }
 
 criterion_group!(benches, restart, start_children, stop_children);

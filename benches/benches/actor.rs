@@ -82,6 +82,22 @@ fn main() {
     }
 }
 
+/// Times `iters` sequential calls `$call` (which may use `$subject`, a clone of `$source`)
+/// in a task on the bench runtime. A macro rather than a function: the call's future
+/// borrows the subject, which a closure bound cannot express on stable Rust.
+macro_rules! time_calls {
+    ($rt:expr, $iters:expr, $subject:ident = $source:expr, $call:expr) => {{
+        let $subject = $source;
+        on_runtime($rt, $iters, move |iters| async move {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box($call);
+            }
+            start.elapsed()
+        })
+    }};
+}
+
 /// Runs `body(iters)` as a task on the bench runtime and returns the time it measured.
 fn on_runtime<F, Fut>(rt: &Runtime, iters: u64, body: F) -> Duration
 where
@@ -105,74 +121,62 @@ fn actor_call(c: &mut Criterion, name: &str, rt: &Runtime) {
     let arbor = rt.block_on(start_arbor()).expect("start arbor");
     group.bench_function("arbor", |b| {
         b.iter_custom(|iters| {
-            let server = arbor.clone();
-            on_runtime(rt, iters, move |iters| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(server.call(Get).await.expect("arbor call"));
-                }
-                start.elapsed()
-            })
+            time_calls!(
+                rt,
+                iters,
+                server = arbor.clone(),
+                server.call(Get).await.expect("arbor call")
+            )
         })
     });
 
     // The same call with no limit arms no timer: the like-for-like leg for `raw_ractor`.
     group.bench_function("arbor_untimed", |b| {
         b.iter_custom(|iters| {
-            let server = arbor.clone();
-            on_runtime(rt, iters, move |iters| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(
-                        server
-                            .call_timeout(Get, Duration::MAX)
-                            .await
-                            .expect("arbor untimed call"),
-                    );
-                }
-                start.elapsed()
-            })
+            time_calls!(
+                rt,
+                iters,
+                server = arbor.clone(),
+                server
+                    .call_timeout(Get, Duration::MAX)
+                    .await
+                    .expect("arbor untimed call")
+            )
         })
     });
 
     let raw = rt.block_on(start_raw()).expect("start raw ractor");
     group.bench_function("raw_ractor", |b| {
         b.iter_custom(|iters| {
-            let actor = raw.clone();
-            on_runtime(rt, iters, move |iters| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(raw_get(&actor).await.expect("raw ractor call"));
-                }
-                start.elapsed()
-            })
+            time_calls!(
+                rt,
+                iters,
+                actor = raw.clone(),
+                raw_get(&actor).await.expect("raw ractor call")
+            )
         })
     });
 
     group.bench_function("raw_ractor_timeout", |b| {
         b.iter_custom(|iters| {
-            let actor = raw.clone();
-            on_runtime(rt, iters, move |iters| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(raw_get_timeout(&actor).await.expect("raw ractor call_t"));
-                }
-                start.elapsed()
-            })
+            time_calls!(
+                rt,
+                iters,
+                actor = raw.clone(),
+                raw_get_timeout(&actor).await.expect("raw ractor call_t")
+            )
         })
     });
 
     let tokio_counter = rt.block_on(async { TokioCounter::start() });
     group.bench_function("raw_tokio", |b| {
         b.iter_custom(|iters| {
-            let counter = tokio_counter.clone();
-            on_runtime(rt, iters, move |iters| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(counter.get().await.expect("tokio call"));
-                }
-                start.elapsed()
-            })
+            time_calls!(
+                rt,
+                iters,
+                counter = tokio_counter.clone(),
+                counter.get().await.expect("tokio call")
+            )
         })
     });
     group.finish();

@@ -10,10 +10,9 @@ use arbor_actor::{
     CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, Init,
     Outcome, Server, StartError, StartOptions,
 };
-use tokio::time::Instant;
 
 use crate::intensity::Intensity;
-use crate::runtime::INTENSITY_EXIT;
+use crate::runtime::count_restart;
 use crate::shutdown::{shut_down, shut_down_all, Stopper};
 use crate::supervisor::{root_node, subtrees, validate_spec, SUPERVISOR_CALL};
 use crate::{
@@ -374,16 +373,10 @@ impl DynamicServer {
         let Some(entry) = table.entries.get_mut(&seq) else {
             return Outcome::NoReply;
         };
-        if table.intensity.record(Instant::now()).is_err() {
-            tracing::error!(
-                supervisor = %self.name(ctx),
-                child = %entry.spec.id,
-                reason = %exit,
-                max_restarts = self.options.max_restarts,
-                max_seconds = self.options.max_seconds,
-                "{INTENSITY_EXIT}; shutting down"
-            );
-            return Outcome::Stop(Exit::error(INTENSITY_EXIT));
+        if let Some(stop) =
+            count_restart(&mut table.intensity, &self.name(ctx), &entry.spec.id, exit)
+        {
+            return stop;
         }
         match entry.spec.start(ctx.myself().cell()).await {
             Ok(child) => {

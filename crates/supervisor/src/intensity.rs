@@ -27,6 +27,14 @@ impl Intensity {
         }
     }
 
+    pub(crate) fn max_restarts(&self) -> u32 {
+        self.max_restarts
+    }
+
+    pub(crate) fn window(&self) -> Duration {
+        self.window
+    }
+
     /// Records a restart at `now`. A restart stays in the window while `now - at <= window`.
     pub(crate) fn record(&mut self, now: Instant) -> Result<(), Tripped> {
         while let Some(&oldest) = self.restarts.front() {

@@ -163,21 +163,11 @@ impl SupervisorServer {
         table: &mut Table,
         ctx: &Context<Self>,
     ) -> Option<Outcome> {
-        table.intensity.record(Instant::now()).err()?;
         let child = table
             .children
             .get(failed)
-            .map(|record| record.spec.id.as_str())
-            .unwrap_or("?");
-        tracing::error!(
-            supervisor = %self.name(ctx),
-            child = %child,
-            reason = %exit,
-            max_restarts = self.options.max_restarts,
-            max_seconds = self.options.max_seconds,
-            "{INTENSITY_EXIT}; shutting down"
-        );
-        Some(Outcome::Stop(Exit::error(INTENSITY_EXIT)))
+            .map_or("?", |record| record.spec.id.as_str());
+        count_restart(&mut table.intensity, &self.name(ctx), child, exit)
     }
 
     /// Starts, in order from `from`, every child waiting to restart. A failed start is
@@ -204,6 +194,26 @@ impl SupervisorServer {
             }
         }
     }
+}
+
+/// Records a restart against the intensity window. When it trips, logs why and returns the
+/// escalation: stop every child and exit abnormally. Shared by both supervisors.
+pub(crate) fn count_restart(
+    intensity: &mut Intensity,
+    supervisor: &str,
+    child: &str,
+    reason: &Exit,
+) -> Option<Outcome> {
+    intensity.record(Instant::now()).err()?;
+    tracing::error!(
+        supervisor = %supervisor,
+        child = %child,
+        %reason,
+        max_restarts = intensity.max_restarts(),
+        max_seconds = intensity.window().as_secs(),
+        "{INTENSITY_EXIT}; shutting down"
+    );
+    Some(Outcome::Stop(Exit::error(INTENSITY_EXIT)))
 }
 
 fn remove_stopped_temporaries(children: &mut Children) {

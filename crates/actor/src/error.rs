@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::Exit;
+use crate::{Exit, Pid};
 
 /// Why [`Server::start`](crate::Server::start) and its variants did not return a running server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +17,15 @@ pub enum StartError {
     /// `init` did not finish within [`StartOptions::init_timeout`](crate::StartOptions::init_timeout).
     #[error("init did not finish within {0:?}")]
     Timeout(Duration),
+    /// The name given with [`StartOptions::via`](crate::StartOptions::via) is held by
+    /// another live server: OTP's `{:error, {:already_started, pid}}`.
+    #[error("{name} is already registered by {holder}")]
+    AlreadyStarted {
+        /// The name, as the name service shows it.
+        name: String,
+        /// The server holding it.
+        holder: Pid,
+    },
     /// `start` was called outside a tokio runtime.
     #[error("no tokio runtime: servers must be started inside a tokio runtime")]
     NoRuntime,

@@ -1,18 +1,23 @@
 //! `Server<G>`: the clonable handle to a running server.
 
 use std::fmt;
+use std::any::TypeId;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ractor::{ActorCell, ActorId, ActorRef, ActorStatus};
 use tokio::runtime::Handle;
 
 use crate::envelope::{CastEnvelope, Envelope, InfoEnvelope, Inner};
+use crate::pid::OnStop;
 use crate::{
-    call, runtime, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo,
+    call, runtime, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Pid,
     SendError, StopError, TimerRef,
 };
+
+/// Work to run once when a server's stop is decided (see [`Pid::on_stop`]).
+pub(crate) type StopHook = Box<dyn FnOnce() + Send>;
 
 /// How long [`Server::call`] waits for a reply (OTP's default of 5 seconds).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,9 +62,14 @@ pub struct Server<G: GenServer> {
 }
 
 /// What every handle of one server shares with the server itself.
-#[derive(Debug)]
 pub(crate) struct Shared {
     name: Option<Arc<str>>,
+    /// The behaviour's type, so an untyped [`Pid`] can give back a typed handle.
+    behaviour: TypeId,
+    /// Set once the stop is decided, before any caller can observe it.
+    stopping: AtomicBool,
+    /// Run when `stopping` is set; `None` once they have run.
+    stop_hooks: Mutex<Option<Vec<StopHook>>>,
     /// Why the server is stopping, decided as soon as it is known.
     exit: OnceLock<Exit>,
     /// Set once `terminate` has run to its end: a server that stopped without it was killed.
@@ -70,9 +80,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(name: Option<Arc<str>>, runtime: Handle) -> Self {
+    pub(crate) fn new(name: Option<Arc<str>>, behaviour: TypeId, runtime: Handle) -> Self {
         Shared {
             name,
+            behaviour,
+            stopping: AtomicBool::new(false),
+            stop_hooks: Mutex::new(Some(Vec::new())),
             exit: OnceLock::new(),
             terminated: AtomicBool::new(false),
             cell: OnceLock::new(),
@@ -80,9 +93,51 @@ impl Shared {
         }
     }
 
-    /// Records why the server is stopping; the first reason decided wins.
+    /// Records why the server is stopping; the first reason decided wins. Stop hooks run
+    /// first, so nothing that watches the server can see the exit before they have.
     pub(crate) fn decide_exit(&self, exit: &Exit) {
+        self.begin_stop();
         let _ = self.exit.get_or_init(|| exit.clone());
+    }
+
+    /// Marks the server as stopping and runs its stop hooks, once.
+    pub(crate) fn begin_stop(&self) {
+        if self.stopping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let hooks = match self.stop_hooks.lock() {
+            Ok(mut hooks) => hooks.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        for hook in hooks.into_iter().flatten() {
+            hook();
+        }
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn on_stop(&self, hook: StopHook) -> OnStop {
+        let mut hooks = match self.stop_hooks.lock() {
+            Ok(hooks) => hooks,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match hooks.as_mut() {
+            Some(hooks) => {
+                hooks.push(hook);
+                OnStop::Registered
+            }
+            None => OnStop::AlreadyStopping,
+        }
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub(crate) fn behaviour(&self) -> TypeId {
+        self.behaviour
     }
 
     pub(crate) fn exit(&self) -> Option<&Exit> {
@@ -120,6 +175,16 @@ impl Shared {
 
     pub(crate) fn runtime(&self) -> &Handle {
         &self.runtime
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("name", &self.name)
+            .field("exit", &self.exit.get())
+            .field("stopping", &self.is_stopping())
+            .finish_non_exhaustive()
     }
 }
 
@@ -304,6 +369,11 @@ impl<G: GenServer> Server<G> {
     /// The ractor id of this server's actor.
     pub fn id(&self) -> ActorId {
         self.actor.get_id()
+    }
+
+    /// An untyped reference to this server, for registries and other name services.
+    pub fn pid(&self) -> Pid {
+        Pid::of_server(self.cell(), Arc::clone(&self.shared))
     }
 
     /// The untyped ractor cell, to link, monitor or use ractor's tools.

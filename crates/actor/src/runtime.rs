@@ -11,7 +11,7 @@ use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 use crate::envelope::{Envelope, Erased, Inner};
 use crate::handle::Shared;
 use crate::timer::IdleTimer;
-use crate::{Context, Exit, GenServer, Init, Outcome, Server};
+use crate::{Context, Exit, GenServer, Init, Naming, Outcome, Pid, Server};
 
 thread_local! {
     /// The server whose callback this thread is polling, if any.
@@ -46,12 +46,22 @@ pub(crate) enum InitRefused {
     Ignore,
     #[error("init failed: {0}")]
     Stop(Exit),
+    #[error("{name} is already registered by {holder}")]
+    Taken { name: String, holder: Pid },
 }
 
 /// The ractor handler: the user's behaviour plus what its handles share.
 pub(crate) struct Runtime<G> {
     pub(crate) server: G,
     pub(crate) shared: Arc<Shared>,
+    pub(crate) via: Option<Arc<dyn Naming>>,
+}
+
+impl<G> Drop for Runtime<G> {
+    /// The last word on every path, killed servers included: their stop hooks have run.
+    fn drop(&mut self) {
+        self.shared.begin_stop();
+    }
 }
 
 /// The ractor state: the user's state (gone once `terminate` ran) and the context.
@@ -156,7 +166,15 @@ impl<G: GenServer> Actor for Runtime<G> {
         args: G::Args,
     ) -> Result<Slot<G>, ActorProcessingErr> {
         self.shared.set_cell(myself.get_cell());
-        let mut ctx = Context::new(Server::from_parts(myself.clone(), Arc::clone(&self.shared)));
+        let server = Server::from_parts(myself.clone(), Arc::clone(&self.shared));
+        if let Some(via) = &self.via {
+            if let Err(holder) = via.register(&server.pid()) {
+                self.shared.begin_stop();
+                let name = via.name();
+                return Err(Box::new(InitRefused::Taken { name, holder }));
+            }
+        }
+        let mut ctx = Context::new(server);
         let refused = match guarded(myself.get_id(), self.server.init(args, &mut ctx)).await {
             Ok(Init::Ready(state)) => {
                 return Ok(Slot {
@@ -173,6 +191,8 @@ impl<G: GenServer> Actor for Runtime<G> {
                 InitRefused::Stop(exit)
             }
         };
+        // A server named via a registry must be unnamed before `start` returns the error.
+        self.shared.begin_stop();
         Err(Box::new(refused))
     }
 

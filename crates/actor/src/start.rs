@@ -1,5 +1,6 @@
 //! Starting servers: `start`, `start_link`, and [`StartOptions`].
 
+use std::any::TypeId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use tokio::runtime::Handle;
 
 use crate::handle::Shared;
 use crate::runtime::{InitRefused, Runtime};
-use crate::{GenServer, Server, StartError};
+use crate::{GenServer, Naming, Server, StartError};
 
 /// Options for [`Server::start_with`]; every field is optional.
 ///
@@ -23,9 +24,12 @@ use crate::{GenServer, Server, StartError};
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
-    /// A name for logs and crash reports. Default: none (logs show the actor id). It is
-    /// not a global registration: name servers through a registry.
+    /// A name for logs and crash reports. Default: none (logs show the via name, if any,
+    /// else the actor id). It is not a global registration: see [`StartOptions::via`].
     pub name: Option<Arc<str>>,
+    /// A name service to register the server in before `init` runs (OTP's `{:via, ..}`).
+    /// Default: none.
+    pub via: Option<Arc<dyn Naming>>,
     /// The ractor cell to link the server under (its supervisor). Default: none.
     pub link: Option<ActorCell>,
     /// How long `init` may take before the start fails with [`StartError::Timeout`].
@@ -34,7 +38,7 @@ pub struct StartOptions {
 }
 
 impl StartOptions {
-    /// The defaults: no name, no link, no init timeout.
+    /// The defaults: no name, no via-naming, no link, no init timeout.
     pub fn new() -> Self {
         Self::default()
     }
@@ -42,6 +46,13 @@ impl StartOptions {
     /// Sets the name shown in logs.
     pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Registers the server in `naming` before `init` runs, so it never runs unnamed; a
+    /// taken name fails the start with [`StartError::AlreadyStarted`].
+    pub fn via(mut self, naming: impl Naming) -> Self {
+        self.via = Some(Arc::new(naming));
         self
     }
 
@@ -106,10 +117,14 @@ impl<G: GenServer> Server<G> {
         options: StartOptions,
     ) -> Result<Self, StartError> {
         let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        let shared = Arc::new(Shared::new(options.name, runtime));
+        let name = options
+            .name
+            .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
+        let shared = Arc::new(Shared::new(name, TypeId::of::<G>(), runtime));
         let handler = Runtime {
             server,
             shared: Arc::clone(&shared),
+            via: options.via,
         };
         // No ractor name: ractor's registry is process-global, and arbor keeps none.
         let spawn = async {
@@ -135,6 +150,7 @@ fn start_error(error: SpawnErr) -> StartError {
             Ok(refused) => match *refused {
                 InitRefused::Ignore => StartError::Ignored,
                 InitRefused::Stop(exit) => StartError::Init(exit),
+                InitRefused::Taken { name, holder } => StartError::AlreadyStarted { name, holder },
             },
             Err(other) => StartError::Spawn(other.to_string()),
         },

@@ -1,7 +1,87 @@
-//! A process registry: map keys to running servers (and a value per entry), look them up
-//! without going through a mailbox, and start servers already registered under a name.
+//! A process registry: keys mapped to running actors, each entry with a value, read
+//! without going through any mailbox (Elixir's `Registry`).
 //!
-//! This crate is being built (see the project's issues): it will hold `Registry<K, V>`
-//! with unique or duplicate keys, `select`, `dispatch` and via-naming for
-//! [`arbor_actor::Server`], in the shape of Elixir's `Registry`.
+//! ```text
+//!  register(key, actor, value) ──▶ ┌───────────────────────────────┐ ◀── lookup / select
+//!                                  │ key ─▶ [(actor, value), ..]  │     (no mailbox: a
+//!  actor stops ──(on_stop hook)──▶ │ actor ─▶ its keys            │      sharded map)
+//!                                  └───────────────────────────────┘
+//! ```
+//!
+//! A [`Registry`] has [`Keys::Unique`] keys (a key names one actor: names, via-naming)
+//! or [`Keys::Duplicate`] keys (a key names many: pub/sub topics with
+//! [`Registry::dispatch`]). An actor's entries go when it stops, for any reason, before
+//! anyone can see it stopped. Servers can be started already registered
+//! ([`Registry::via`]), and called, cast and sent to by key.
+//!
+//! ```
+//! use arbor_actor::{CallOutcome, Caller, Context, GenServer, HandleCall, Init, Server, StartOptions};
+//! use arbor_registry::Registry;
+//!
+//! #[derive(Clone, Debug, PartialEq)]
+//! enum JobType { Import, Send }
+//!
+//! struct Job;
+//! impl GenServer for Job {
+//!     type Args = ();
+//!     type State = ();
+//!     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
+//!         Init::Ready(())
+//!     }
+//! }
+//! struct Status;
+//! impl HandleCall<Status> for Job {
+//!     type Reply = &'static str;
+//!     async fn handle_call(&self, _: Status, _: Caller<'_, &'static str>, _: &mut (), _: &mut Context<Self>) -> CallOutcome<&'static str> {
+//!         CallOutcome::Reply("running")
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let jobs: Registry<String, JobType> = Registry::unique("jobs");
+//! // Started already named: no moment runs unnamed.
+//! let via = jobs.via("job-1".to_string(), JobType::Import)?;
+//! let job = Server::start_with(Job, (), StartOptions::new().via(via)).await?;
+//!
+//! assert_eq!(jobs.call::<Job, _>(&"job-1".to_string(), Status).await?, "running");
+//! assert_eq!(jobs.count_select(|_, _, kind| *kind == JobType::Import), 1);
+//! assert_eq!(jobs.count_select(|_, _, kind| *kind == JobType::Send), 0);
+//!
+//! job.kill();
+//! job.wait().await;
+//! assert_eq!(jobs.count(), 0);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Guarantees
+//!
+//! - Reads never return an entry of an arbor server whose stop is decided: its entries
+//!   are removed when the stop is decided (before `terminate`, before any call fails),
+//!   and every read checks liveness as well. Plain ractor actors have no such hook;
+//!   reads skip their entries once ractor marks them stopping, and purge them.
+//! - A unique key has at most one live holder; registering it again fails with
+//!   [`RegisterError::AlreadyRegistered`], naming the holder.
+//! - Callbacks given to [`Registry::select`], [`Registry::count_select`] and
+//!   [`Registry::update_value`] run under a table lock: they must not call back into
+//!   the same registry. [`Registry::dispatch`] runs its callback outside any lock.
+//!
+//! See `docs/guide-registry.md` for the guide.
+#![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+
+mod child_spec;
+mod error;
+mod listener;
+mod meta;
+mod options;
+mod query;
+mod registry;
+mod via;
+
+pub use error::{RegisterError, RegistryError, ViaCallError, ViaSendError};
+pub use listener::{RegistryEvent, RegistryEvents};
+pub use options::{Keys, RegistryOptions};
+pub use registry::{Key, Registry, Value};
+pub use via::Via;

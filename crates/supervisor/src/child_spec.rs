@@ -80,11 +80,49 @@ impl ChildSpec {
     {
         let id = id.into();
         // Shared by every incarnation's logs, so a restart allocates no name.
-        let name: Arc<str> = Arc::from(id.as_str());
+        let options = StartOptions::new().name(id.as_str());
+        Self::worker_with(id, server, args, options)
+    }
+
+    /// A worker started with `options` (its name, via-naming and init timeout; the link
+    /// is the supervisor's). Each restart registers again under the same via name, so
+    /// the restarted server is reachable by that name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use arbor_actor::{Context, GenServer, Init};
+    /// # #[derive(Clone)]
+    /// # struct Cache;
+    /// # impl GenServer for Cache {
+    /// #     type Args = usize;
+    /// #     type State = usize;
+    /// #     async fn init(&self, size: usize, _ctx: &mut Context<Self>) -> Init<usize> {
+    /// #         Init::Ready(size)
+    /// #     }
+    /// # }
+    /// use std::time::Duration;
+    /// use arbor_actor::StartOptions;
+    /// use arbor_supervisor::ChildSpec;
+    ///
+    /// let options = StartOptions::new().name("cache").init_timeout(Duration::from_secs(1));
+    /// let spec = ChildSpec::worker_with("cache", Cache, 1024, options);
+    /// assert_eq!(spec.id, "cache");
+    /// ```
+    pub fn worker_with<G>(
+        id: impl Into<String>,
+        server: G,
+        args: G::Args,
+        options: StartOptions,
+    ) -> Self
+    where
+        G: GenServer + Clone,
+        G::Args: Clone + Sync,
+    {
         Self::from_fn(id, move |supervisor| {
             let server = server.clone();
             let args = args.clone();
-            let options = StartOptions::new().name(Arc::clone(&name)).link(supervisor);
+            let options = options.clone().link(supervisor);
             async move {
                 Server::start_with(server, args, options)
                     .await

@@ -1,0 +1,168 @@
+//! `Pid`: an untyped reference to one running actor, for name services and other
+//! bookkeeping that must not know a server's behaviour type.
+
+use std::any::TypeId;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use ractor::{ActorCell, ActorId, ActorRef, ActorStatus};
+
+use crate::handle::Shared;
+use crate::{GenServer, Server};
+
+/// An untyped reference to one running actor: an arbor [`Server`] of any behaviour, or a
+/// plain ractor actor. Cheap to clone; equal when it names the same actor.
+///
+/// A registry stores pids: it asks [`Pid::is_alive`] on every read and hears of the
+/// actor's stop through [`Pid::on_stop`]. [`Pid::server`] gets the typed handle back.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{Context, GenServer, Init, Pid, Server};
+///
+/// struct Idle;
+/// impl GenServer for Idle {
+///     type Args = ();
+///     type State = ();
+///     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
+///         Init::Ready(())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = Server::start(Idle, ()).await?;
+/// let pid: Pid = server.pid();
+/// assert!(pid.is_alive());
+/// assert_eq!(pid.server::<Idle>(), Some(server.clone()));
+/// server.kill();
+/// server.wait().await;
+/// assert!(!pid.is_alive());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Pid {
+    cell: ActorCell,
+    /// Present for arbor servers: their stop is known before ractor's status moves.
+    shared: Option<Arc<Shared>>,
+}
+
+/// What [`Pid::on_stop`] did with the hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnStop {
+    /// The hook will run once, as soon as the server's stop is decided.
+    Registered,
+    /// The server is already stopping: the hook was dropped without running.
+    AlreadyStopping,
+    /// The pid names a plain ractor actor, which offers no such hook: the hook was
+    /// dropped without running. Check [`Pid::is_alive`] on read instead.
+    Unsupported,
+}
+
+impl Pid {
+    pub(crate) fn of_server(cell: ActorCell, shared: Arc<Shared>) -> Self {
+        Pid {
+            cell,
+            shared: Some(shared),
+        }
+    }
+
+    /// The ractor id of the actor.
+    pub fn id(&self) -> ActorId {
+        self.cell.get_id()
+    }
+
+    /// The actor's ractor cell.
+    pub fn cell(&self) -> &ActorCell {
+        &self.cell
+    }
+
+    /// The name given at start, for arbor servers started with one.
+    pub fn name(&self) -> Option<&str> {
+        self.shared.as_ref().and_then(|shared| shared.name())
+    }
+
+    /// `true` until the actor's stop is decided. For an arbor server that is before any
+    /// caller can see it stop (a call failing, `wait` returning), so a registry that asks
+    /// on every read never hands out a stopped server.
+    pub fn is_alive(&self) -> bool {
+        let running = matches!(
+            self.cell.get_status(),
+            ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading
+        );
+        running
+            && self
+                .shared
+                .as_ref()
+                .is_none_or(|shared| !shared.is_stopping())
+    }
+
+    /// Runs `hook` once when the server's stop is decided: before `terminate` runs and
+    /// before any caller can see the stop; for a killed server, as its task ends. The
+    /// hook runs on the server's thread and must not block.
+    pub fn on_stop(&self, hook: impl FnOnce() + Send + 'static) -> OnStop {
+        match &self.shared {
+            Some(shared) => shared.on_stop(Box::new(hook)),
+            None => OnStop::Unsupported,
+        }
+    }
+
+    /// The typed handle, when the pid names an arbor server of behaviour `G`.
+    pub fn server<G: GenServer>(&self) -> Option<Server<G>> {
+        let shared = self.shared.as_ref()?;
+        if shared.behaviour() != TypeId::of::<G>() {
+            return None;
+        }
+        let actor: ActorRef<crate::Envelope<G>> = ActorRef::from(self.cell.clone());
+        Some(Server::from_parts(actor, Arc::clone(shared)))
+    }
+}
+
+impl From<ActorCell> for Pid {
+    /// A pid for a plain ractor actor (for an arbor server, prefer [`Server::pid`], which
+    /// knows of its stop earlier).
+    fn from(cell: ActorCell) -> Self {
+        Pid { cell, shared: None }
+    }
+}
+
+impl<G: GenServer> From<&Server<G>> for Pid {
+    fn from(server: &Server<G>) -> Self {
+        server.pid()
+    }
+}
+
+impl PartialEq for Pid {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for Pid {}
+
+impl Hash for Pid {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+impl fmt::Debug for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pid")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{name} ({})", self.id()),
+            None => write!(f, "{}", self.id()),
+        }
+    }
+}

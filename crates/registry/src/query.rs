@@ -1,0 +1,161 @@
+//! Reads: lookup, keys, values, select, match, count and dispatch. None goes through a
+//! mailbox, and none returns an entry of an actor whose stop is decided.
+
+use arbor_actor::ractor::ActorId;
+use arbor_actor::Pid;
+
+use crate::registry::{Entry, Key, Value};
+use crate::{Registry, RegistryError};
+
+impl<K: Key, V: Value> Registry<K, V> {
+    /// The live entries under `key`, as `(actor, value)` pairs.
+    pub fn lookup(&self, key: &K) -> Vec<(Pid, V)> {
+        let mut found = Vec::new();
+        self.scan_key(key, |entry| {
+            found.push((entry.pid.clone(), entry.value.clone()));
+        });
+        found
+    }
+
+    /// The actor holding `key` in a unique registry (Elixir's `whereis_name`).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotRegistered`] when no live actor holds it;
+    /// [`RegistryError::UniqueOnly`] on a duplicate registry.
+    pub fn whereis(&self, key: &K) -> Result<Pid, RegistryError> {
+        self.inner.unique_only("whereis")?;
+        let mut holder = None;
+        self.scan_key(key, |entry| holder = Some(entry.pid.clone()));
+        holder.ok_or_else(|| self.inner.not_registered(key))
+    }
+
+    /// The keys `actor` is registered under, once per entry; empty once it has stopped.
+    pub fn keys(&self, actor: &Pid) -> Vec<K> {
+        if !actor.is_alive() {
+            return Vec::new();
+        }
+        self.inner.owned_keys(actor.id())
+    }
+
+    /// The values of `actor`'s entries under `key`.
+    pub fn values(&self, key: &K, actor: &Pid) -> Vec<V> {
+        let mut values = Vec::new();
+        self.scan_key(key, |entry| {
+            if entry.pid == *actor {
+                values.push(entry.value.clone());
+            }
+        });
+        values
+    }
+
+    /// The live entries under `key` whose value satisfies `pattern` (Elixir's `match`).
+    pub fn match_entries(&self, key: &K, pattern: impl Fn(&V) -> bool) -> Vec<(Pid, V)> {
+        let mut found = Vec::new();
+        self.scan_key(key, |entry| {
+            if pattern(&entry.value) {
+                found.push((entry.pid.clone(), entry.value.clone()));
+            }
+        });
+        found
+    }
+
+    /// How many live entries under `key` satisfy `pattern`.
+    pub fn count_match(&self, key: &K, pattern: impl Fn(&V) -> bool) -> usize {
+        let mut count = 0;
+        self.scan_key(key, |entry| count += usize::from(pattern(&entry.value)));
+        count
+    }
+
+    /// How many live entries the registry holds. It reads every entry.
+    pub fn count(&self) -> usize {
+        self.count_select(|_, _, _| true)
+    }
+
+    /// How many live entries satisfy `predicate` over (key, actor, value).
+    pub fn count_select(&self, predicate: impl Fn(&K, &Pid, &V) -> bool) -> usize {
+        let mut count = 0;
+        self.each_live(|key, entry| count += usize::from(predicate(key, &entry.pid, &entry.value)));
+        count
+    }
+
+    /// Every live entry for which `select` returns something, mapped by it: the Rust
+    /// answer to Elixir's match specs (filter on key, actor and value; return any
+    /// shape). `select` runs under the tables' read locks: it must not call back into
+    /// this registry.
+    ///
+    /// ```
+    /// # use arbor_actor::{Context, GenServer, Init, Server};
+    /// # use arbor_registry::Registry;
+    /// # struct Job;
+    /// # impl GenServer for Job {
+    /// #     type Args = ();
+    /// #     type State = ();
+    /// #     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> { Init::Ready(()) }
+    /// # }
+    /// #[derive(Clone, PartialEq)]
+    /// enum JobType { Import, Send }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let jobs: Registry<String, JobType> = Registry::unique("jobs");
+    /// let import = Server::start(Job, ()).await?;
+    /// let send = Server::start(Job, ()).await?;
+    /// jobs.register("a1".into(), &import, JobType::Import)?;
+    /// jobs.register("b2".into(), &send, JobType::Send)?;
+    ///
+    /// // The book's running_imports: the id and pid of every job of type import.
+    /// let running_imports = jobs.select(|id, pid, kind| {
+    ///     (*kind == JobType::Import).then(|| (id.clone(), pid.clone()))
+    /// });
+    /// assert_eq!(running_imports, vec![("a1".to_string(), import.pid())]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn select<T>(&self, select: impl Fn(&K, &Pid, &V) -> Option<T>) -> Vec<T> {
+        let mut found = Vec::new();
+        self.each_live(|key, entry| found.extend(select(key, &entry.pid, &entry.value)));
+        found
+    }
+
+    /// Calls `deliver` with every live entry under `key`, outside any lock (pub/sub:
+    /// Elixir's `dispatch`); returns how many entries it was called with.
+    pub fn dispatch(&self, key: &K, mut deliver: impl FnMut(&Pid, &V)) -> usize {
+        let entries = self.lookup(key);
+        for (pid, value) in &entries {
+            deliver(pid, value);
+        }
+        entries.len()
+    }
+
+    /// Visits every live entry under `key`, then purges the dead ones it met.
+    fn scan_key(&self, key: &K, mut visit: impl FnMut(&Entry<V>)) {
+        let mut dead: Vec<ActorId> = Vec::new();
+        for table in self.inner.tables_for(key) {
+            let Some(entries) = table.get(key) else {
+                continue;
+            };
+            for entry in entries.iter() {
+                if entry.pid.is_alive() {
+                    visit(entry);
+                } else {
+                    dead.push(entry.pid.id());
+                }
+            }
+        }
+        if !dead.is_empty() {
+            self.inner.purge(key, &dead);
+        }
+    }
+
+    /// Visits every live entry (dead ones are left to their stop hooks or later reads).
+    fn each_live(&self, mut visit: impl FnMut(&K, &Entry<V>)) {
+        for table in self.inner.tables() {
+            for row in table.iter() {
+                for entry in row.value().iter().filter(|entry| entry.pid.is_alive()) {
+                    visit(row.key(), entry);
+                }
+            }
+        }
+    }
+}

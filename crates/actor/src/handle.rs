@@ -1,7 +1,7 @@
 //! `Server<G>`: the clonable handle to a running server.
 
-use std::fmt;
 use std::any::TypeId;
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;

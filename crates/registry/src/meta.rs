@@ -17,7 +17,10 @@ pub(crate) struct Meta {
 impl<K: Key, V: Value> Registry<K, V> {
     /// Stores `value` under `name`, replacing what was there (Elixir's `put_meta`).
     pub fn put_meta<T: Any + Send + Sync>(&self, name: &str, value: T) {
-        self.inner.meta.values.insert(Arc::from(name), Arc::new(value));
+        self.inner
+            .meta
+            .values
+            .insert(Arc::from(name), Arc::new(value));
     }
 
     /// The value stored under `name` (Elixir's `meta`).

@@ -175,12 +175,7 @@ impl<K: Key, V: Value> Registry<K, V> {
 
     /// Removes the entries of `actor` under `key` whose value satisfies `pattern`;
     /// returns how many went (Elixir's `unregister_match`).
-    pub fn unregister_match(
-        &self,
-        key: &K,
-        actor: &Pid,
-        pattern: impl Fn(&V) -> bool,
-    ) -> usize {
+    pub fn unregister_match(&self, key: &K, actor: &Pid, pattern: impl Fn(&V) -> bool) -> usize {
         let removed = self.inner.remove_entries(key, actor.id(), pattern);
         self.inner.disown(actor.id(), key, removed.len());
         for entry in removed.iter() {
@@ -205,7 +200,9 @@ impl<K: Key, V: Value> Registry<K, V> {
     ) -> Result<(V, V), RegistryError> {
         self.inner.unique_only("update_value")?;
         let table = self.inner.table(key, actor.id());
-        let mut entries = table.get_mut(key).ok_or_else(|| self.inner.not_registered(key))?;
+        let mut entries = table
+            .get_mut(key)
+            .ok_or_else(|| self.inner.not_registered(key))?;
         let entry = entries
             .iter_mut()
             .find(|entry| entry.pid == *actor && entry.pid.is_alive())

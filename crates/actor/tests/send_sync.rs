@@ -3,7 +3,7 @@
 mod support;
 
 use arbor_actor::{
-    CallError, Context, Envelope, Exit, ReplyTo, SendError, Server, StartError, StartOptions,
+    CallError, Context, Envelope, Exit, Pid, ReplyTo, SendError, Server, StartError, StartOptions,
     StopError, TimerRef,
 };
 use support::Probe;
@@ -16,6 +16,7 @@ fn send<T: Send>() {}
 fn handles_and_errors_can_cross_threads() {
     send_sync_clone::<Server<Probe>>();
     send_sync_clone::<Exit>();
+    send_sync_clone::<Pid>();
     send_sync_clone::<StartOptions>();
     send_sync::<TimerRef>();
     send_sync::<ReplyTo<u32>>();

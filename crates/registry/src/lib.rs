@@ -72,6 +72,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod child_spec;
+mod entries;
 mod error;
 mod listener;
 mod meta;

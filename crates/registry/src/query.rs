@@ -4,7 +4,8 @@
 use arbor_actor::ractor::ActorId;
 use arbor_actor::Pid;
 
-use crate::registry::{Entry, Key, Value};
+use crate::entries::Entry;
+use crate::registry::{Key, Value};
 use crate::{Registry, RegistryError};
 
 impl<K: Key, V: Value> Registry<K, V> {
@@ -135,7 +136,7 @@ impl<K: Key, V: Value> Registry<K, V> {
             let Some(entries) = table.get(key) else {
                 continue;
             };
-            for entry in entries.iter() {
+            for entry in entries.as_slice() {
                 if entry.pid.is_alive() {
                     visit(entry);
                 } else {
@@ -152,7 +153,8 @@ impl<K: Key, V: Value> Registry<K, V> {
     fn each_live(&self, mut visit: impl FnMut(&K, &Entry<V>)) {
         for table in self.inner.tables() {
             for row in table.iter() {
-                for entry in row.value().iter().filter(|entry| entry.pid.is_alive()) {
+                let live = row.value().as_slice().iter();
+                for entry in live.filter(|entry| entry.pid.is_alive()) {
                     visit(row.key(), entry);
                 }
             }

@@ -10,6 +10,7 @@ use arbor_actor::{OnStop, Pid};
 use dashmap::mapref::entry::Entry as Slot;
 use dashmap::DashMap;
 
+use crate::entries::{Entries, Entry};
 use crate::listener::{Listeners, RegistryEvent};
 use crate::meta::Meta;
 use crate::{Keys, RegisterError, RegistryError, RegistryOptions};
@@ -63,7 +64,7 @@ pub struct Registry<K, V = ()> {
 }
 
 /// One table: each key's entries (at most one live entry in a unique registry).
-type Table<K, V> = DashMap<K, Vec<Entry<V>>>;
+type Table<K, V> = DashMap<K, Entries<V>>;
 
 pub(crate) struct Inner<K, V> {
     pub(crate) options: RegistryOptions,
@@ -73,12 +74,6 @@ pub(crate) struct Inner<K, V> {
     spread: RandomState,
     pub(crate) meta: Meta,
     pub(crate) listeners: Listeners<K, V>,
-}
-
-#[derive(Clone)]
-pub(crate) struct Entry<V> {
-    pub(crate) pid: Pid,
-    pub(crate) value: V,
 }
 
 struct Owner<K> {
@@ -178,7 +173,7 @@ impl<K: Key, V: Value> Registry<K, V> {
     pub fn unregister_match(&self, key: &K, actor: &Pid, pattern: impl Fn(&V) -> bool) -> usize {
         let removed = self.inner.remove_entries(key, actor.id(), pattern);
         self.inner.disown(actor.id(), key, removed.len());
-        for entry in removed.iter() {
+        for entry in removed.as_slice() {
             self.inner.notify_unregistered(key, entry);
         }
         removed.len()
@@ -204,6 +199,7 @@ impl<K: Key, V: Value> Registry<K, V> {
             .get_mut(key)
             .ok_or_else(|| self.inner.not_registered(key))?;
         let entry = entries
+            .as_mut_slice()
             .iter_mut()
             .find(|entry| entry.pid == *actor && entry.pid.is_alive())
             .ok_or_else(|| self.inner.not_registered(key))?;
@@ -251,27 +247,28 @@ impl<K: Key, V: Value> Inner<K, V> {
             value,
         };
         let table = self.table(&key, pid.id());
-        if self.options.keys == Keys::Duplicate {
-            table.entry(key).or_default().push(entry);
-            return Ok(());
-        }
         let stale = match table.entry(key) {
             Slot::Vacant(slot) => {
-                slot.insert(vec![entry]);
+                slot.insert(Entries::One(entry));
+                return Ok(());
+            }
+            Slot::Occupied(mut slot) if self.options.keys == Keys::Duplicate => {
+                slot.get_mut().push(entry);
                 return Ok(());
             }
             Slot::Occupied(mut slot) => {
-                if let Some(holder) = slot.get().iter().find(|held| held.pid.is_alive()) {
+                let held = slot.get().as_slice();
+                if let Some(holder) = held.iter().find(|held| held.pid.is_alive()) {
                     return Err(RegisterError::AlreadyRegistered {
                         key: format!("{:?}", slot.key()),
                         holder: holder.pid.clone(),
                     });
                 }
-                std::mem::replace(slot.get_mut(), vec![entry])
+                std::mem::replace(slot.get_mut(), Entries::One(entry))
             }
         };
         // A holder that stopped and has not been removed yet: forget all of it.
-        for gone in stale {
+        for gone in stale.into_vec() {
             self.remove_owner(gone.pid.id());
         }
         Ok(())
@@ -326,15 +323,18 @@ impl<K: Key, V: Value> Inner<K, V> {
         key: &K,
         actor: ActorId,
         pattern: impl Fn(&V) -> bool,
-    ) -> Vec<Entry<V>> {
+    ) -> Entries<V> {
+        let matches = |entry: &Entry<V>| entry.pid.id() == actor && pattern(&entry.value);
         let table = self.table(key, actor);
+        // Usually every entry under the key goes (always, for a unique key's holder).
+        let everything = |_: &K, entries: &Entries<V>| entries.as_slice().iter().all(matches);
+        if let Some((_, removed)) = table.remove_if(key, everything) {
+            return removed;
+        }
         let Some(mut entries) = table.get_mut(key) else {
-            return Vec::new();
+            return Entries::Many(Vec::new());
         };
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut *entries)
-            .into_iter()
-            .partition(|entry| entry.pid.id() == actor && pattern(&entry.value));
-        *entries = kept;
+        let removed = entries.take(matches);
         let now_empty = entries.is_empty();
         drop(entries);
         if now_empty {
@@ -349,8 +349,8 @@ impl<K: Key, V: Value> Inner<K, V> {
             return;
         };
         for key in owner.keys.keys() {
-            for entry in self.remove_entries(key, actor, |_| true) {
-                self.notify_unregistered(key, &entry);
+            for entry in self.remove_entries(key, actor, |_| true).as_slice() {
+                self.notify_unregistered(key, entry);
             }
         }
     }

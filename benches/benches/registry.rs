@@ -60,7 +60,11 @@ fn tables(keys: u64, holders: &[Server<Idle>]) -> Tables {
             .expect("fresh key registers");
         raw.insert(key, pid.cell().clone());
     }
-    Tables { registry, raw, pids }
+    Tables {
+        registry,
+        raw,
+        pids,
+    }
 }
 
 /// Runs `work(thread, iterations)` on `threads` OS threads, splitting `iters` between
@@ -92,33 +96,45 @@ fn lookup_group(c: &mut Criterion, name: &str, keys: u64, holders: &[Server<Idle
     // not read the same key in lock step.
     let key = move |thread: u64, i: u64| (i.wrapping_mul(7) + thread * 13) % keys;
     for threads in [1_u64, 2] {
-        group.bench_with_input(BenchmarkId::new("arbor_lookup", threads), &threads, |b, &t| {
-            b.iter_custom(|iters| {
-                on_threads(t, iters, |thread, n| {
-                    for i in 0..n {
-                        black_box(tables.registry.lookup(&key(thread, i)));
-                    }
+        group.bench_with_input(
+            BenchmarkId::new("arbor_lookup", threads),
+            &threads,
+            |b, &t| {
+                b.iter_custom(|iters| {
+                    on_threads(t, iters, |thread, n| {
+                        for i in 0..n {
+                            black_box(tables.registry.lookup(&key(thread, i)));
+                        }
+                    })
                 })
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("arbor_whereis", threads), &threads, |b, &t| {
-            b.iter_custom(|iters| {
-                on_threads(t, iters, |thread, n| {
-                    for i in 0..n {
-                        black_box(tables.registry.whereis(&key(thread, i)).ok());
-                    }
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("arbor_whereis", threads),
+            &threads,
+            |b, &t| {
+                b.iter_custom(|iters| {
+                    on_threads(t, iters, |thread, n| {
+                        for i in 0..n {
+                            black_box(tables.registry.whereis(&key(thread, i)).ok());
+                        }
+                    })
                 })
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("raw_dashmap_get", threads), &threads, |b, &t| {
-            b.iter_custom(|iters| {
-                on_threads(t, iters, |thread, n| {
-                    for i in 0..n {
-                        black_box(tables.raw.get(&key(thread, i)).map(|cell| cell.clone()));
-                    }
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("raw_dashmap_get", threads),
+            &threads,
+            |b, &t| {
+                b.iter_custom(|iters| {
+                    on_threads(t, iters, |thread, n| {
+                        for i in 0..n {
+                            black_box(tables.raw.get(&key(thread, i)).map(|cell| cell.clone()));
+                        }
+                    })
                 })
-            })
-        });
+            },
+        );
     }
     group.finish();
 }
@@ -144,18 +160,22 @@ fn register_group(c: &mut Criterion, holders: &[Server<Idle>]) {
                 })
             })
         });
-        group.bench_with_input(BenchmarkId::new("raw_dashmap", threads), &threads, |b, &t| {
-            b.iter_custom(|iters| {
-                on_threads(t, iters, |thread, n| {
-                    let cell = tables.pids[thread as usize].cell();
-                    for i in 0..n {
-                        let key = thread << 40 | i;
-                        tables.raw.insert(key, cell.clone());
-                        black_box(tables.raw.remove(&key));
-                    }
+        group.bench_with_input(
+            BenchmarkId::new("raw_dashmap", threads),
+            &threads,
+            |b, &t| {
+                b.iter_custom(|iters| {
+                    on_threads(t, iters, |thread, n| {
+                        let cell = tables.pids[thread as usize].cell();
+                        for i in 0..n {
+                            let key = thread << 40 | i;
+                            tables.raw.insert(key, cell.clone());
+                            black_box(tables.raw.remove(&key));
+                        }
+                    })
                 })
-            })
-        });
+            },
+        );
     }
     group.finish();
 }

@@ -9,8 +9,20 @@
 //!   [`HandleContinue`](actor::HandleContinue): the behaviour, one trait per message.
 //! - [`Exit`](actor::Exit): why a server stopped, as OTP's exit reasons.
 //!
-//! # Supervision — [`supervisor`], naming — [`registry`], pipelines — [`stage`]
-//! These layers are being built; see each crate's documentation.
+//! - [`Pid`](actor::Pid): an untyped reference to one running actor.
+//!
+//! # Supervision — [`supervisor`]
+//! - [`Supervisor`](supervisor::Supervisor), [`DynamicSupervisor`](supervisor::DynamicSupervisor):
+//!   start children and restart them by strategy and restart intensity.
+//! - [`ChildSpec`](supervisor::ChildSpec): how to start a child and when to restart it.
+//!
+//! # Naming — [`registry`]
+//! - [`Registry`](registry::Registry): unique or duplicate keys, values, `select`, `dispatch`;
+//!   read without a mailbox; entries go when their actor stops.
+//! - [`Via`](registry::Via): start a server already registered (`StartOptions::via`).
+//!
+//! # Pipelines — [`stage`]
+//! Being built; see the crate's documentation.
 //!
 //! ```
 //! use arbor::prelude::*;
@@ -57,7 +69,12 @@ pub mod prelude {
     //! The traits and handles most programs use.
     pub use arbor_actor::{
         CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast,
-        HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, ReplyTo, Server, StartOptions,
+        HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, ReplyTo, Server, StartOptions,
+    };
+    pub use arbor_registry::{Keys, Registry, RegistryOptions};
+    pub use arbor_supervisor::{
+        ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, Shutdown, Strategy,
+        Supervisor, SupervisorOptions,
     };
 }
 

@@ -318,12 +318,7 @@ impl<K: Key, V: Value> Inner<K, V> {
     }
 
     /// Removes `actor`'s entries under `key` whose value matches; returns them.
-    fn remove_entries(
-        &self,
-        key: &K,
-        actor: ActorId,
-        pattern: impl Fn(&V) -> bool,
-    ) -> Entries<V> {
+    fn remove_entries(&self, key: &K, actor: ActorId, pattern: impl Fn(&V) -> bool) -> Entries<V> {
         let matches = |entry: &Entry<V>| entry.pid.id() == actor && pattern(&entry.value);
         let table = self.table(key, actor);
         // Usually every entry under the key goes (always, for a unique key's holder).

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Work to run once when a server's stop is decided (see [`Pid::on_stop`]).
-pub(crate) type StopHook = Box<dyn FnOnce() + Send>;
+pub(crate) type StopHook = Box<dyn FnOnce(&Exit) + Send>;
 
 /// How long [`Server::call`] waits for a reply (OTP's default of 5 seconds).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -96,12 +96,12 @@ impl Shared {
     /// Records why the server is stopping; the first reason decided wins. Stop hooks run
     /// first, so nothing that watches the server can see the exit before they have.
     pub(crate) fn decide_exit(&self, exit: &Exit) {
-        self.begin_stop();
+        self.begin_stop(exit);
         let _ = self.exit.get_or_init(|| exit.clone());
     }
 
-    /// Marks the server as stopping and runs its stop hooks, once.
-    pub(crate) fn begin_stop(&self) {
+    /// Marks the server as stopping and runs its stop hooks with `exit`, once.
+    pub(crate) fn begin_stop(&self, exit: &Exit) {
         if self.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -110,7 +110,7 @@ impl Shared {
             Err(poisoned) => poisoned.into_inner().take(),
         };
         for hook in hooks.into_iter().flatten() {
-            hook();
+            hook(exit);
         }
     }
 

@@ -100,10 +100,11 @@ impl Pid {
                 .is_none_or(|shared| !shared.is_stopping())
     }
 
-    /// Runs `hook` once when the server's stop is decided: before `terminate` runs and
-    /// before any caller can see the stop; for a killed server, as its task ends. The
-    /// hook runs on the server's thread and must not block.
-    pub fn on_stop(&self, hook: impl FnOnce() + Send + 'static) -> OnStop {
+    /// Runs `hook` once when the server's stop is decided, with the exit reason: before
+    /// `terminate` runs and before any caller can see the stop; for a killed server, as
+    /// its task ends (with [`Exit::Killed`](crate::Exit::Killed)). The hook runs on the
+    /// server's thread and must not block.
+    pub fn on_stop(&self, hook: impl FnOnce(&crate::Exit) + Send + 'static) -> OnStop {
         match &self.shared {
             Some(shared) => shared.on_stop(Box::new(hook)),
             None => OnStop::Unsupported,

@@ -60,7 +60,8 @@ pub(crate) struct Runtime<G> {
 impl<G> Drop for Runtime<G> {
     /// The last word on every path, killed servers included: their stop hooks have run.
     fn drop(&mut self) {
-        self.shared.begin_stop();
+        // Reached with hooks still pending only when no stop was decided: a kill.
+        self.shared.begin_stop(&Exit::Killed);
     }
 }
 
@@ -169,7 +170,7 @@ impl<G: GenServer> Actor for Runtime<G> {
         let server = Server::from_parts(myself.clone(), Arc::clone(&self.shared));
         if let Some(via) = &self.via {
             if let Err(holder) = via.register(&server.pid()) {
-                self.shared.begin_stop();
+                self.shared.begin_stop(&Exit::Normal);
                 let name = via.name();
                 return Err(Box::new(InitRefused::Taken { name, holder }));
             }
@@ -183,16 +184,19 @@ impl<G: GenServer> Actor for Runtime<G> {
                     idle: IdleTimer::default(),
                 })
             }
-            Ok(Init::Ignore) => InitRefused::Ignore,
+            Ok(Init::Ignore) => {
+                self.shared.begin_stop(&Exit::Normal);
+                InitRefused::Ignore
+            }
             Ok(Init::Stop(exit)) | Err(exit) => {
                 if exit.is_abnormal() {
                     tracing::error!(server = %ctx.myself(), reason = %exit, "server failed to start");
                 }
+                self.shared.begin_stop(&exit);
                 InitRefused::Stop(exit)
             }
         };
-        // A server named via a registry must be unnamed before `start` returns the error.
-        self.shared.begin_stop();
+        // A server named via a registry is unnamed (above) before `start` returns the error.
         Err(Box::new(refused))
     }
 

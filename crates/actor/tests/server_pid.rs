@@ -9,10 +9,33 @@ use std::sync::Arc;
 use arbor_actor::{CallError, Exit, OnStop, Pid};
 use support::{probe, CallStop, Crash, Ping, Probe};
 
-fn flag() -> (Arc<AtomicBool>, impl FnOnce() + Send + 'static) {
+fn flag() -> (Arc<AtomicBool>, impl FnOnce(&Exit) + Send + 'static) {
     let flag = Arc::new(AtomicBool::new(false));
     let set = Arc::clone(&flag);
-    (flag, move || set.store(true, Ordering::SeqCst))
+    (flag, move |_: &Exit| set.store(true, Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn a_stop_hook_hears_the_exit_reason() {
+    for (kill, expected) in [(false, Exit::error("done")), (true, Exit::Killed)] {
+        let (server, _events) = probe().await;
+        let (tx, rx) = std::sync::mpsc::channel();
+        server
+            .pid()
+            .on_stop(move |exit| tx.send(exit.clone()).unwrap());
+        if kill {
+            server.kill();
+        } else {
+            let _ = server
+                .call(CallStop {
+                    exit: Exit::error("done"),
+                    reply: None,
+                })
+                .await;
+        }
+        server.wait().await;
+        assert_eq!(rx.recv().unwrap(), expected);
+    }
 }
 
 #[tokio::test]
@@ -80,5 +103,5 @@ async fn a_pid_gives_back_the_typed_handle_of_its_behaviour_only() {
     let bare = Pid::from(server.cell());
     assert_eq!(bare, pid);
     assert!(bare.server::<Probe>().is_none());
-    assert_eq!(bare.on_stop(|| ()), OnStop::Unsupported);
+    assert_eq!(bare.on_stop(|_| ()), OnStop::Unsupported);
 }

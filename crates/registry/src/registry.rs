@@ -147,7 +147,7 @@ impl<K: Key, V: Value> Registry<K, V> {
     fn watch(&self, pid: &Pid) -> Result<(), RegisterError> {
         let registry = Arc::downgrade(&self.inner);
         let id = pid.id();
-        let watched = pid.on_stop(move || {
+        let watched = pid.on_stop(move |_exit| {
             if let Some(inner) = registry.upgrade() {
                 inner.remove_owner(id);
             }

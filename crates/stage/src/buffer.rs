@@ -1,34 +1,13 @@
 //! The producer's buffer: events no consumer could take yet wait here, up to a size,
 //! with info messages kept in order between them.
 //!
-//! A producer's events go to its dispatcher first; the leftovers are pushed here and
-//! taken again when demand arrives. When the buffer is full, [`BufferKeep`] says which
-//! events go: every discarded event is counted and logged, never dropped silently.
-//!
 //! ```
-//! use arbor_stage::{Buffer, BufferKeep, BufferSize, InfoToken};
+//! use arbor_stage::{Buffer, BufferKeep, BufferSize};
 //!
-//! let mut buffer = Buffer::new(BufferSize::Bounded(3), BufferKeep::Last);
-//! assert_eq!(buffer.push(vec![1, 2]).discarded, 0);
-//! assert_eq!(buffer.push_info(InfoToken(7)), None); // waits behind 1 and 2
-//! assert_eq!(buffer.push(vec![3, 4]).discarded, 1); // 1 goes: Last keeps the newest
-//!
-//! let taken = buffer.take(10);
-//! assert_eq!(taken.events, vec![2]); // stops where the info waits
-//! assert_eq!(taken.infos, vec![InfoToken(7)]);
-//! assert_eq!(buffer.take(10).events, vec![3, 4]);
-//! assert_eq!(buffer.discarded_total(), 1);
+//! let mut buffer = Buffer::new(BufferSize::Bounded(2), BufferKeep::First);
+//! assert_eq!(buffer.push(vec![1, 2, 3]).discarded, 1); // 3 does not fit
+//! assert_eq!(buffer.take(5).events, vec![1, 2]);
 //! ```
-//!
-//! # Info messages
-//!
-//! gen_stage lets a producer send an info message to itself that must be handled after
-//! the events it already emitted have been dispatched. With events buffered,
-//! [`Buffer::push_info`] keeps the info's token after the newest buffered event;
-//! [`Buffer::take`] stops at that event and hands the token back, and the stage passes
-//! it to its dispatcher's [`info`](crate::Dispatcher::info) after dispatching the
-//! events. When [`BufferKeep::Last`] discards the event an info waits for, the info is
-//! released by that [`Buffer::push`].
 
 use std::collections::VecDeque;
 
@@ -89,7 +68,36 @@ pub struct Taken<E> {
 /// A producer's buffer of events waiting for demand, with info tokens kept in order
 /// between them.
 ///
-/// See the [module docs](self) for an example.
+/// A producer's events go to its dispatcher first; the leftovers are pushed here and
+/// taken again when demand arrives. When the buffer is full, [`BufferKeep`] says which
+/// events go: every discarded event is counted and logged, never dropped silently.
+///
+/// # Info messages
+///
+/// gen_stage lets a producer send an info message to itself that must be handled after
+/// the events it already emitted have been dispatched. With events buffered,
+/// [`push_info`](Self::push_info) keeps the info's token after the newest buffered
+/// event; [`take`](Self::take) stops at that event and hands the token back, and the
+/// stage passes it to its dispatcher's [`info`](crate::Dispatcher::info) after
+/// dispatching the events. When [`BufferKeep::Last`] discards the event an info waits
+/// for, the info comes back from that [`push`](Self::push).
+///
+/// # Examples
+///
+/// ```
+/// use arbor_stage::{Buffer, BufferKeep, BufferSize, InfoToken};
+///
+/// let mut buffer = Buffer::new(BufferSize::Bounded(3), BufferKeep::Last);
+/// assert_eq!(buffer.push(vec![1, 2]).discarded, 0);
+/// assert_eq!(buffer.push_info(InfoToken(7)), None); // waits behind 1 and 2
+/// assert_eq!(buffer.push(vec![3, 4]).discarded, 1); // 1 goes: Last keeps the newest
+///
+/// let taken = buffer.take(10);
+/// assert_eq!(taken.events, vec![2]); // stops where the info waits
+/// assert_eq!(taken.infos, vec![InfoToken(7)]);
+/// assert_eq!(buffer.take(10).events, vec![3, 4]);
+/// assert_eq!(buffer.discarded_total(), 1);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Buffer<E> {
     events: VecDeque<E>,

@@ -1,11 +1,6 @@
 //! Demand accounting without a runtime: how much a consumer asks for and when
 //! ([`DemandCounter`]), and whether a producer passes demand on ([`DemandGate`]).
 //!
-//! A consumer subscribes asking for `max_demand` events. It hands the events it
-//! receives to its callback in batches of at most `max_demand - min_demand`, and after
-//! each batch, once the events it is still owed have fallen to `min_demand` or below,
-//! asks for enough to be owed `max_demand` again.
-//!
 //! ```
 //! use arbor_stage::DemandCounter;
 //!
@@ -20,28 +15,46 @@
 //! # Ok(())
 //! # }
 //! ```
-//!
-//! # A worked example: `max_demand` 1000, `min_demand` 750
-//!
-//! The consumer asks for 1000 and is owed 1000. The producer sends 1000 events: the
-//! consumer handles them 250 at a time. After the first 250 it is owed 750, which is
-//! `min_demand`, so it asks for 250 and is owed 1000 again; the same after each of the
-//! other batches. Had the producer sent only 100 events, the consumer would be owed
-//! 900, above `min_demand`, and would ask for nothing yet.
-//!
-//! Small `max_demand - min_demand` gaps mean many small asks; a `min_demand` of 0
-//! means the consumer waits for everything it asked for before asking again.
 
 use crate::InvalidOptions;
 
 /// One subscription's demand, seen from the consumer: what to ask for, and how to cut
 /// what arrives into batches.
 ///
+/// A consumer subscribes asking for `max_demand` events. It hands the events it
+/// receives to its callback in batches of at most `max_demand - min_demand`, and after
+/// each batch, once the events it is still owed have fallen to `min_demand` or below,
+/// asks for enough to be owed `max_demand` again.
+///
 /// The counter starts as if `max_demand` had been asked for: the consumer sends
 /// [`initial_ask`](Self::initial_ask) when it subscribes. Manual-demand consumers ask
 /// explicitly instead and do not use a counter.
 ///
-/// See the [module docs](self) for an example.
+/// # A worked example: `max_demand` 1000, `min_demand` 750
+///
+/// The consumer asks for 1000 and is owed 1000. The producer sends 1000 events: the
+/// consumer handles them 250 at a time. After the first 250 it is owed 750, which is
+/// `min_demand`, so it asks for 250 and is owed 1000 again; the same after each of the
+/// other batches. Had the producer sent only 100 events, the consumer would be owed
+/// 900, above `min_demand`, and would ask for nothing yet.
+///
+/// Small `max_demand - min_demand` gaps mean many small asks; a `min_demand` of 0
+/// means the consumer waits for everything it asked for before asking again.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_stage::DemandCounter;
+///
+/// # fn main() -> Result<(), arbor_stage::InvalidOptions> {
+/// let mut counter = DemandCounter::new(1000, 750)?;
+/// let split = counter.split(vec![0_u8; 100]);
+/// assert_eq!(split.batches.len(), 1);
+/// assert_eq!(split.batches[0].ask, 0); // owed 900: above min_demand
+/// assert_eq!(counter.pending(), 900);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemandCounter {
     max_demand: usize,

@@ -1,20 +1,6 @@
 //! Dispatchers decide which consumer gets which event, and how much demand a producer
 //! forwards upstream.
 //!
-//! A producer (or producer-consumer) owns one dispatcher. Consumers subscribe, ask for
-//! events, and cancel; the stage reports each of these to the dispatcher, which answers
-//! with the demand to forward upstream. When the stage has events, it hands them to
-//! [`Dispatcher::dispatch`], which sends what consumers asked for and returns the rest
-//! for the stage's [`Buffer`](crate::Buffer).
-//!
-//! ```text
-//!                 ┌─ ask(3) ── [consumer 1]
-//!  [producer] ◀───┤
-//!   dispatcher    └─ ask(5) ── [consumer 2]
-//!       │
-//!       └─ dispatch([a b c d e f g h i]) ─▶ 5 to consumer 2, 3 to consumer 1, [i] left over
-//! ```
-//!
 //! ```
 //! use arbor_stage::{DemandDispatcher, Dispatcher, Outbox, Subscriber, SubscriptionTag};
 //!
@@ -36,30 +22,6 @@
 //! # Ok(())
 //! # }
 //! ```
-//!
-//! # Built-in dispatchers
-//!
-//! - [`DemandDispatcher`] (the default): each event to one consumer, the one with the
-//!   most pending demand first.
-//! - [`BroadcastDispatcher`]: each event to every consumer (minus those whose
-//!   [`Selector`] refuses it), paced by the slowest.
-//! - [`PartitionDispatcher`]: each event to the one consumer of the partition a hash
-//!   function picks.
-//!
-//! # Guarantees every dispatcher gives
-//!
-//! - No event is lost or duplicated: each event handed to `dispatch` is sent (to one
-//!   consumer, or to every accepting consumer for broadcast), returned as a leftover,
-//!   held in a dispatcher's own queue, or dropped by an explicit rule and counted with
-//!   [`Outbox::discard`].
-//! - A consumer never receives more events than it asked for.
-//! - Each consumer receives its events in the order they were dispatched.
-//! - Every info token handed to [`Dispatcher::info`] is released exactly once, after every
-//!   event dispatched before it has been put in the [`Outbox`].
-//!
-//! Dispatcher state is separate from the stage's own state; neither reads the other.
-//!
-//! [`Buffer`]: crate::Buffer
 
 mod broadcast;
 mod demand;
@@ -79,17 +41,45 @@ use crate::{DispatchError, SubscriptionTag};
 /// A strategy for routing a producer's events to its consumers (gen_stage's
 /// `GenStage.Dispatcher` behaviour).
 ///
+/// A producer (or producer-consumer) owns one dispatcher. Consumers subscribe, ask for
+/// events, and cancel; the stage reports each of these to the dispatcher, which answers
+/// with the demand to forward upstream. When the stage has events, it hands them to
+/// [`dispatch`], which sends what consumers asked for and returns the rest for the
+/// stage's [`Buffer`](crate::Buffer).
+///
+/// ```text
+///                 ┌─ ask(3) ── [consumer 1]
+///  [producer] ◀───┤
+///   dispatcher    └─ ask(5) ── [consumer 2]
+///       │
+///       └─ dispatch([a b c d e f g h i]) ─▶ 5 to consumer 2, 3 to consumer 1, [i] left over
+/// ```
+///
+/// Built in:
+/// - [`DemandDispatcher`] (the default): each event to one consumer, the one with the
+///   most pending demand first;
+/// - [`BroadcastDispatcher`]: each event to every consumer (minus those whose
+///   [`Selector`] refuses it), paced by the slowest;
+/// - [`PartitionDispatcher`]: each event to the one consumer of the partition a hash
+///   function picks.
+///
 /// A constructor taking the dispatcher's options plays the part of gen_stage's `init`.
 /// Each method below states what the caller (the stage) guarantees and what the
 /// implementer must guarantee. Side effects (batches, released infos, discards, extra
-/// demand) go into the [`Outbox`]; the stage drains it after each call.
+/// demand) go into the [`Outbox`]; the stage drains it after each call. Dispatcher
+/// state is separate from the stage's own state; neither reads the other.
 ///
-/// Implementers must, across all methods:
+/// # Guarantees
+///
+/// Every implementation, built in or not, must:
 /// - never lose or duplicate an event: each event given to [`dispatch`] is sent via the
-///   outbox, returned as a leftover, kept in the dispatcher's own queue until sent, or
-///   counted with [`Outbox::discard`];
+///   outbox (to one consumer, or to every accepting consumer for broadcast), returned
+///   as a leftover, kept in the dispatcher's own queue until sent, or dropped by an
+///   explicit rule and counted with [`Outbox::discard`];
 /// - never send a consumer more events than it asked for with [`ask`], in total;
 /// - keep each consumer's events in dispatch order;
+/// - release every info token handed to [`info`] exactly once, after every event
+///   dispatched before it has been put in an outbox;
 /// - never panic: demand arithmetic saturates.
 ///
 /// # Examples
@@ -153,6 +143,7 @@ use crate::{DispatchError, SubscriptionTag};
 ///
 /// [`dispatch`]: Dispatcher::dispatch
 /// [`ask`]: Dispatcher::ask
+/// [`info`]: Dispatcher::info
 pub trait Dispatcher<E>: Send + 'static {
     /// A consumer subscribed; returns the demand to forward upstream (the built-in
     /// dispatchers return 0: a new consumer has asked for nothing yet).

@@ -168,8 +168,10 @@ impl<E> Buffer<E> {
     /// stage hands it to its dispatcher's [`info`](crate::Dispatcher::info) at once.
     #[must_use = "a returned token must be handed to the dispatcher now"]
     pub fn push_info(&mut self, token: InfoToken) -> Option<InfoToken> {
-        let newest = (self.events.len() as u64).checked_sub(1)?;
-        self.infos.push_back((self.head + newest, token));
+        let Some(newest) = self.events.len().checked_sub(1) else {
+            return Some(token);
+        };
+        self.infos.push_back((self.head + newest as u64, token));
         None
     }
 

@@ -1,0 +1,468 @@
+//! A dispatcher that routes each event to the one consumer of the partition a hash
+//! function picks.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use crate::{
+    DispatchError, Dispatcher, InfoToken, InvalidOptions, Outbox, PartitionKey, Subscriber,
+    SubscriptionTag,
+};
+
+/// The partitions of a [`PartitionDispatcher`]: a count, or a list of names.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_stage::Partitions;
+///
+/// assert_eq!(Partitions::count(4).len(), 4);
+/// assert_eq!(Partitions::names(["odd", "even"]).len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Partitions {
+    /// Partitions `0..n`, named by index.
+    Count(usize),
+    /// One partition per name, in this order; the hash function returns indexes into
+    /// this list.
+    Names(Vec<Arc<str>>),
+}
+
+impl Partitions {
+    /// Partitions `0..n`.
+    pub fn count(n: usize) -> Self {
+        Partitions::Count(n)
+    }
+
+    /// One partition per name.
+    pub fn names<S: Into<Arc<str>>>(names: impl IntoIterator<Item = S>) -> Self {
+        Partitions::Names(names.into_iter().map(Into::into).collect())
+    }
+
+    /// How many partitions there are.
+    pub fn len(&self) -> usize {
+        match self {
+            Partitions::Count(n) => *n,
+            Partitions::Names(names) => names.len(),
+        }
+    }
+
+    /// Whether there are none (which a dispatcher refuses).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn validate(&self) -> Result<(), InvalidOptions> {
+        if self.is_empty() {
+            return Err(InvalidOptions::NoPartitions);
+        }
+        if let Partitions::Names(names) = self {
+            for (at, name) in names.iter().enumerate() {
+                if names[..at].contains(name) {
+                    return Err(InvalidOptions::DuplicatePartition(Arc::clone(name)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+type HashFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
+
+/// Routes each event to the consumer of one partition, chosen by a hash function
+/// (gen_stage's `GenStage.PartitionDispatcher`).
+///
+/// Each partition has at most one consumer, which names it when subscribing
+/// ([`Subscriber::partition`]). The hash function maps an event to a partition index,
+/// or to `None` to drop it; drops, and indexes out of range (logged as a warning), are
+/// counted in [`Outbox::discard`].
+///
+/// The dispatcher takes events as long as the total demand it forwarded upstream is not
+/// met, whatever partition they hash to. Events for a partition whose consumer has no
+/// demand (or that has no consumer yet) wait in that partition's queue, inside the
+/// dispatcher, until its consumer asks. Info messages wait behind the queued events.
+/// When a consumer cancels, the events queued for it are discarded (counted) and asked
+/// for again upstream, as gen_stage does; the partition itself stays, ready for a new
+/// consumer.
+///
+/// # Options
+///
+/// - partitions: [`Partitions::Count`] or [`Partitions::Names`]; at least one, names
+///   unique.
+/// - hash: `Fn(&E) -> Option<usize>`; [`hashed`](Self::hashed) uses [`Hash`] instead.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_stage::{Dispatcher, Outbox, PartitionDispatcher, PartitionKey, Partitions, Subscriber, SubscriptionTag};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut dispatcher = PartitionDispatcher::new(Partitions::names(["even", "odd"]), |n: &u32| {
+///     (*n != 0).then_some(*n as usize % 2) // 0 is dropped
+/// })?;
+/// let (even, odd) = (SubscriptionTag::new(1), SubscriptionTag::new(2));
+/// let mut out = Outbox::new();
+/// dispatcher.subscribe(Subscriber::new(even, 10).partition(PartitionKey::from("even")))?;
+/// dispatcher.subscribe(Subscriber::new(odd, 10).partition(PartitionKey::from("odd")))?;
+/// dispatcher.ask(even, 5, &mut out)?;
+/// dispatcher.ask(odd, 1, &mut out)?;
+///
+/// assert!(dispatcher.dispatch(vec![0, 1, 2, 3, 4], &mut out).is_empty());
+/// assert_eq!(out.take_batches(), vec![(even, vec![2, 4]), (odd, vec![1])]);
+/// assert_eq!(out.take_discarded(), 1);
+/// assert_eq!(dispatcher.queued(), 1); // 3 waits until `odd` asks again
+/// dispatcher.ask(odd, 1, &mut out)?;
+/// assert_eq!(out.take_batches(), vec![(odd, vec![3])]);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Pitfalls
+///
+/// Partitions should receive about the same share of events. The producer cannot tell
+/// which partition a demand is for, so a busy partition takes events asked for by the
+/// others, and its queue grows while theirs starve. Short spikes are fine; a lasting
+/// skew is not.
+pub struct PartitionDispatcher<E> {
+    partitions: Vec<Partition<E>>,
+    /// Empty when the partitions were made by count.
+    names: Vec<Arc<str>>,
+    hash: HashFn<E>,
+    subscriptions: HashMap<SubscriptionTag, usize>,
+    /// Demand forwarded upstream and not yet met by dispatched events.
+    waiting: usize,
+    /// Demand forwarded upstream on behalf of consumers that have since cancelled
+    /// (gen_stage's `pending`).
+    orphaned: usize,
+    infos: InfoBoard,
+}
+
+impl<E> PartitionDispatcher<E> {
+    /// A dispatcher over `partitions`, routing each event to the partition index `hash`
+    /// returns (`None` drops the event).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidOptions::NoPartitions`] for zero partitions,
+    /// [`InvalidOptions::DuplicatePartition`] for a name given twice.
+    pub fn new(
+        partitions: Partitions,
+        hash: impl Fn(&E) -> Option<usize> + Send + Sync + 'static,
+    ) -> Result<Self, InvalidOptions> {
+        partitions.validate()?;
+        let (count, names) = match partitions {
+            Partitions::Count(n) => (n, Vec::new()),
+            Partitions::Names(names) => (names.len(), names),
+        };
+        Ok(PartitionDispatcher {
+            partitions: (0..count).map(|_| Partition::new()).collect(),
+            names,
+            hash: Arc::new(hash),
+            subscriptions: HashMap::new(),
+            waiting: 0,
+            orphaned: 0,
+            infos: InfoBoard::default(),
+        })
+    }
+
+    /// A dispatcher over `partitions` routing each event to `hash(event) % partitions`,
+    /// with std's [`DefaultHasher`] (stable within one build of the program).
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn hashed(partitions: Partitions) -> Result<Self, InvalidOptions>
+    where
+        E: Hash,
+    {
+        let count = u64::try_from(partitions.len()).unwrap_or(u64::MAX);
+        Self::new(partitions, move |event: &E| {
+            let mut hasher = DefaultHasher::new();
+            event.hash(&mut hasher);
+            let index = hasher.finish().checked_rem(count)?;
+            usize::try_from(index).ok()
+        })
+    }
+
+    /// How many events wait in the partitions' queues.
+    pub fn queued(&self) -> usize {
+        self.partitions
+            .iter()
+            .map(|partition| partition.events)
+            .sum()
+    }
+
+    /// How many partitions there are.
+    pub fn partition_count(&self) -> usize {
+        self.partitions.len()
+    }
+
+    fn resolve(&self, key: &PartitionKey) -> Result<usize, DispatchError> {
+        let index = match key {
+            PartitionKey::Index(index) => Some(*index).filter(|&at| at < self.partitions.len()),
+            PartitionKey::Name(name) => self.names.iter().position(|known| known == name),
+        };
+        index.ok_or_else(|| DispatchError::UnknownPartition(key.clone()))
+    }
+}
+
+// By hand, so that `PartitionDispatcher<E>: Debug` does not need `E: Debug`.
+impl<E> fmt::Debug for PartitionDispatcher<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartitionDispatcher")
+            .field("partitions", &self.partitions)
+            .field("names", &self.names)
+            .field("waiting", &self.waiting)
+            .field("orphaned", &self.orphaned)
+            .field("infos", &self.infos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
+    fn subscribe(&mut self, subscriber: Subscriber<E>) -> Result<usize, DispatchError> {
+        let tag = subscriber.tag;
+        if self.subscriptions.contains_key(&tag) {
+            return Err(DispatchError::AlreadySubscribed(tag));
+        }
+        let key = subscriber
+            .partition
+            .ok_or(DispatchError::MissingPartition)?;
+        let index = self.resolve(&key)?;
+        let partition = &mut self.partitions[index];
+        if let Some(holder) = partition.consumer {
+            return Err(DispatchError::PartitionTaken {
+                partition: key,
+                holder,
+            });
+        }
+        partition.consumer = Some(tag);
+        self.subscriptions.insert(tag, index);
+        Ok(0)
+    }
+
+    fn cancel(&mut self, tag: SubscriptionTag, out: &mut Outbox<E>) -> usize {
+        let Some(index) = self.subscriptions.remove(&tag) else {
+            return 0;
+        };
+        let partition = &mut self.partitions[index];
+        partition.consumer = None;
+        let demand = std::mem::take(&mut partition.demand);
+        let dropped = partition.clear(&mut self.infos, out);
+        if dropped == 0 {
+            self.orphaned = self.orphaned.saturating_add(demand);
+            return 0;
+        }
+        tracing::warn!(
+            subscription = %tag,
+            partition = index,
+            discarded = dropped,
+            "partition dispatcher discarded the events queued for a cancelled consumer"
+        );
+        out.discard(dropped);
+        // Those events used up demand other partitions asked for: ask for it again.
+        self.waiting = self.waiting.saturating_add(dropped);
+        dropped
+    }
+
+    fn ask(
+        &mut self,
+        tag: SubscriptionTag,
+        demand: usize,
+        out: &mut Outbox<E>,
+    ) -> Result<usize, DispatchError> {
+        let index = *self
+            .subscriptions
+            .get(&tag)
+            .ok_or(DispatchError::UnknownSubscription(tag))?;
+        let partition = &mut self.partitions[index];
+        let unmet = partition.release(tag, demand, &mut self.infos, out);
+        partition.demand = partition.demand.saturating_add(unmet);
+        // Queued events used up demand other partitions asked for, so the whole ask is
+        // forwarded, minus what cancelled consumers had already asked for.
+        let covered = self.orphaned.min(demand);
+        self.orphaned -= covered;
+        let forward = demand - covered;
+        self.waiting = self.waiting.saturating_add(forward);
+        Ok(forward)
+    }
+
+    fn dispatch(&mut self, events: Vec<E>, out: &mut Outbox<E>) -> Vec<E> {
+        let count = self.partitions.len();
+        let mut routed: Vec<Vec<E>> = (0..count).map(|_| Vec::new()).collect();
+        let mut out_of_range = 0;
+        let mut events = events.into_iter();
+        while self.waiting > 0 {
+            let Some(event) = events.next() else { break };
+            match (self.hash)(&event) {
+                Some(index) if index < count => {
+                    routed[index].push(event);
+                    self.waiting -= 1;
+                }
+                Some(_) => out_of_range += 1,
+                None => out.discard(1),
+            }
+        }
+        if out_of_range > 0 {
+            tracing::warn!(
+                discarded = out_of_range,
+                partitions = count,
+                "partition dispatcher hash returned an index out of range; events discarded"
+            );
+            out.discard(out_of_range);
+        }
+        for (partition, batch) in self.partitions.iter_mut().zip(routed) {
+            partition.receive(batch, out);
+        }
+        events.collect()
+    }
+
+    fn info(&mut self, token: InfoToken, out: &mut Outbox<E>) {
+        let holders = self.partitions.iter().filter(|p| p.events > 0).count();
+        if holders == 0 {
+            out.release(token);
+            return;
+        }
+        let id = self.infos.hold(token, holders);
+        for partition in self.partitions.iter_mut().filter(|p| p.events > 0) {
+            partition.queue.push_back(Held::Info(id));
+        }
+    }
+}
+
+/// One partition: its consumer, its demand, and the events waiting for demand.
+struct Partition<E> {
+    consumer: Option<SubscriptionTag>,
+    /// Demand not yet met; never positive while events are queued.
+    demand: usize,
+    /// Events waiting for demand, with the infos dispatched after them. Never starts
+    /// with an info: an info at the front is released at once.
+    queue: VecDeque<Held<E>>,
+    /// How many of `queue`'s entries are events.
+    events: usize,
+}
+
+enum Held<E> {
+    Event(E),
+    /// An info waiting for the events before it; the id is an [`InfoBoard`] key.
+    Info(u64),
+}
+
+impl<E> Partition<E> {
+    fn new() -> Self {
+        Partition {
+            consumer: None,
+            demand: 0,
+            queue: VecDeque::new(),
+            events: 0,
+        }
+    }
+
+    /// Takes `batch` (events hashed here, in order): sends what the demand allows and
+    /// queues the rest.
+    fn receive(&mut self, mut batch: Vec<E>, out: &mut Outbox<E>) {
+        let now = if self.queue.is_empty() {
+            self.demand.min(batch.len())
+        } else {
+            0
+        };
+        let Some(tag) = self.consumer.filter(|_| now > 0) else {
+            self.enqueue(batch);
+            return;
+        };
+        let later = if now == batch.len() {
+            Vec::new()
+        } else {
+            batch.split_off(now)
+        };
+        self.demand -= now;
+        out.send(tag, batch);
+        self.enqueue(later);
+    }
+
+    fn enqueue(&mut self, events: Vec<E>) {
+        self.events += events.len();
+        self.queue.extend(events.into_iter().map(Held::Event));
+    }
+
+    /// Sends `tag` up to `demand` queued events, releasing the infos that were waiting
+    /// only on them; returns the demand left unmet.
+    fn release(
+        &mut self,
+        tag: SubscriptionTag,
+        mut demand: usize,
+        infos: &mut InfoBoard,
+        out: &mut Outbox<E>,
+    ) -> usize {
+        let mut batch = Vec::new();
+        loop {
+            match self.queue.front() {
+                Some(Held::Event(_)) if demand > 0 => {
+                    if let Some(Held::Event(event)) = self.queue.pop_front() {
+                        batch.push(event);
+                        self.events -= 1;
+                        demand -= 1;
+                    }
+                }
+                Some(Held::Info(id)) => {
+                    infos.release(*id, out);
+                    self.queue.pop_front();
+                }
+                _ => break,
+            }
+        }
+        out.send(tag, batch);
+        demand
+    }
+
+    /// Empties the queue, releasing its infos; returns how many events were dropped.
+    fn clear(&mut self, infos: &mut InfoBoard, out: &mut Outbox<E>) -> usize {
+        for held in self.queue.drain(..) {
+            if let Held::Info(id) = held {
+                infos.release(id, out);
+            }
+        }
+        std::mem::take(&mut self.events)
+    }
+}
+
+impl<E> fmt::Debug for Partition<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Partition")
+            .field("consumer", &self.consumer)
+            .field("demand", &self.demand)
+            .field("queued_events", &self.events)
+            .finish()
+    }
+}
+
+/// Infos waiting in partition queues, with how many queues still hold each.
+#[derive(Debug, Default)]
+struct InfoBoard {
+    held: HashMap<u64, (InfoToken, usize)>,
+    next_id: u64,
+}
+
+impl InfoBoard {
+    /// Records `token` as held by `holders` queues; returns the id the queues hold.
+    fn hold(&mut self, token: InfoToken, holders: usize) -> u64 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.held.insert(id, (token, holders));
+        id
+    }
+
+    /// One queue let go of `id`; the last one releases the token.
+    fn release<E>(&mut self, id: u64, out: &mut Outbox<E>) {
+        let Some((token, holders)) = self.held.get_mut(&id) else {
+            return;
+        };
+        *holders -= 1;
+        if *holders == 0 {
+            out.release(*token);
+            self.held.remove(&id);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The errors of arbor-stage's pure core, one enum per kind of refusal.
+
+use std::sync::Arc;
+
+use crate::{PartitionKey, SubscriptionTag};
+
+/// Why a [`Dispatcher`](crate::Dispatcher) refused a subscription or a demand.
+///
+/// Returned by [`Dispatcher::subscribe`](crate::Dispatcher::subscribe) and
+/// [`Dispatcher::ask`](crate::Dispatcher::ask). The dispatcher's state is unchanged when
+/// it returns an error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchError {
+    /// `subscribe` was given a tag the dispatcher already knows.
+    #[error("subscription {0} is already subscribed")]
+    AlreadySubscribed(SubscriptionTag),
+    /// `ask` was given a tag the dispatcher does not know (never subscribed, or cancelled).
+    #[error("unknown subscription {0}")]
+    UnknownSubscription(SubscriptionTag),
+    /// A [`PartitionDispatcher`](crate::PartitionDispatcher) subscriber gave no partition.
+    #[error("subscribing to a partition dispatcher needs a partition")]
+    MissingPartition,
+    /// A [`PartitionDispatcher`](crate::PartitionDispatcher) subscriber named a partition
+    /// the dispatcher does not have.
+    #[error("unknown partition {0}")]
+    UnknownPartition(PartitionKey),
+    /// A [`PartitionDispatcher`](crate::PartitionDispatcher) subscriber named a partition
+    /// that already has a consumer: each partition has at most one.
+    #[error("partition {partition} is already taken by subscription {holder}")]
+    PartitionTaken {
+        /// The partition asked for.
+        partition: PartitionKey,
+        /// The subscription that holds it.
+        holder: SubscriptionTag,
+    },
+}
+
+/// Why options were rejected before anything started.
+///
+/// Returned by [`DemandCounter::new`](crate::DemandCounter::new),
+/// [`DemandCounter::with_max_demand`](crate::DemandCounter::with_max_demand),
+/// [`PartitionDispatcher::new`](crate::PartitionDispatcher::new) and
+/// [`PartitionDispatcher::hashed`](crate::PartitionDispatcher::hashed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidOptions {
+    /// `max_demand` was 0: such a consumer could never receive anything.
+    #[error("max_demand must be at least 1")]
+    ZeroMaxDemand,
+    /// `min_demand` was not below `max_demand`.
+    #[error("min_demand ({min_demand}) must be below max_demand ({max_demand})")]
+    MinDemandNotBelowMax {
+        /// The `min_demand` given.
+        min_demand: usize,
+        /// The `max_demand` given.
+        max_demand: usize,
+    },
+    /// A partition dispatcher was given no partitions (a count of 0 or no names).
+    #[error("a partition dispatcher needs at least one partition")]
+    NoPartitions,
+    /// A partition dispatcher was given the same partition name twice.
+    #[error("partition name {0:?} is given twice")]
+    DuplicatePartition(Arc<str>),
+}

@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use arbor_actor::{CallError, StartError};
+use arbor_registry::RegistryError;
+
 use crate::{PartitionKey, SubscriptionTag};
 
 /// Why a [`Dispatcher`](crate::Dispatcher) refused a subscription or a demand.
@@ -60,4 +63,42 @@ pub enum InvalidOptions {
     /// A partition dispatcher was given the same partition name twice.
     #[error("partition name {0:?} is given twice")]
     DuplicatePartition(Arc<str>),
+}
+
+/// Why a consumer could not subscribe to a producer.
+///
+/// Returned by [`Stage::subscribe`](crate::Stage::subscribe) and
+/// [`Stage::subscribe_async`](crate::Stage::subscribe_async); a subscription made at
+/// start that fails this way fails the start (unless its cancel mode is `Temporary`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubscribeError {
+    /// The subscription's options are invalid (`min_demand >= max_demand`, …).
+    #[error(transparent)]
+    InvalidOptions(#[from] InvalidOptions),
+    /// A producer cannot subscribe to another stage: it has no consumer side.
+    #[error("a producer cannot subscribe to another stage")]
+    NotAConsumer,
+    /// A stage cannot subscribe to itself.
+    #[error("a stage cannot subscribe to itself")]
+    SelfSubscription,
+    /// The producer is not running.
+    #[error("no such producer: {0} is not running")]
+    NoProc(String),
+    /// The producer's name did not resolve to a stage of the expected behaviour.
+    #[error(transparent)]
+    NotRegistered(#[from] RegistryError),
+    /// The consumer stage itself did not answer the subscribe request.
+    #[error("the consumer stage did not answer: {0}")]
+    Stage(CallError),
+}
+
+/// Why [`StageBuilder::start`](crate::StageBuilder::start) did not return a running stage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageStartError {
+    /// An option was invalid; nothing was started.
+    #[error(transparent)]
+    InvalidOptions(#[from] InvalidOptions),
+    /// The stage's server did not start (its `init` or an initial subscription failed).
+    #[error(transparent)]
+    Start(#[from] StartError),
 }

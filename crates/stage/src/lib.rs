@@ -48,11 +48,24 @@
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod behaviour;
 mod buffer;
+mod context;
 mod demand;
 mod dispatcher;
 mod error;
+mod link;
+mod protocol;
+mod runtime;
+mod stage;
 mod subscription;
+
+pub use behaviour::{
+    Cancelled, Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side,
+    StageCall, StageCast, StageInfo,
+};
+pub use context::StageContext;
+pub use stage::{Stage, StageBuilder};
 
 pub use buffer::{Buffer, BufferKeep, BufferSize, Pushed, Taken};
 pub use demand::{Batch, DemandCounter, DemandGate, DemandMode, Split};
@@ -60,5 +73,5 @@ pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, DemandOptions, Dispatcher, InfoToken, Outbox,
     PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber,
 };
-pub use error::{DispatchError, InvalidOptions};
-pub use subscription::SubscriptionTag;
+pub use error::{DispatchError, InvalidOptions, StageStartError, SubscribeError};
+pub use subscription::{Cancel, SubscribeOptions, SubscribeTo, SubscriptionTag};

@@ -1,0 +1,42 @@
+//! The two ends of a subscription, with the other stage's behaviour type erased: a
+//! consumer knows its producer only by the events it emits, and the other way round.
+
+use arbor_actor::{Pid, Server};
+
+use crate::protocol::{Downward, Upward};
+use crate::runtime::Runtime;
+use crate::GenStage;
+
+/// A producer, as its consumers see it.
+pub(crate) trait UpstreamLink<E>: Send + Sync + 'static {
+    /// Sends to the producer; `false` when it is not running.
+    fn send(&self, message: Upward<E>) -> bool;
+    fn pid(&self) -> Pid;
+}
+
+/// A consumer, as its producer sees it.
+pub(crate) trait DownstreamLink<E>: Send + Sync + 'static {
+    /// Sends to the consumer; the message comes back when it is not running.
+    fn send(&self, message: Downward<E>) -> Result<(), Downward<E>>;
+    fn pid(&self) -> Pid;
+}
+
+impl<S: GenStage> UpstreamLink<S::Out> for Server<Runtime<S>> {
+    fn send(&self, message: Upward<S::Out>) -> bool {
+        Server::send(self, message).is_ok()
+    }
+
+    fn pid(&self) -> Pid {
+        Server::pid(self)
+    }
+}
+
+impl<S: GenStage> DownstreamLink<S::In> for Server<Runtime<S>> {
+    fn send(&self, message: Downward<S::In>) -> Result<(), Downward<S::In>> {
+        Server::send(self, message).map_err(|error| error.into_inner())
+    }
+
+    fn pid(&self) -> Pid {
+        Server::pid(self)
+    }
+}

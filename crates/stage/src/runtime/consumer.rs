@@ -1,0 +1,271 @@
+//! The consumer side of a stage: its subscriptions, their demand, and (for a
+//! producer-consumer) the queue of upstream events waiting for downstream demand.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use arbor_actor::{Exit, OnStop, Outcome};
+
+use super::{Kind, Runtime, StageState};
+use crate::link::UpstreamLink;
+use crate::protocol::{Downward, Upward};
+use crate::stage::Subscription;
+use crate::{
+    Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscriptionTag,
+};
+
+/// One subscription, seen from its consumer.
+struct Upstream<E> {
+    link: Arc<dyn UpstreamLink<E>>,
+    /// `None` in manual mode: the stage asks by itself.
+    demand: Option<DemandCounter>,
+    cancel: Cancel,
+}
+
+/// Work a producer-consumer holds until downstream demand lets it through.
+enum Queued<E> {
+    Events(SubscriptionTag, Vec<E>),
+    Cancel(SubscriptionTag, Cancelled, Cancel),
+}
+
+pub(crate) struct ConsumerSide<E> {
+    upstreams: HashMap<SubscriptionTag, Upstream<E>>,
+    queue: VecDeque<Queued<E>>,
+    /// Downstream demand not yet met (producer-consumers only).
+    open: usize,
+}
+
+impl<E> Default for ConsumerSide<E> {
+    fn default() -> Self {
+        ConsumerSide {
+            upstreams: HashMap::new(),
+            queue: VecDeque::new(),
+            open: 0,
+        }
+    }
+}
+
+impl<E> ConsumerSide<E> {
+    pub(crate) fn open_demand(&mut self, demand: usize) {
+        self.open += demand;
+    }
+
+    pub(crate) fn close_demand(&mut self, delivered: usize) {
+        self.open = self.open.saturating_sub(delivered);
+    }
+
+    pub(crate) fn subscription_count(&self) -> usize {
+        self.upstreams.len()
+    }
+}
+
+impl<S: GenStage> Runtime<S> {
+    /// Subscribes this stage to the producer `subscription` names.
+    pub(crate) async fn subscribe(
+        &self,
+        state: &mut StageState<S>,
+        subscription: &Subscription<S::In>,
+    ) -> Result<SubscriptionTag, SubscribeError> {
+        if self.config.ops.kind == Kind::Producer {
+            return Err(SubscribeError::NotAConsumer);
+        }
+        let demand = subscription.options.demand()?;
+        let link = subscription.to.resolve()?;
+        let me = state.ctx.myself().server().clone();
+        if link.pid() == me.pid() {
+            return Err(SubscribeError::SelfSubscription);
+        }
+        let tag = SubscriptionTag::next();
+        // The producer's stop reaches this stage as a message, after the producer's last events.
+        let watcher = me.clone();
+        let watched = link.pid().on_stop(move |exit| {
+            let _ = watcher.send(Downward::<S::In>::ProducerDown {
+                tag,
+                exit: exit.clone(),
+            });
+        });
+        let subscriber = subscription.options.subscriber(tag);
+        let consumer = Arc::new(me);
+        if watched == OnStop::AlreadyStopping
+            || !link.send(Upward::Subscribe {
+                consumer,
+                subscriber,
+            })
+        {
+            return Err(SubscribeError::NoProc(subscription.to.name().to_string()));
+        }
+        let ask = self
+            .stage
+            .handle_subscribe(Side::Consumer, tag, &mut state.user, &mut state.ctx)
+            .await;
+        let demand = match ask {
+            DemandAsk::Automatic => {
+                link.send(Upward::Ask {
+                    tag,
+                    demand: demand.initial_ask(),
+                });
+                Some(demand)
+            }
+            DemandAsk::Manual => None,
+        };
+        let cancel = subscription.options.cancel;
+        state.consumer.upstreams.insert(
+            tag,
+            Upstream {
+                link,
+                demand,
+                cancel,
+            },
+        );
+        Ok(tag)
+    }
+
+    pub(super) async fn on_downward(
+        &self,
+        state: &mut StageState<S>,
+        message: Downward<S::In>,
+    ) -> Outcome {
+        let (tag, why) = match message {
+            Downward::Events { tag, events } => return self.on_events(state, tag, events).await,
+            Downward::Cancelled { tag, reason } => (tag, Cancelled::Cancel(reason)),
+            Downward::ProducerDown { tag, exit } => (tag, Cancelled::Down(exit)),
+        };
+        let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
+            return Outcome::NoReply;
+        };
+        if self.config.ops.kind == Kind::ProducerConsumer && !state.consumer.queue.is_empty() {
+            // Cancel after the events that arrived before it.
+            let queued = Queued::Cancel(tag, why, upstream.cancel);
+            state.consumer.queue.push_back(queued);
+            return Outcome::NoReply;
+        }
+        let outcome = self.invoke_cancel(state, tag, why, upstream.cancel).await;
+        self.settle(state, outcome).await
+    }
+
+    async fn on_events(
+        &self,
+        state: &mut StageState<S>,
+        tag: SubscriptionTag,
+        events: Vec<S::In>,
+    ) -> Outcome {
+        if !state.consumer.upstreams.contains_key(&tag) {
+            tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, dropped = events.len(), "events of an ended subscription dropped");
+            return Outcome::NoReply;
+        }
+        if self.config.ops.kind == Kind::ProducerConsumer {
+            state.consumer.queue.push_back(Queued::Events(tag, events));
+            return self.take_queued(state).await;
+        }
+        self.handle_batches(state, tag, events).await
+    }
+
+    /// Handles queued upstream events while downstream demand is open.
+    pub(super) async fn take_queued(&self, state: &mut StageState<S>) -> Outcome {
+        while state.consumer.open > 0 {
+            let Some(queued) = state.consumer.queue.pop_front() else {
+                break;
+            };
+            let outcome = match queued {
+                Queued::Events(tag, events) => self.handle_batches(state, tag, events).await,
+                Queued::Cancel(tag, why, cancel) => {
+                    let outcome = self.invoke_cancel(state, tag, why, cancel).await;
+                    self.settle(state, outcome).await
+                }
+            };
+            if let Outcome::Stop(exit) = outcome {
+                return Outcome::Stop(exit);
+            }
+        }
+        Outcome::NoReply
+    }
+
+    /// Hands `events` to `handle_events` in batches of at most `max - min`, asking
+    /// upstream again after each batch as the demand counter says.
+    async fn handle_batches(
+        &self,
+        state: &mut StageState<S>,
+        tag: SubscriptionTag,
+        events: Vec<S::In>,
+    ) -> Outcome {
+        let Some(handle_events) = self.config.ops.events else {
+            return Outcome::NoReply;
+        };
+        let batches = match state
+            .consumer
+            .upstreams
+            .get_mut(&tag)
+            .and_then(|upstream| upstream.demand.as_mut())
+        {
+            Some(demand) => {
+                let split = demand.split(events);
+                if split.excess > 0 {
+                    tracing::error!(stage = %state.ctx.myself(), subscription = %tag, excess = split.excess, "received events in excess of demand");
+                }
+                split.batches
+            }
+            // Manual demand, or a subscription ended while its events waited.
+            None => vec![crate::Batch { events, ask: 0 }],
+        };
+        for batch in batches {
+            let outcome = handle_events(
+                &self.stage,
+                batch.events,
+                tag,
+                &mut state.user,
+                &mut state.ctx,
+            )
+            .await;
+            let outcome = self.settle(state, outcome).await;
+            if batch.ask > 0 {
+                self.ask_upstream(state, tag, batch.ask);
+            }
+            if let Outcome::Stop(exit) = outcome {
+                return Outcome::Stop(exit);
+            }
+        }
+        Outcome::NoReply
+    }
+
+    pub(super) fn ask_upstream(&self, state: &StageState<S>, tag: SubscriptionTag, demand: usize) {
+        if let Some(upstream) = state.consumer.upstreams.get(&tag) {
+            upstream.link.send(Upward::Ask { tag, demand });
+        }
+    }
+
+    /// The stage asked to cancel `tag` as its consumer: the producer answers with
+    /// `Cancelled`, and the cancel mode applies then, as in gen_stage.
+    pub(super) fn consumer_cancel_request(
+        &self,
+        state: &StageState<S>,
+        tag: SubscriptionTag,
+        reason: Exit,
+    ) {
+        if let Some(upstream) = state.consumer.upstreams.get(&tag) {
+            upstream.link.send(Upward::Cancel { tag, reason });
+        }
+    }
+
+    /// A subscription ended: tell the stage, then stop if the cancel mode says so.
+    async fn invoke_cancel(
+        &self,
+        state: &mut StageState<S>,
+        tag: SubscriptionTag,
+        why: Cancelled,
+        cancel: Cancel,
+    ) -> Outcome {
+        let reason = why.reason().clone();
+        let outcome = self
+            .stage
+            .handle_cancel(Side::Consumer, why, tag, &mut state.user, &mut state.ctx)
+            .await;
+        if let Outcome::Stop(exit) = outcome {
+            return Outcome::Stop(exit);
+        }
+        if cancel.stops_on(&reason) {
+            tracing::info!(stage = %state.ctx.myself(), subscription = %tag, %reason, "consumer stopping after its producer cancelled");
+            return Outcome::Stop(reason);
+        }
+        Outcome::NoReply
+    }
+}

@@ -1,0 +1,388 @@
+//! The server that hosts a stage of any kind: it is an arbor `GenServer`, so a stage is
+//! supervised, named and stopped like any server.
+//!
+//! One runtime serves the three kinds. A producer uses its producer side (dispatcher,
+//! buffer, demand mode), a consumer its consumer side (subscriptions, demand counters),
+//! a producer-consumer both, with a queue between them so that it handles upstream
+//! events only while downstream demand is open.
+
+mod consumer;
+mod producer;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arbor_actor::ractor::ActorCell;
+use arbor_actor::{
+    CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Init,
+    Outcome,
+};
+
+use crate::protocol::{Downward, Upward};
+use crate::{
+    Consumer, GenStage, Producer, ProducerConsumer, Stage, StageCall, StageCast, StageContext,
+    StageInfo, SubscriptionTag,
+};
+
+pub(crate) use consumer::ConsumerSide;
+pub(crate) use producer::{ProducerConfig, ProducerSide};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// `handle_demand` of a producer, behind a function pointer.
+type DemandFn<S> = for<'a> fn(
+    &'a S,
+    usize,
+    &'a mut <S as GenStage>::State,
+    &'a mut StageContext<S>,
+) -> BoxFuture<'a, Outcome>;
+
+/// `handle_events` of a consumer or producer-consumer, behind a function pointer.
+type EventsFn<S> = for<'a> fn(
+    &'a S,
+    Vec<<S as GenStage>::In>,
+    SubscriptionTag,
+    &'a mut <S as GenStage>::State,
+    &'a mut StageContext<S>,
+) -> BoxFuture<'a, Outcome>;
+
+/// Which kind of stage a runtime hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Producer,
+    ProducerConsumer,
+    Consumer,
+}
+
+/// The kind-specific callbacks, chosen by the constructor (`Stage::producer`, …), so
+/// one runtime type serves every kind.
+pub(crate) struct Ops<S: GenStage> {
+    pub(crate) kind: Kind,
+    demand: Option<DemandFn<S>>,
+    events: Option<EventsFn<S>>,
+}
+
+impl<S: GenStage> Clone for Ops<S> {
+    fn clone(&self) -> Self {
+        Ops {
+            kind: self.kind,
+            demand: self.demand,
+            events: self.events,
+        }
+    }
+}
+
+impl<S: Producer> Ops<S> {
+    pub(crate) fn producer() -> Self {
+        fn demand<'a, S: Producer>(
+            stage: &'a S,
+            demand: usize,
+            state: &'a mut S::State,
+            ctx: &'a mut StageContext<S>,
+        ) -> BoxFuture<'a, Outcome> {
+            Box::pin(stage.handle_demand(demand, state, ctx))
+        }
+        Ops {
+            kind: Kind::Producer,
+            demand: Some(demand::<S>),
+            events: None,
+        }
+    }
+}
+
+impl<S: ProducerConsumer> Ops<S> {
+    pub(crate) fn producer_consumer() -> Self {
+        fn events<'a, S: ProducerConsumer>(
+            stage: &'a S,
+            events: Vec<S::In>,
+            from: SubscriptionTag,
+            state: &'a mut S::State,
+            ctx: &'a mut StageContext<S>,
+        ) -> BoxFuture<'a, Outcome> {
+            Box::pin(stage.handle_events(events, from, state, ctx))
+        }
+        Ops {
+            kind: Kind::ProducerConsumer,
+            demand: None,
+            events: Some(events::<S>),
+        }
+    }
+}
+
+impl<S: Consumer> Ops<S> {
+    pub(crate) fn consumer() -> Self {
+        fn events<'a, S: Consumer>(
+            stage: &'a S,
+            events: Vec<S::In>,
+            from: SubscriptionTag,
+            state: &'a mut S::State,
+            ctx: &'a mut StageContext<S>,
+        ) -> BoxFuture<'a, Outcome> {
+            Box::pin(stage.handle_events(events, from, state, ctx))
+        }
+        Ops {
+            kind: Kind::Consumer,
+            demand: None,
+            events: Some(events::<S>),
+        }
+    }
+}
+
+/// Everything a stage is started with besides its behaviour and args; shared by every
+/// restart of a supervised stage.
+pub(crate) struct Config<S: GenStage> {
+    pub(crate) ops: Ops<S>,
+    pub(crate) producer: ProducerConfig<S::Out>,
+    pub(crate) subscribe_to: Vec<crate::stage::Subscription<S::In>>,
+}
+
+/// The arbor server hosting stage `S`.
+pub(crate) struct Runtime<S: GenStage> {
+    pub(crate) stage: S,
+    pub(crate) config: Arc<Config<S>>,
+}
+
+/// The server's state: the stage's own, its context, and both sides.
+pub(crate) struct StageState<S: GenStage> {
+    user: S::State,
+    ctx: StageContext<S>,
+    producer: ProducerSide<S::Out>,
+    consumer: ConsumerSide<S::In>,
+    /// Set when the stage must stop once its callbacks' work is done.
+    stopping: Option<Exit>,
+}
+
+impl<S: GenStage> StageState<S> {
+    pub(crate) fn ctx(&self) -> &StageContext<S> {
+        &self.ctx
+    }
+
+    pub(crate) fn ctx_mut(&mut self) -> &mut StageContext<S> {
+        &mut self.ctx
+    }
+
+    pub(crate) fn producer_buffered(&self) -> usize {
+        self.producer.buffered()
+    }
+
+    pub(crate) fn consumer_count(&self) -> usize {
+        self.producer.consumer_count()
+    }
+
+    pub(crate) fn producer_count(&self) -> usize {
+        self.consumer.subscription_count()
+    }
+}
+
+/// The exit of a consumer whose producer is not there: OTP's `:noproc`.
+pub(crate) fn noproc() -> Exit {
+    Exit::error("noproc")
+}
+
+/// A user call, wrapped so the runtime's own messages cannot collide with it.
+pub(crate) struct UserCall<M>(pub(crate) M);
+/// A user cast, wrapped likewise.
+pub(crate) struct UserCast<M>(pub(crate) M);
+/// A user plain message, wrapped likewise.
+pub(crate) struct UserInfo<M>(pub(crate) M);
+
+impl<S: GenStage> GenServer for Runtime<S> {
+    type Args = S::Args;
+    type State = StageState<S>;
+
+    async fn init(&self, args: S::Args, actor: &mut Context<Self>) -> Init<StageState<S>> {
+        let mut ctx = StageContext::new(Stage::from_server(actor.myself().clone()));
+        let user = match self.stage.init(args, &mut ctx).await {
+            Init::Ready(user) => user,
+            Init::Ignore => return Init::Ignore,
+            Init::Stop(exit) => return Init::Stop(exit),
+        };
+        let mut state = StageState {
+            user,
+            ctx,
+            producer: ProducerSide::new(&self.config.producer),
+            consumer: ConsumerSide::default(),
+            stopping: None,
+        };
+        for subscription in &self.config.subscribe_to {
+            let subscribed = self.subscribe(&mut state, subscription).await;
+            if let Err(error) = subscribed {
+                if subscription.options.cancel.stops_on(&noproc()) {
+                    return Init::Stop(Exit::error(error.to_string()));
+                }
+                tracing::warn!(stage = %state.ctx.myself(), %error, "temporary subscription failed");
+            }
+        }
+        match self.settle(&mut state, Outcome::NoReply).await {
+            Outcome::NoReply => Init::Ready(state),
+            Outcome::Stop(exit) => Init::Stop(exit),
+        }
+    }
+
+    async fn handle_exit(
+        &self,
+        actor: ActorCell,
+        exit: Exit,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        let outcome = self
+            .stage
+            .handle_exit(actor, exit, &mut state.user, &mut state.ctx)
+            .await;
+        self.settle(state, outcome).await
+    }
+
+    async fn terminate(&self, reason: &Exit, state: &mut StageState<S>, _: &mut Context<Self>) {
+        self.stage
+            .terminate(reason, &mut state.user, &mut state.ctx)
+            .await;
+    }
+}
+
+impl<S: GenStage> Runtime<S> {
+    /// Carries out what a callback asked for in its context, then returns its outcome
+    /// (or the stop some of that work caused).
+    pub(crate) async fn settle(&self, state: &mut StageState<S>, outcome: Outcome) -> Outcome {
+        while (state.ctx.has_work() || state.producer.owed > 0) && state.stopping.is_none() {
+            let mut demand = std::mem::take(&mut state.producer.owed);
+            if let Some(mode) = state.ctx.demand_mode.take() {
+                demand += self.set_demand_mode(state, mode);
+            }
+            if demand > 0 {
+                if let Outcome::Stop(exit) = Box::pin(self.on_demand(state, demand)).await {
+                    return Outcome::Stop(exit);
+                }
+            }
+            let emitted = state.ctx.take_emitted();
+            if !emitted.is_empty() {
+                self.dispatch(state, emitted);
+            }
+            if let Some(exit) = state.ctx.finish.take() {
+                self.finish_after_delivery(state, exit);
+            }
+            for (tag, demand) in std::mem::take(&mut state.ctx.asks) {
+                self.ask_upstream(state, tag, demand);
+            }
+            for (tag, reason) in std::mem::take(&mut state.ctx.cancels) {
+                if let Outcome::Stop(exit) = Box::pin(self.cancel(state, tag, reason)).await {
+                    return Outcome::Stop(exit);
+                }
+            }
+        }
+        match (outcome, state.stopping.take()) {
+            (Outcome::Stop(exit), _) | (_, Some(exit)) => Outcome::Stop(exit),
+            (Outcome::NoReply, None) => Outcome::NoReply,
+        }
+    }
+
+    /// Cancels subscription `tag`, whichever side of it this stage is on.
+    async fn cancel(
+        &self,
+        state: &mut StageState<S>,
+        tag: SubscriptionTag,
+        reason: Exit,
+    ) -> Outcome {
+        if state.producer.has_consumer(tag) {
+            return self
+                .producer_cancel(state, tag, crate::Cancelled::Cancel(reason), true)
+                .await;
+        }
+        self.consumer_cancel_request(state, tag, reason);
+        Outcome::NoReply
+    }
+}
+
+impl<S: GenStage> HandleInfo<Upward<S::Out>> for Runtime<S> {
+    async fn handle_info(
+        &self,
+        message: Upward<S::Out>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        self.on_upward(state, message).await
+    }
+}
+
+impl<S: GenStage> HandleInfo<Downward<S::In>> for Runtime<S> {
+    async fn handle_info(
+        &self,
+        message: Downward<S::In>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        self.on_downward(state, message).await
+    }
+}
+
+impl<S, M> HandleCall<UserCall<M>> for Runtime<S>
+where
+    S: StageCall<M>,
+    M: Send + 'static,
+{
+    type Reply = S::Reply;
+
+    async fn handle_call(
+        &self,
+        UserCall(request): UserCall<M>,
+        from: Caller<'_, S::Reply>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<S::Reply> {
+        let answer = self
+            .stage
+            .handle_call(request, from, &mut state.user, &mut state.ctx)
+            .await;
+        let (outcome, reply) = match answer {
+            CallOutcome::Reply(reply) => (Outcome::NoReply, Some(reply)),
+            CallOutcome::NoReply => (Outcome::NoReply, None),
+            CallOutcome::Stop(exit) => (Outcome::Stop(exit), None),
+            CallOutcome::StopWithReply(exit, reply) => (Outcome::Stop(exit), Some(reply)),
+        };
+        match (self.settle(state, outcome).await, reply) {
+            (Outcome::NoReply, Some(reply)) => CallOutcome::Reply(reply),
+            (Outcome::NoReply, None) => CallOutcome::NoReply,
+            (Outcome::Stop(exit), Some(reply)) => CallOutcome::StopWithReply(exit, reply),
+            (Outcome::Stop(exit), None) => CallOutcome::Stop(exit),
+        }
+    }
+}
+
+impl<S, M> HandleCast<UserCast<M>> for Runtime<S>
+where
+    S: StageCast<M>,
+    M: Send + 'static,
+{
+    async fn handle_cast(
+        &self,
+        UserCast(message): UserCast<M>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        let outcome = self
+            .stage
+            .handle_cast(message, &mut state.user, &mut state.ctx)
+            .await;
+        self.settle(state, outcome).await
+    }
+}
+
+impl<S, M> HandleInfo<UserInfo<M>> for Runtime<S>
+where
+    S: StageInfo<M>,
+    M: Send + 'static,
+{
+    async fn handle_info(
+        &self,
+        UserInfo(message): UserInfo<M>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        let outcome = self
+            .stage
+            .handle_info(message, &mut state.user, &mut state.ctx)
+            .await;
+        self.settle(state, outcome).await
+    }
+}

@@ -1,0 +1,321 @@
+//! The producer side of a stage: consumers, dispatcher, buffer and demand mode.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arbor_actor::{Exit, Outcome};
+
+use super::{Kind, Runtime, StageState};
+use crate::link::DownstreamLink;
+use crate::protocol::{Downward, Upward};
+use crate::{
+    Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
+    InfoToken, Outbox, Side, Subscriber, SubscriptionTag,
+};
+
+/// Builds a fresh dispatcher for each incarnation of a stage.
+pub(crate) type MakeDispatcher<E> = Arc<dyn Fn() -> Box<dyn Dispatcher<E>> + Send + Sync>;
+
+/// How a stage's producer side starts.
+pub(crate) struct ProducerConfig<E> {
+    pub(crate) dispatcher: MakeDispatcher<E>,
+    pub(crate) buffer_size: BufferSize,
+    pub(crate) buffer_keep: BufferKeep,
+    pub(crate) demand_mode: DemandMode,
+}
+
+impl<E> Clone for ProducerConfig<E> {
+    fn clone(&self) -> Self {
+        ProducerConfig {
+            dispatcher: Arc::clone(&self.dispatcher),
+            buffer_size: self.buffer_size,
+            buffer_keep: self.buffer_keep,
+            demand_mode: self.demand_mode,
+        }
+    }
+}
+
+pub(crate) struct ProducerSide<E> {
+    dispatcher: Box<dyn Dispatcher<E>>,
+    buffer: Buffer<E>,
+    gate: DemandGate,
+    /// Events emitted while demand accumulates: dispatched when it is forwarded again.
+    held: Vec<E>,
+    consumers: HashMap<SubscriptionTag, Arc<dyn DownstreamLink<E>>>,
+    outbox: Outbox<E>,
+    /// The info token that stops the stage once every event before it is delivered.
+    finish: Option<(InfoToken, Exit)>,
+    /// Demand the dispatcher raised outside an ask (events a selector refused), served
+    /// when the current callback's work is settled.
+    pub(super) owed: usize,
+    next_token: u64,
+}
+
+impl<E: Send + 'static> ProducerSide<E> {
+    pub(crate) fn new(config: &ProducerConfig<E>) -> Self {
+        ProducerSide {
+            dispatcher: (config.dispatcher)(),
+            buffer: Buffer::new(config.buffer_size, config.buffer_keep),
+            gate: DemandGate::new(config.demand_mode),
+            held: Vec::new(),
+            consumers: HashMap::new(),
+            outbox: Outbox::new(),
+            finish: None,
+            owed: 0,
+            next_token: 0,
+        }
+    }
+
+    pub(crate) fn has_consumer(&self, tag: SubscriptionTag) -> bool {
+        self.consumers.contains_key(&tag)
+    }
+
+    pub(crate) fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    pub(crate) fn consumer_count(&self) -> usize {
+        self.consumers.len()
+    }
+}
+
+impl<S: GenStage> Runtime<S> {
+    pub(super) async fn on_upward(
+        &self,
+        state: &mut StageState<S>,
+        message: Upward<S::Out>,
+    ) -> Outcome {
+        match message {
+            Upward::Subscribe {
+                consumer,
+                subscriber,
+            } => self.producer_subscribe(state, consumer, subscriber).await,
+            Upward::Ask { tag, demand } => self.producer_ask(state, tag, demand).await,
+            Upward::Cancel { tag, reason } => {
+                self.producer_cancel(state, tag, Cancelled::Cancel(reason), true)
+                    .await
+            }
+            Upward::ConsumerDown { tag, exit } => {
+                self.producer_cancel(state, tag, Cancelled::Down(exit), false)
+                    .await
+            }
+        }
+    }
+
+    async fn producer_subscribe(
+        &self,
+        state: &mut StageState<S>,
+        consumer: Arc<dyn DownstreamLink<S::Out>>,
+        subscriber: Subscriber<S::Out>,
+    ) -> Outcome {
+        let tag = subscriber.tag;
+        if self.config.ops.kind == Kind::Consumer {
+            refuse(&*consumer, tag, "not a producer");
+            return Outcome::NoReply;
+        }
+        if state.producer.has_consumer(tag) {
+            refuse(&*consumer, tag, "duplicated subscription");
+            return Outcome::NoReply;
+        }
+        let _ = self
+            .stage
+            .handle_subscribe(Side::Producer, tag, &mut state.user, &mut state.ctx)
+            .await;
+        let demand = match state.producer.dispatcher.subscribe(subscriber) {
+            Ok(demand) => demand,
+            Err(error) => {
+                tracing::warn!(stage = %state.ctx.myself(), subscription = %tag, %error, "subscription refused");
+                refuse(&*consumer, tag, &error.to_string());
+                return self.settle(state, Outcome::NoReply).await;
+            }
+        };
+        let me = state.ctx.myself().server().clone();
+        // The consumer's stop reaches this stage as a message, after the consumer's last one.
+        consumer.pid().on_stop(move |exit| {
+            let _ = me.send(Upward::<S::Out>::ConsumerDown {
+                tag,
+                exit: exit.clone(),
+            });
+        });
+        state.producer.consumers.insert(tag, consumer);
+        let outcome = self.on_demand(state, demand).await;
+        self.settle(state, outcome).await
+    }
+
+    async fn producer_ask(
+        &self,
+        state: &mut StageState<S>,
+        tag: SubscriptionTag,
+        demand: usize,
+    ) -> Outcome {
+        let producer = &mut state.producer;
+        let forward = match producer.dispatcher.ask(tag, demand, &mut producer.outbox) {
+            Ok(forward) => forward,
+            Err(error) => {
+                tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, %error, "ask ignored");
+                return Outcome::NoReply;
+            }
+        };
+        self.flush(state);
+        let outcome = self.on_demand(state, forward).await;
+        self.settle(state, outcome).await
+    }
+
+    /// Ends subscription `tag` on the producer side; `answer` tells the consumer (it is
+    /// still there to hear it).
+    pub(super) async fn producer_cancel(
+        &self,
+        state: &mut StageState<S>,
+        tag: SubscriptionTag,
+        why: Cancelled,
+        answer: bool,
+    ) -> Outcome {
+        let Some(consumer) = state.producer.consumers.remove(&tag) else {
+            return Outcome::NoReply;
+        };
+        if answer {
+            let reason = why.reason().clone();
+            let _ = consumer.send(Downward::Cancelled { tag, reason });
+        }
+        let outcome = self
+            .stage
+            .handle_cancel(Side::Producer, why, tag, &mut state.user, &mut state.ctx)
+            .await;
+        if let Outcome::Stop(exit) = outcome {
+            return Outcome::Stop(exit);
+        }
+        let producer = &mut state.producer;
+        let demand = producer.dispatcher.cancel(tag, &mut producer.outbox);
+        self.flush(state);
+        let outcome = self.on_demand(state, demand).await;
+        self.settle(state, outcome).await
+    }
+
+    /// Serves `demand` from the buffer, then from the stage: `handle_demand` for a
+    /// producer (unless demand accumulates), queued upstream events for a
+    /// producer-consumer.
+    pub(super) async fn on_demand(&self, state: &mut StageState<S>, demand: usize) -> Outcome {
+        let mut demand = self.take_from_buffer(state, demand);
+        if self.config.ops.kind == Kind::ProducerConsumer {
+            state.consumer.open_demand(demand);
+            return self.take_queued(state).await;
+        }
+        demand = state.producer.gate.demand(demand);
+        match self.config.ops.demand {
+            Some(handle_demand) if demand > 0 => {
+                handle_demand(&self.stage, demand, &mut state.user, &mut state.ctx).await
+            }
+            _ => Outcome::NoReply,
+        }
+    }
+
+    /// Dispatches buffered events against `demand`; returns the demand left.
+    fn take_from_buffer(&self, state: &mut StageState<S>, mut demand: usize) -> usize {
+        while demand > 0 && !state.producer.buffer.is_empty() {
+            let taken = state.producer.buffer.take(demand);
+            demand -= taken.events.len();
+            let producer = &mut state.producer;
+            for token in taken.infos {
+                producer.dispatcher.info(token, &mut producer.outbox);
+            }
+            self.dispatch(state, taken.events);
+        }
+        demand
+    }
+
+    /// Sends emitted events to consumers with demand; buffers the rest.
+    pub(super) fn dispatch(&self, state: &mut StageState<S>, events: Vec<S::Out>) {
+        if events.is_empty() {
+            return;
+        }
+        if state.producer.gate.mode() == DemandMode::Accumulate {
+            state.producer.held.extend(events);
+            return;
+        }
+        let count = events.len();
+        let producer = &mut state.producer;
+        let leftovers = producer.dispatcher.dispatch(events, &mut producer.outbox);
+        state.consumer.close_demand(count - leftovers.len());
+        self.flush(state);
+        if leftovers.is_empty() {
+            return;
+        }
+        let pushed = state.producer.buffer.push(leftovers);
+        if pushed.discarded > 0 {
+            tracing::warn!(
+                stage = %state.ctx.myself(),
+                discarded = pushed.discarded,
+                total = state.producer.buffer.discarded_total(),
+                "GenStage producer {} has discarded {} events from buffer",
+                state.ctx.myself(),
+                pushed.discarded,
+            );
+        }
+        let producer = &mut state.producer;
+        for token in pushed.infos {
+            producer.dispatcher.info(token, &mut producer.outbox);
+        }
+        self.flush(state);
+    }
+
+    /// Sends what the dispatcher put in the outbox, and notes the demand it raised.
+    fn flush(&self, state: &mut StageState<S>) {
+        let producer = &mut state.producer;
+        for (tag, events) in producer.outbox.take_batches() {
+            let sent = match producer.consumers.get(&tag) {
+                Some(consumer) => consumer.send(Downward::Events { tag, events }),
+                None => Err(Downward::Events { tag, events }),
+            };
+            if let Err(Downward::Events { events, .. }) = sent {
+                tracing::warn!(
+                    stage = %state.ctx.myself(),
+                    subscription = %tag,
+                    lost = events.len(),
+                    "events dropped: their consumer is gone"
+                );
+            }
+        }
+        for token in producer.outbox.take_infos() {
+            if let Some((finish, exit)) = producer.finish.take() {
+                if finish == token {
+                    state.stopping = Some(exit);
+                } else {
+                    producer.finish = Some((finish, exit));
+                }
+            }
+        }
+        let dropped = producer.outbox.take_discarded();
+        if dropped > 0 {
+            tracing::debug!(stage = %state.ctx.myself(), dropped, "events dropped by the dispatcher's rule");
+        }
+        producer.owed += producer.outbox.take_demand();
+    }
+
+    /// Switches the demand mode; returns the demand accumulated until now, after
+    /// dispatching the events held meanwhile.
+    pub(super) fn set_demand_mode(&self, state: &mut StageState<S>, mode: DemandMode) -> usize {
+        let demand = state.producer.gate.set_mode(mode);
+        if mode == DemandMode::Forward {
+            let held = std::mem::take(&mut state.producer.held);
+            self.dispatch(state, held);
+        }
+        demand
+    }
+
+    /// Stops the stage with `exit` once every event emitted so far has been delivered.
+    pub(super) fn finish_after_delivery(&self, state: &mut StageState<S>, exit: Exit) {
+        let producer = &mut state.producer;
+        let token = InfoToken(producer.next_token);
+        producer.next_token += 1;
+        producer.finish = Some((token, exit));
+        if let Some(token) = producer.buffer.push_info(token) {
+            producer.dispatcher.info(token, &mut producer.outbox);
+        }
+        self.flush(state);
+    }
+}
+
+fn refuse<E: 'static>(consumer: &dyn DownstreamLink<E>, tag: SubscriptionTag, why: &str) {
+    let reason = Exit::error(why);
+    let _ = consumer.send(Downward::Cancelled { tag, reason });
+}

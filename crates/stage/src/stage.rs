@@ -1,0 +1,593 @@
+//! `Stage<S>`: the handle to a running stage, and `StageBuilder`, which starts one.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arbor_actor::ractor::ActorCell;
+use arbor_actor::{
+    CallError, CallOutcome, Caller, Context, Exit, HandleCall, HandleCast, Naming, Outcome, Pid,
+    SendError, Server, StartOptions, StopError, TimerRef,
+};
+use arbor_supervisor::{Child, ChildSpec};
+
+use crate::runtime::{
+    noproc, Config, Ops, ProducerConfig, Runtime, StageState, UserCall, UserCast, UserInfo,
+};
+use crate::{
+    BufferKeep, BufferSize, Consumer, DemandDispatcher, DemandMode, Dispatcher, GenStage,
+    InvalidOptions, Producer, ProducerConsumer, StageCall, StageCast, StageInfo, StageStartError,
+    SubscribeError, SubscribeOptions, SubscribeTo, SubscriptionTag,
+};
+
+/// A handle to a running stage: cheap to clone, `Send + Sync`. Like a server handle, it
+/// names one incarnation; reach a restarted stage by name through a registry.
+pub struct Stage<S: GenStage> {
+    server: Server<Runtime<S>>,
+}
+
+/// A subscription a consumer makes when it starts.
+pub(crate) struct Subscription<E> {
+    pub(crate) to: SubscribeTo<E>,
+    pub(crate) options: SubscribeOptions<E>,
+}
+
+impl<E> Clone for Subscription<E> {
+    fn clone(&self) -> Self {
+        Subscription {
+            to: self.to.clone(),
+            options: self.options.clone(),
+        }
+    }
+}
+
+impl<S: GenStage> Stage<S> {
+    pub(crate) fn from_server(server: Server<Runtime<S>>) -> Self {
+        Stage { server }
+    }
+
+    pub(crate) fn server(&self) -> &Server<Runtime<S>> {
+        &self.server
+    }
+
+    /// A producer of behaviour `stage`, to configure and start.
+    pub fn producer(stage: S, args: S::Args) -> StageBuilder<S>
+    where
+        S: Producer,
+    {
+        StageBuilder::new(stage, args, Ops::producer(), BufferSize::PRODUCER_DEFAULT)
+    }
+
+    /// A producer-consumer of behaviour `stage`, to configure and start.
+    pub fn producer_consumer(stage: S, args: S::Args) -> StageBuilder<S>
+    where
+        S: ProducerConsumer,
+    {
+        StageBuilder::new(
+            stage,
+            args,
+            Ops::producer_consumer(),
+            BufferSize::PRODUCER_CONSUMER_DEFAULT,
+        )
+    }
+
+    /// A consumer of behaviour `stage`, to configure and start.
+    pub fn consumer(stage: S, args: S::Args) -> StageBuilder<S>
+    where
+        S: Consumer,
+    {
+        StageBuilder::new(stage, args, Ops::consumer(), BufferSize::Bounded(0))
+    }
+
+    /// Calls the stage's [`StageCall`] handler for `M` (5 s timeout).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::call`].
+    pub async fn call<M>(&self, request: M) -> Result<S::Reply, CallError>
+    where
+        S: StageCall<M>,
+        M: Send + 'static,
+    {
+        self.server.call(UserCall(request)).await
+    }
+
+    /// [`Stage::call`] with its own timeout.
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::call_timeout`].
+    pub async fn call_timeout<M>(
+        &self,
+        request: M,
+        timeout: Duration,
+    ) -> Result<S::Reply, CallError>
+    where
+        S: StageCall<M>,
+        M: Send + 'static,
+    {
+        self.server.call_timeout(UserCall(request), timeout).await
+    }
+
+    /// Casts to the stage's [`StageCast`] handler for `M`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message when the stage is not running.
+    pub fn cast<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        S: StageCast<M>,
+        M: Send + 'static,
+    {
+        self.server
+            .cast(UserCast(message))
+            .map_err(|error| SendError(error.into_inner().0))
+    }
+
+    /// Sends a plain message to the stage's [`StageInfo`] handler for `M`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message when the stage is not running.
+    pub fn send<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
+        self.server
+            .send(UserInfo(message))
+            .map_err(|error| SendError(error.into_inner().0))
+    }
+
+    /// Sends `message` to the stage's [`StageInfo`] handler after `after`.
+    pub fn send_after<M>(&self, after: Duration, message: M) -> TimerRef
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
+        self.server.send_after(after, UserInfo(message))
+    }
+
+    /// Subscribes this consumer to `producer` and returns once the subscription is made
+    /// (gen_stage's `sync_subscribe`). If the producer is not running, a `Permanent` or
+    /// `Transient` consumer stops, as in gen_stage.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError`]: bad options, a producer subscribing, subscribing to itself,
+    /// no such producer, or this stage not answering.
+    pub async fn subscribe(
+        &self,
+        producer: impl Into<SubscribeTo<S::In>>,
+        options: SubscribeOptions<S::In>,
+    ) -> Result<SubscriptionTag, SubscribeError> {
+        let subscription = Subscription {
+            to: producer.into(),
+            options,
+        };
+        self.server
+            .call(SubscribeNow(subscription))
+            .await
+            .map_err(SubscribeError::Stage)?
+    }
+
+    /// Asks this consumer to subscribe to `producer` without waiting (gen_stage's
+    /// `async_subscribe`); failures are logged, and the cancel mode applies.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::InvalidOptions`] at once; [`SubscribeError::Stage`] when this
+    /// stage is not running.
+    pub fn subscribe_async(
+        &self,
+        producer: impl Into<SubscribeTo<S::In>>,
+        options: SubscribeOptions<S::In>,
+    ) -> Result<(), SubscribeError> {
+        options.demand()?;
+        let subscription = Subscription {
+            to: producer.into(),
+            options,
+        };
+        self.server
+            .cast(Control::Subscribe(subscription))
+            .map_err(|_| SubscribeError::Stage(CallError::NoProc))
+    }
+
+    /// Cancels subscription `tag`, on whichever side of it this stage is.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] when the stage is not running.
+    pub fn cancel(&self, tag: SubscriptionTag, reason: Exit) -> Result<(), SendError<()>> {
+        self.control(Control::Cancel(tag, reason))
+    }
+
+    /// Asks the producer of subscription `tag` for `demand` events, for a consumer in
+    /// manual demand mode (gen_stage's `GenStage.ask/2`).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] when the stage is not running.
+    pub fn ask(&self, tag: SubscriptionTag, demand: usize) -> Result<(), SendError<()>> {
+        self.control(Control::Ask(tag, demand))
+    }
+
+    /// Switches a producer's demand mode (gen_stage's `GenStage.demand/2`).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] when the stage is not running.
+    pub fn demand(&self, mode: DemandMode) -> Result<(), SendError<()>> {
+        self.control(Control::Demand(mode))
+    }
+
+    /// How many events wait in the producer's buffer (gen_stage's
+    /// `estimate_buffered_count`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::call`].
+    pub async fn buffered_count(&self) -> Result<usize, CallError> {
+        self.server
+            .call(Inspect)
+            .await
+            .map(|counts| counts.buffered)
+    }
+
+    /// How many consumers are subscribed to this stage, and to how many producers it is
+    /// subscribed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::call`].
+    pub async fn subscriptions(&self) -> Result<(usize, usize), CallError> {
+        self.server
+            .call(Inspect)
+            .await
+            .map(|counts| (counts.consumers, counts.producers))
+    }
+
+    fn control(&self, control: Control<S::In>) -> Result<(), SendError<()>> {
+        self.server.cast(control).map_err(|_| SendError(()))
+    }
+
+    /// Asks the stage to stop with `reason` (see [`Server::stop`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StopError::NoProc`] when it is not running.
+    pub fn stop(&self, reason: Exit) -> Result<(), StopError> {
+        self.server.stop(reason)
+    }
+
+    /// Asks the stage to stop and waits for it (see [`Server::stop_and_wait`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::stop_and_wait`].
+    pub async fn stop_and_wait(&self, reason: Exit, timeout: Duration) -> Result<(), StopError> {
+        self.server.stop_and_wait(reason, timeout).await
+    }
+
+    /// Kills the stage (see [`Server::kill`]).
+    pub fn kill(&self) {
+        self.server.kill();
+    }
+
+    /// Waits until the stage has stopped and returns why.
+    pub async fn wait(&self) -> Exit {
+        self.server.wait().await
+    }
+
+    /// `true` until the stage starts stopping.
+    pub fn is_alive(&self) -> bool {
+        self.server.is_alive()
+    }
+
+    /// An untyped reference to the stage, for registries.
+    pub fn pid(&self) -> Pid {
+        self.server.pid()
+    }
+
+    /// The stage's ractor cell.
+    pub fn cell(&self) -> ActorCell {
+        self.server.cell()
+    }
+}
+
+impl<S: GenStage> Clone for Stage<S> {
+    fn clone(&self) -> Self {
+        Stage {
+            server: self.server.clone(),
+        }
+    }
+}
+
+impl<S: GenStage> PartialEq for Stage<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.server == other.server
+    }
+}
+
+impl<S: GenStage> fmt::Debug for Stage<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Stage").field(&self.pid()).finish()
+    }
+}
+
+impl<S: GenStage> fmt::Display for Stage<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pid().fmt(f)
+    }
+}
+
+impl<S: GenStage> From<Stage<S>> for Child {
+    fn from(stage: Stage<S>) -> Self {
+        Child::from_server(stage.server)
+    }
+}
+
+/// Configures a stage before it starts: its name, its producer options (dispatcher,
+/// buffer, demand mode) and its subscriptions.
+pub struct StageBuilder<S: GenStage> {
+    stage: S,
+    args: S::Args,
+    ops: Ops<S>,
+    producer: ProducerConfig<S::Out>,
+    subscribe_to: Vec<Subscription<S::In>>,
+    start: StartOptions,
+}
+
+impl<S: GenStage> StageBuilder<S> {
+    fn new(stage: S, args: S::Args, ops: Ops<S>, buffer_size: BufferSize) -> Self {
+        StageBuilder {
+            stage,
+            args,
+            ops,
+            producer: ProducerConfig {
+                dispatcher: Arc::new(|| Box::new(DemandDispatcher::new())),
+                buffer_size,
+                buffer_keep: BufferKeep::default(),
+                demand_mode: DemandMode::default(),
+            },
+            subscribe_to: Vec::new(),
+            start: StartOptions::new(),
+        }
+    }
+
+    /// Names the stage in logs.
+    pub fn name(mut self, name: &str) -> Self {
+        self.start = self.start.name(name);
+        self
+    }
+
+    /// Registers the stage in `naming` before it starts (a registry's `via` name), so
+    /// consumers can subscribe to it by name.
+    pub fn via(mut self, naming: impl Naming) -> Self {
+        self.start = self.start.via(naming);
+        self
+    }
+
+    /// The dispatcher of this producer: `make` builds a fresh one for each start.
+    /// Default: [`DemandDispatcher`].
+    pub fn dispatcher<D: Dispatcher<S::Out>>(
+        mut self,
+        make: impl Fn() -> D + Send + Sync + 'static,
+    ) -> Self {
+        self.producer.dispatcher = Arc::new(move || Box::new(make()));
+        self
+    }
+
+    /// How many events the producer buffers when no consumer asked for them. Default:
+    /// 10 000 for producers, unbounded for producer-consumers.
+    pub fn buffer_size(mut self, size: BufferSize) -> Self {
+        self.producer.buffer_size = size;
+        self
+    }
+
+    /// Which events a full buffer keeps. Default: [`BufferKeep::Last`].
+    pub fn buffer_keep(mut self, keep: BufferKeep) -> Self {
+        self.producer.buffer_keep = keep;
+        self
+    }
+
+    /// Whether demand reaches `handle_demand` at once or accumulates until
+    /// [`Stage::demand`] switches to forward. Default: [`DemandMode::Forward`].
+    pub fn demand_mode(mut self, mode: DemandMode) -> Self {
+        self.producer.demand_mode = mode;
+        self
+    }
+
+    /// Subscribes the stage to `producer` when it starts (and at every restart, looking
+    /// a registry name up again).
+    pub fn subscribe_to(
+        mut self,
+        producer: impl Into<SubscribeTo<S::In>>,
+        options: SubscribeOptions<S::In>,
+    ) -> Self {
+        self.subscribe_to.push(Subscription {
+            to: producer.into(),
+            options,
+        });
+        self
+    }
+
+    fn validate(&self) -> Result<(), InvalidOptions> {
+        for subscription in &self.subscribe_to {
+            subscription.options.demand()?;
+        }
+        Ok(())
+    }
+
+    fn into_parts(self) -> (Runtime<S>, S::Args, StartOptions) {
+        let config = Config {
+            ops: self.ops,
+            producer: self.producer,
+            subscribe_to: self.subscribe_to,
+        };
+        let runtime = Runtime {
+            stage: self.stage,
+            config: Arc::new(config),
+        };
+        (runtime, self.args, self.start)
+    }
+
+    /// Starts the stage, unlinked, and returns once its `init` and its initial
+    /// subscriptions are done.
+    ///
+    /// # Errors
+    ///
+    /// [`StageStartError::InvalidOptions`] before anything starts;
+    /// [`StageStartError::Start`] when `init` or a subscription fails.
+    pub async fn start(self) -> Result<Stage<S>, StageStartError> {
+        self.validate()?;
+        let (runtime, args, options) = self.into_parts();
+        let server = Server::start_with(runtime, args, options).await?;
+        Ok(Stage { server })
+    }
+
+    /// Starts the stage linked under `supervisor`.
+    ///
+    /// # Errors
+    ///
+    /// As [`StageBuilder::start`].
+    pub async fn start_link(self, supervisor: ActorCell) -> Result<Stage<S>, StageStartError> {
+        self.validate()?;
+        let (runtime, args, options) = self.into_parts();
+        let server = Server::start_with(runtime, args, options.link(supervisor)).await?;
+        Ok(Stage { server })
+    }
+
+    /// A child spec that starts this stage under a supervisor, with the same options at
+    /// every restart.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidOptions`] when a subscription's options are invalid.
+    pub fn child_spec(self, id: impl Into<String>) -> Result<ChildSpec, InvalidOptions>
+    where
+        S: Clone,
+        S::Args: Clone + Sync,
+    {
+        self.validate()?;
+        let id = id.into();
+        let (runtime, args, mut options) = self.into_parts();
+        if options.name.is_none() && options.via.is_none() {
+            options = options.name(id.as_str());
+        }
+        Ok(ChildSpec::worker_with(id, runtime, args, options))
+    }
+}
+
+impl<S: GenStage + Clone> Clone for Runtime<S> {
+    fn clone(&self) -> Self {
+        Runtime {
+            stage: self.stage.clone(),
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+impl<S: GenStage> fmt::Debug for StageBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StageBuilder")
+            .field("kind", &self.ops.kind)
+            .field("subscriptions", &self.subscribe_to.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Subscribe now and answer with the tag.
+struct SubscribeNow<E>(Subscription<E>);
+
+/// Requests a stage handles between callbacks.
+enum Control<E> {
+    Subscribe(Subscription<E>),
+    Cancel(SubscriptionTag, Exit),
+    Ask(SubscriptionTag, usize),
+    Demand(DemandMode),
+}
+
+/// Ask for the stage's counts.
+struct Inspect;
+
+/// What [`Inspect`] answers.
+struct Counts {
+    buffered: usize,
+    consumers: usize,
+    producers: usize,
+}
+
+impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
+    type Reply = Result<SubscriptionTag, SubscribeError>;
+
+    async fn handle_call(
+        &self,
+        SubscribeNow(subscription): SubscribeNow<S::In>,
+        _: Caller<'_, Self::Reply>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let result = self.subscribe(state, &subscription).await;
+        let outcome = match &result {
+            Err(SubscribeError::NoProc(_)) if subscription.options.cancel.stops_on(&noproc()) => {
+                Outcome::Stop(noproc())
+            }
+            _ => Outcome::NoReply,
+        };
+        match self.settle(state, outcome).await {
+            Outcome::NoReply => CallOutcome::Reply(result),
+            Outcome::Stop(exit) => CallOutcome::StopWithReply(exit, result),
+        }
+    }
+}
+
+impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
+    async fn handle_cast(
+        &self,
+        control: Control<S::In>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        match control {
+            Control::Subscribe(subscription) => {
+                if let Err(error) = self.subscribe(state, &subscription).await {
+                    tracing::error!(stage = %state.ctx().myself(), producer = subscription.to.name(), %error, "subscription failed");
+                    if matches!(error, SubscribeError::NoProc(_))
+                        && subscription.options.cancel.stops_on(&noproc())
+                    {
+                        return Outcome::Stop(noproc());
+                    }
+                }
+            }
+            Control::Cancel(tag, reason) => state.ctx_mut().cancel(tag, reason),
+            Control::Ask(tag, demand) => state.ctx_mut().ask(tag, demand),
+            Control::Demand(mode) => state.ctx_mut().set_demand_mode(mode),
+        }
+        self.settle(state, Outcome::NoReply).await
+    }
+}
+
+impl<S: GenStage> HandleCall<Inspect> for Runtime<S> {
+    type Reply = Counts;
+
+    async fn handle_call(
+        &self,
+        _: Inspect,
+        _: Caller<'_, Counts>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Counts> {
+        CallOutcome::Reply(state.counts())
+    }
+}
+
+impl<S: GenStage> StageState<S> {
+    fn counts(&self) -> Counts {
+        Counts {
+            buffered: self.producer_buffered(),
+            consumers: self.consumer_count(),
+            producers: self.producer_count(),
+        }
+    }
+}

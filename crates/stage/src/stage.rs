@@ -234,6 +234,19 @@ impl<S: GenStage> Stage<S> {
             .map(|counts| counts.buffered)
     }
 
+    /// How many events the producer's buffer has discarded since it started (each
+    /// discard is also logged, with the stage's name and the count).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::call`].
+    pub async fn discarded_count(&self) -> Result<u64, CallError> {
+        self.server
+            .call(Inspect)
+            .await
+            .map(|counts| counts.discarded)
+    }
+
     /// How many consumers are subscribed to this stage, and to how many producers it is
     /// subscribed.
     ///
@@ -514,6 +527,7 @@ struct Inspect;
 /// What [`Inspect`] answers.
 struct Counts {
     buffered: usize,
+    discarded: u64,
     consumers: usize,
     producers: usize,
 }
@@ -586,6 +600,7 @@ impl<S: GenStage> StageState<S> {
     fn counts(&self) -> Counts {
         Counts {
             buffered: self.producer_buffered(),
+            discarded: self.producer_discarded(),
             consumers: self.consumer_count(),
             producers: self.producer_count(),
         }

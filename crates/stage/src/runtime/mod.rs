@@ -166,6 +166,10 @@ impl<S: GenStage> StageState<S> {
         self.producer.buffered()
     }
 
+    pub(crate) fn producer_discarded(&self) -> u64 {
+        self.producer.discarded()
+    }
+
     pub(crate) fn consumer_count(&self) -> usize {
         self.producer.consumer_count()
     }

@@ -74,6 +74,10 @@ impl<E: Send + 'static> ProducerSide<E> {
         self.buffer.len()
     }
 
+    pub(crate) fn discarded(&self) -> u64 {
+        self.buffer.discarded_total()
+    }
+
     pub(crate) fn consumer_count(&self) -> usize {
         self.consumers.len()
     }

@@ -1,0 +1,74 @@
+//! The producer buffer: events nobody asked for wait there, a full buffer discards by
+//! `BufferKeep`, and every discard is counted.
+
+mod support;
+
+use arbor_stage::{BufferKeep, BufferSize, Stage, SubscribeOptions};
+use support::{collect, Probe, Push, Pusher};
+
+async fn overflow(keep: BufferKeep) -> (u64, Vec<u64>) {
+    let producer = Stage::producer(Pusher, ())
+        .buffer_size(BufferSize::Bounded(10))
+        .buffer_keep(keep)
+        .start()
+        .await
+        .unwrap();
+    producer.cast(Push((0..15).collect())).unwrap();
+    assert_eq!(producer.buffered_count().await.unwrap(), 10);
+    let discarded = producer.discarded_count().await.unwrap();
+
+    let (probe, mut seen) = Probe::new();
+    Stage::consumer(probe, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(100))
+        .start()
+        .await
+        .unwrap();
+    let (_, events) = collect(&mut seen, 10).await;
+    assert_eq!(producer.buffered_count().await.unwrap(), 0);
+    (discarded, events)
+}
+
+#[tokio::test]
+async fn a_full_buffer_keeping_last_drops_the_oldest_and_counts_them() {
+    let (discarded, events) = overflow(BufferKeep::Last).await;
+    assert_eq!(discarded, 5);
+    assert_eq!(events, (5..15).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_full_buffer_keeping_first_drops_the_newest_and_counts_them() {
+    let (discarded, events) = overflow(BufferKeep::First).await;
+    assert_eq!(discarded, 5);
+    assert_eq!(events, (0..10).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn events_cast_in_reach_a_waiting_consumer_without_buffering() {
+    let producer = Stage::producer(Pusher, ()).start().await.unwrap();
+    let (probe, mut seen) = Probe::new();
+    Stage::consumer(probe, ())
+        .subscribe_to(
+            &producer,
+            SubscribeOptions::new().max_demand(10).min_demand(0),
+        )
+        .start()
+        .await
+        .unwrap();
+    producer.cast(Push(vec![1, 2, 3])).unwrap();
+    let (_, events) = collect(&mut seen, 3).await;
+    assert_eq!(events, vec![1, 2, 3]);
+    assert_eq!(producer.buffered_count().await.unwrap(), 0);
+    assert_eq!(producer.discarded_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_unbounded_buffer_discards_nothing() {
+    let producer = Stage::producer(Pusher, ())
+        .buffer_size(BufferSize::Unbounded)
+        .start()
+        .await
+        .unwrap();
+    producer.cast(Push((0..50_000).collect())).unwrap();
+    assert_eq!(producer.buffered_count().await.unwrap(), 50_000);
+    assert_eq!(producer.discarded_count().await.unwrap(), 0);
+}

@@ -337,6 +337,9 @@ impl<G: GenServer> Server<G> {
     /// Kills the server at once: its current callback is abandoned at its next `.await`,
     /// `terminate` does not run, and the exit is [`Exit::Killed`] (OTP's `:kill`).
     pub fn kill(&self) {
+        // The stop is decided here, by the killer: stop hooks run now, so whatever
+        // watches the server hears of it before `wait` returns.
+        self.shared.begin_stop(&Exit::Killed);
         self.actor.kill();
     }
 

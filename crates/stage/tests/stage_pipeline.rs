@@ -269,7 +269,7 @@ async fn a_million_events_cross_three_stages_with_the_right_checksum() {
     assert_eq!(sum.await.unwrap(), expected);
     // The finite producer ends normally; permanent subscriptions carry that downstream.
     assert_eq!(consumer.wait().await, Exit::Normal);
-    assert!(!doubler.is_alive());
+    assert_eq!(doubler.wait().await, Exit::Normal);
 }
 
 fn drain(seen: &mut tokio::sync::mpsc::UnboundedReceiver<support::Seen>) -> Vec<u64> {

@@ -9,6 +9,7 @@ use arbor_actor::{
     CallError, CallOutcome, Caller, Context, Exit, HandleCall, HandleCast, Naming, Outcome, Pid,
     SendError, Server, StartOptions, StopError, TimerRef,
 };
+use arbor_registry::{Key, Registry, RegistryError, Value};
 use arbor_supervisor::{Child, ChildSpec};
 
 use crate::runtime::{
@@ -77,6 +78,16 @@ impl<S: GenStage> Stage<S> {
         S: Consumer,
     {
         StageBuilder::new(stage, args, Ops::consumer(), BufferSize::Bounded(0))
+    }
+
+    /// The stage of behaviour `S` registered under `key` in `registry`: how to reach a
+    /// stage again after its supervisor restarted it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::server`]: no such name, or a stage of another behaviour.
+    pub fn whereis<K: Key, V: Value>(registry: &Registry<K, V>, key: &K) -> Result<Self, RegistryError> {
+        registry.server::<Runtime<S>>(key).map(Stage::from_server)
     }
 
     /// Calls the stage's [`StageCall`] handler for `M` (5 s timeout).

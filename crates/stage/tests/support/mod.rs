@@ -46,6 +46,15 @@ impl Producer for Counter {
     }
 }
 
+/// Makes the stage panic.
+pub struct Crash;
+
+impl StageCast<Crash> for Counter {
+    async fn handle_cast(&self, _: Crash, _: &mut u64, _: &mut StageContext<Self>) -> Outcome {
+        panic!("counter crashed on purpose")
+    }
+}
+
 /// Casts events into a producer that emits nothing on demand (the book's
 /// `PageProducer.scrape_pages`).
 #[derive(Clone, Default)]

@@ -23,6 +23,17 @@ pub enum Side {
     Consumer,
 }
 
+/// A subscription as [`GenStage::handle_subscribe`] sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubscriptionInfo {
+    /// The subscription's tag.
+    pub tag: SubscriptionTag,
+    /// The consumer's `max_demand`.
+    pub max_demand: usize,
+    /// The consumer's `min_demand`.
+    pub min_demand: usize,
+}
+
 /// How a consumer asks for events on a new subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DemandAsk {
@@ -82,11 +93,11 @@ pub trait GenStage: Send + Sync + Sized + 'static {
     fn handle_subscribe(
         &self,
         side: Side,
-        tag: SubscriptionTag,
+        subscription: SubscriptionInfo,
         state: &mut Self::State,
         ctx: &mut StageContext<Self>,
     ) -> impl Future<Output = DemandAsk> + Send {
-        let _ = (side, tag, state, ctx);
+        let _ = (side, subscription, state, ctx);
         async { DemandAsk::Automatic }
     }
 
@@ -141,8 +152,8 @@ pub trait GenStage: Send + Sync + Sized + 'static {
 /// # Examples
 ///
 /// ```
-/// use arbor_actor::{Context, Init, Outcome};
-/// use arbor_stage::{GenStage, NoEvents, Producer, StageContext};
+/// use arbor_actor::{Init, Outcome};
+/// use arbor_stage::{GenStage, NoEvents, Producer, Stage, StageContext};
 ///
 /// /// Emits 0, 1, 2, … as fast as consumers ask.
 /// struct Counter;
@@ -164,6 +175,14 @@ pub trait GenStage: Send + Sync + Sized + 'static {
 ///         Outcome::NoReply
 ///     }
 /// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let counter = Stage::producer(Counter, 0).start().await?;
+/// // No consumer has asked yet: nothing was produced, nothing is buffered.
+/// assert_eq!(counter.buffered_count().await?, 0);
+/// # Ok(())
+/// # }
 /// ```
 pub trait Producer: GenStage<In = NoEvents> {
     /// Consumers asked for `demand` more events (beyond what the buffer held). Emit up

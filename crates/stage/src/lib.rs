@@ -62,7 +62,7 @@ mod subscription;
 
 pub use behaviour::{
     Cancelled, Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side,
-    StageCall, StageCast, StageInfo,
+    StageCall, StageCast, StageInfo, SubscriptionInfo,
 };
 pub use context::StageContext;
 pub use stage::{Stage, StageBuilder};

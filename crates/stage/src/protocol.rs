@@ -36,6 +36,7 @@ pub(crate) enum Upward<E> {
     Subscribe {
         consumer: Arc<dyn DownstreamLink<E>>,
         subscriber: Subscriber<E>,
+        min_demand: usize,
     },
     Ask {
         tag: SubscriptionTag,

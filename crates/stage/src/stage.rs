@@ -86,7 +86,10 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Registry::server`]: no such name, or a stage of another behaviour.
-    pub fn whereis<K: Key, V: Value>(registry: &Registry<K, V>, key: &K) -> Result<Self, RegistryError> {
+    pub fn whereis<K: Key, V: Value>(
+        registry: &Registry<K, V>,
+        key: &K,
+    ) -> Result<Self, RegistryError> {
         registry.server::<Runtime<S>>(key).map(Stage::from_server)
     }
 

@@ -36,7 +36,10 @@ async fn rest_for_one_restarts_producer_and_consumer_and_events_flow_again() {
     let (probe, mut seen) = Probe::new();
     let options = SubscribeOptions::new().max_demand(10).min_demand(5);
     let consumer = Stage::consumer(probe, ())
-        .subscribe_to(SubscribeTo::via::<Counter, _, _>(&names, "producer"), options)
+        .subscribe_to(
+            SubscribeTo::via::<Counter, _, _>(&names, "producer"),
+            options,
+        )
         .child_spec("consumer")
         .unwrap();
     let tree = Supervisor::start(
@@ -46,7 +49,10 @@ async fn rest_for_one_restarts_producer_and_consumer_and_events_flow_again() {
     .await
     .unwrap();
 
-    assert_eq!(first_events(&mut seen, 30).await[..30], (0..30).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        first_events(&mut seen, 30).await[..30],
+        (0..30).collect::<Vec<_>>()[..]
+    );
     let first = Stage::<Counter>::whereis(&names, &"producer").unwrap();
     first.cast(Crash).unwrap();
     assert!(matches!(first.wait().await, Exit::Panic(_)));
@@ -54,7 +60,10 @@ async fn rest_for_one_restarts_producer_and_consumer_and_events_flow_again() {
     // The consumer is stopped and started again after the new producer, which it finds
     // by name: a fresh subscription, counting from 0 again.
     while !matches!(seen.recv().await, Some(Seen::Terminated(_))) {}
-    assert_eq!(first_events(&mut seen, 30).await[..30], (0..30).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        first_events(&mut seen, 30).await[..30],
+        (0..30).collect::<Vec<_>>()[..]
+    );
     let second = Stage::<Counter>::whereis(&names, &"producer").unwrap();
     assert_ne!(second, first);
     assert_eq!(second.subscriptions().await.unwrap(), (1, 0));
@@ -70,10 +79,19 @@ async fn rest_for_one_restarts_producer_and_consumer_and_events_flow_again() {
 async fn a_via_named_stage_cannot_start_twice() {
     let names: Registry<&str> = Registry::unique("pipeline");
     let via = || names.via("producer", ()).unwrap();
-    Stage::producer(Counter::default(), 0).via(via()).start().await.unwrap();
-    let again = Stage::producer(Counter::default(), 0).via(via()).start().await;
+    Stage::producer(Counter::default(), 0)
+        .via(via())
+        .start()
+        .await
+        .unwrap();
+    let again = Stage::producer(Counter::default(), 0)
+        .via(via())
+        .start()
+        .await;
     assert!(matches!(
         again,
-        Err(arbor_stage::StageStartError::Start(arbor_actor::StartError::AlreadyStarted { .. }))
+        Err(arbor_stage::StageStartError::Start(
+            arbor_actor::StartError::AlreadyStarted { .. }
+        ))
     ));
 }

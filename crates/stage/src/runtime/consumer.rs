@@ -11,7 +11,8 @@ use crate::link::UpstreamLink;
 use crate::protocol::{Downward, Upward};
 use crate::stage::Subscription;
 use crate::{
-    Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscriptionTag,
+    Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscriptionInfo,
+    SubscriptionTag,
 };
 
 /// One subscription, seen from its consumer.
@@ -84,19 +85,23 @@ impl<S: GenStage> Runtime<S> {
                 exit: exit.clone(),
             });
         });
-        let subscriber = subscription.options.subscriber(tag);
-        let consumer = Arc::new(me);
-        if watched == OnStop::AlreadyStopping
-            || !link.send(Upward::Subscribe {
-                consumer,
-                subscriber,
-            })
-        {
+        let min_demand = demand.min_demand();
+        let subscribe = Upward::Subscribe {
+            consumer: Arc::new(me),
+            subscriber: subscription.options.subscriber(tag),
+            min_demand,
+        };
+        if watched == OnStop::AlreadyStopping || !link.send(subscribe) {
             return Err(SubscribeError::NoProc(subscription.to.name().to_string()));
         }
+        let info = SubscriptionInfo {
+            tag,
+            max_demand: demand.max_demand(),
+            min_demand,
+        };
         let ask = self
             .stage
-            .handle_subscribe(Side::Consumer, tag, &mut state.user, &mut state.ctx)
+            .handle_subscribe(Side::Consumer, info, &mut state.user, &mut state.ctx)
             .await;
         let demand = match ask {
             DemandAsk::Automatic => {

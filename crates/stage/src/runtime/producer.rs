@@ -10,7 +10,7 @@ use crate::link::DownstreamLink;
 use crate::protocol::{Downward, Upward};
 use crate::{
     Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
-    InfoToken, Outbox, Side, Subscriber, SubscriptionTag,
+    InfoToken, Outbox, Side, Subscriber, SubscriptionInfo, SubscriptionTag,
 };
 
 /// Builds a fresh dispatcher for each incarnation of a stage.
@@ -93,7 +93,16 @@ impl<S: GenStage> Runtime<S> {
             Upward::Subscribe {
                 consumer,
                 subscriber,
-            } => self.producer_subscribe(state, consumer, subscriber).await,
+                min_demand,
+            } => {
+                let info = SubscriptionInfo {
+                    tag: subscriber.tag,
+                    max_demand: subscriber.max_demand,
+                    min_demand,
+                };
+                self.producer_subscribe(state, consumer, subscriber, info)
+                    .await
+            }
             Upward::Ask { tag, demand } => self.producer_ask(state, tag, demand).await,
             Upward::Cancel { tag, reason } => {
                 self.producer_cancel(state, tag, Cancelled::Cancel(reason), true)
@@ -111,6 +120,7 @@ impl<S: GenStage> Runtime<S> {
         state: &mut StageState<S>,
         consumer: Arc<dyn DownstreamLink<S::Out>>,
         subscriber: Subscriber<S::Out>,
+        info: SubscriptionInfo,
     ) -> Outcome {
         let tag = subscriber.tag;
         if self.config.ops.kind == Kind::Consumer {
@@ -123,7 +133,7 @@ impl<S: GenStage> Runtime<S> {
         }
         let _ = self
             .stage
-            .handle_subscribe(Side::Producer, tag, &mut state.user, &mut state.ctx)
+            .handle_subscribe(Side::Producer, info, &mut state.user, &mut state.ctx)
             .await;
         let demand = match state.producer.dispatcher.subscribe(subscriber) {
             Ok(demand) => demand,

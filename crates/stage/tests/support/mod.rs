@@ -1,228 +1,91 @@
-//! Stages for tests: a counting producer, a probe consumer that reports every batch, and
-//! a doubling producer-consumer.
+//! Helpers shared by the pure-core tests: short tag names and a log recorder.
 #![allow(dead_code, unreachable_pub)]
 
-use arbor_actor::{Exit, Init, Outcome};
-use arbor_stage::{
-    Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side, StageCast,
-    StageContext, SubscriptionTag,
-};
-use tokio::sync::mpsc;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
 
-/// Emits 0, 1, 2, … on demand; stops after `limit` events if one is set.
-#[derive(Clone, Default)]
-pub struct Counter {
-    pub limit: Option<u64>,
+use arbor_stage::SubscriptionTag;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
+
+/// The subscription tag numbered `n`.
+pub fn tag(n: u64) -> SubscriptionTag {
+    SubscriptionTag::new(n)
 }
 
-impl GenStage for Counter {
-    type Args = u64;
-    type State = u64;
-    type In = NoEvents;
-    type Out = u64;
-
-    async fn init(&self, start: u64, _ctx: &mut StageContext<Self>) -> Init<u64> {
-        Init::Ready(start)
-    }
+/// One recorded log event: its level and its message followed by its fields.
+#[derive(Debug, Clone)]
+pub struct Log {
+    pub level: Level,
+    pub text: String,
 }
 
-impl Producer for Counter {
-    async fn handle_demand(
-        &self,
-        demand: usize,
-        next: &mut u64,
-        ctx: &mut StageContext<Self>,
-    ) -> Outcome {
-        let end = match self.limit {
-            Some(limit) => (*next + demand as u64).min(limit),
-            None => *next + demand as u64,
-        };
-        ctx.emit_all(*next..end);
-        *next = end;
-        if self.limit == Some(end) {
-            ctx.stop_after_delivery(Exit::Normal);
-        }
-        Outcome::NoReply
-    }
+/// Runs `f` with a subscriber recording every log event on this thread.
+pub fn capture_logs<R>(f: impl FnOnce() -> R) -> (R, Vec<Log>) {
+    let recorder = Recorder::default();
+    let logs = Arc::clone(&recorder.logs);
+    let result = tracing::subscriber::with_default(recorder, f);
+    let logs = logs.lock().unwrap().clone();
+    (result, logs)
 }
 
-/// Makes the stage panic.
-pub struct Crash;
-
-impl StageCast<Crash> for Counter {
-    async fn handle_cast(&self, _: Crash, _: &mut u64, _: &mut StageContext<Self>) -> Outcome {
-        panic!("counter crashed on purpose")
-    }
+/// The recorded events at `level`.
+pub fn at_level(logs: &[Log], level: Level) -> Vec<&Log> {
+    logs.iter().filter(|log| log.level == level).collect()
 }
 
-/// Casts events into a producer that emits nothing on demand (the book's
-/// `PageProducer.scrape_pages`).
-#[derive(Clone, Default)]
-pub struct Pusher;
-
-pub struct Push(pub Vec<u64>);
-
-impl GenStage for Pusher {
-    type Args = ();
-    type State = ();
-    type In = NoEvents;
-    type Out = u64;
-
-    async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> {
-        Init::Ready(())
-    }
+#[derive(Default)]
+struct Recorder {
+    logs: Arc<Mutex<Vec<Log>>>,
 }
 
-impl Producer for Pusher {
-    async fn handle_demand(&self, _: usize, _: &mut (), _: &mut StageContext<Self>) -> Outcome {
-        Outcome::NoReply
-    }
-}
+struct Text(String);
 
-impl StageCast<Push> for Pusher {
-    async fn handle_cast(
-        &self,
-        Push(events): Push,
-        _: &mut (),
-        ctx: &mut StageContext<Self>,
-    ) -> Outcome {
-        ctx.emit_batch(events);
-        Outcome::NoReply
-    }
-}
-
-/// What a probe tells the test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seen {
-    Subscribed(SubscriptionTag),
-    Batch(SubscriptionTag, Vec<u64>),
-    Cancelled(SubscriptionTag, Exit),
-    Terminated(Exit),
-}
-
-/// A consumer that forwards everything it sees to the test.
-#[derive(Clone)]
-pub struct Probe {
-    pub seen: mpsc::UnboundedSender<Seen>,
-    pub demand: DemandAsk,
-}
-
-impl Probe {
-    pub fn new() -> (Probe, mpsc::UnboundedReceiver<Seen>) {
-        let (seen, rx) = mpsc::unbounded_channel();
-        (
-            Probe {
-                seen,
-                demand: DemandAsk::Automatic,
-            },
-            rx,
-        )
-    }
-
-    pub fn manual() -> (Probe, mpsc::UnboundedReceiver<Seen>) {
-        let (mut probe, rx) = Probe::new();
-        probe.demand = DemandAsk::Manual;
-        (probe, rx)
-    }
-}
-
-impl GenStage for Probe {
-    type Args = ();
-    type State = ();
-    type In = u64;
-    type Out = NoEvents;
-
-    async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> {
-        Init::Ready(())
-    }
-
-    async fn handle_subscribe(
-        &self,
-        side: Side,
-        tag: SubscriptionTag,
-        _: &mut (),
-        _: &mut StageContext<Self>,
-    ) -> DemandAsk {
-        if side == Side::Consumer {
-            let _ = self.seen.send(Seen::Subscribed(tag));
-        }
-        self.demand
-    }
-
-    async fn handle_cancel(
-        &self,
-        _: Side,
-        why: arbor_stage::Cancelled,
-        tag: SubscriptionTag,
-        _: &mut (),
-        _: &mut StageContext<Self>,
-    ) -> Outcome {
-        let _ = self.seen.send(Seen::Cancelled(tag, why.reason().clone()));
-        Outcome::NoReply
-    }
-
-    async fn terminate(&self, reason: &Exit, _: &mut (), _: &mut StageContext<Self>) {
-        let _ = self.seen.send(Seen::Terminated(reason.clone()));
-    }
-}
-
-impl Consumer for Probe {
-    async fn handle_events(
-        &self,
-        events: Vec<u64>,
-        from: SubscriptionTag,
-        _: &mut (),
-        _: &mut StageContext<Self>,
-    ) -> Outcome {
-        let _ = self.seen.send(Seen::Batch(from, events));
-        Outcome::NoReply
-    }
-}
-
-/// Doubles every event.
-#[derive(Clone, Default)]
-pub struct Doubler;
-
-impl GenStage for Doubler {
-    type Args = ();
-    type State = ();
-    type In = u64;
-    type Out = u64;
-
-    async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> {
-        Init::Ready(())
-    }
-}
-
-impl ProducerConsumer for Doubler {
-    async fn handle_events(
-        &self,
-        events: Vec<u64>,
-        _: SubscriptionTag,
-        _: &mut (),
-        ctx: &mut StageContext<Self>,
-    ) -> Outcome {
-        ctx.emit_all(events.into_iter().map(|event| event * 2));
-        Outcome::NoReply
-    }
-}
-
-/// Reads batches until `count` events have arrived; returns the batch sizes and events.
-pub async fn collect(
-    seen: &mut mpsc::UnboundedReceiver<Seen>,
-    count: usize,
-) -> (Vec<usize>, Vec<u64>) {
-    let mut sizes = Vec::new();
-    let mut events = Vec::new();
-    while events.len() < count {
-        match seen.recv().await.expect("the probe stopped") {
-            Seen::Batch(_, batch) => {
-                sizes.push(batch.len());
-                events.extend(batch);
-            }
-            Seen::Subscribed(_) => {}
-            other => panic!("unexpected {other:?}"),
+impl Visit for Text {
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        if field.name() == "message" {
+            self.0.insert_str(0, &format!("{value:?}"));
+        } else {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
         }
     }
-    (sizes, events)
 }
+
+impl Subscriber for Recorder {
+    // `sometimes`, so that callsites first hit on a thread without a recorder are still
+    // asked again here.
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let mut text = Text(String::new());
+        event.record(&mut text);
+        self.logs.lock().unwrap().push(Log {
+            level: *event.metadata().level(),
+            text: text.0,
+        });
+    }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
+}
+
+mod stages;
+#[allow(unused_imports)]
+pub use stages::*;

@@ -60,6 +60,10 @@ pub enum InvalidOptions {
     /// A partition dispatcher was given no partitions (a count of 0 or no names).
     #[error("a partition dispatcher needs at least one partition")]
     NoPartitions,
+    /// A consumer supervisor was asked for permanent children: a child that always comes
+    /// back would never free its demand.
+    #[error("a consumer supervisor's children must be temporary or transient")]
+    PermanentChildren,
     /// A partition dispatcher was given the same partition name twice.
     #[error("partition name {0:?} is given twice")]
     DuplicatePartition(Arc<str>),

@@ -50,6 +50,7 @@
 
 mod behaviour;
 mod buffer;
+mod consumer_supervisor;
 mod context;
 mod demand;
 mod dispatcher;
@@ -63,6 +64,9 @@ mod subscription;
 pub use behaviour::{
     Cancelled, Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side,
     StageCall, StageCast, StageInfo, SubscriptionInfo,
+};
+pub use consumer_supervisor::{
+    ConsumerSupervisor, ConsumerSupervisorState, CountChildren, TaskDone, WhichChildren,
 };
 pub use context::StageContext;
 pub use stage::{Stage, StageBuilder};

@@ -173,7 +173,9 @@ impl ChildSpec {
         self
     }
 
-    pub(crate) fn start(&self, supervisor: ActorCell) -> StartFuture {
+    /// Starts one incarnation of the child, linked under `supervisor`: what a supervisor
+    /// does with the spec (use it to build supervisors of your own).
+    pub fn start(&self, supervisor: ActorCell) -> StartFuture {
         (self.start)(supervisor)
     }
 }

@@ -6,20 +6,39 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// The restarts a supervisor made inside its window.
+/// The restarts a supervisor made inside its window (OTP's `max_restarts` within
+/// `max_seconds`): a building block for supervisors of your own, such as a consumer
+/// supervisor.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use arbor_supervisor::Intensity;
+/// use tokio::time::Instant;
+///
+/// let mut intensity = Intensity::new(3, Duration::from_secs(5));
+/// let now = Instant::now();
+/// for _ in 0..3 {
+///     assert!(intensity.record(now).is_ok());
+/// }
+/// assert!(intensity.record(now).is_err(), "the 4th restart in 5 s trips");
+/// ```
 #[derive(Debug, Clone)]
-pub(crate) struct Intensity {
+pub struct Intensity {
     max_restarts: u32,
     window: Duration,
     restarts: VecDeque<Instant>,
 }
 
 /// Too many restarts inside the window: the supervisor must give up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tripped;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("reached max restart intensity")]
+pub struct Tripped;
 
 impl Intensity {
-    pub(crate) fn new(max_restarts: u32, window: Duration) -> Self {
+    /// At most `max_restarts` restarts within `window`.
+    pub fn new(max_restarts: u32, window: Duration) -> Self {
         Intensity {
             max_restarts,
             window,
@@ -27,16 +46,22 @@ impl Intensity {
         }
     }
 
-    pub(crate) fn max_restarts(&self) -> u32 {
+    /// The most restarts allowed within the window.
+    pub fn max_restarts(&self) -> u32 {
         self.max_restarts
     }
 
-    pub(crate) fn window(&self) -> Duration {
+    /// The window.
+    pub fn window(&self) -> Duration {
         self.window
     }
 
     /// Records a restart at `now`. A restart stays in the window while `now - at <= window`.
-    pub(crate) fn record(&mut self, now: Instant) -> Result<(), Tripped> {
+    ///
+    /// # Errors
+    ///
+    /// [`Tripped`] on the (max_restarts + 1)-th restart inside the window.
+    pub fn record(&mut self, now: Instant) -> Result<(), Tripped> {
         while let Some(&oldest) = self.restarts.front() {
             if now.saturating_duration_since(oldest) > self.window {
                 self.restarts.pop_front();

@@ -53,6 +53,22 @@ pub(crate) async fn shut_down(child: &Child, spec: &ChildSpec, by: &Stopper) {
     wait(child, spec, by, Instant::now()).await;
 }
 
+/// Stops `children` at once as their specs' `shutdown` says (ask, wait, kill), each
+/// unlinked from `supervisor` first so its exit is not taken for a crash: how a
+/// DynamicSupervisor, or a supervisor of your own, stops its children. Returns once all
+/// are gone.
+pub async fn shut_down_children(
+    children: &[(Child, &ChildSpec)],
+    supervisor: &ActorCell,
+    name: &str,
+) {
+    let by = Stopper {
+        cell: supervisor.clone(),
+        name: name.to_string(),
+    };
+    shut_down_all(children, &by).await;
+}
+
 /// Stops many children at once (DynamicSupervisor): every stop is asked first, then each
 /// is waited for against the same start time.
 pub(crate) async fn shut_down_all(children: &[(Child, &ChildSpec)], by: &Stopper) {

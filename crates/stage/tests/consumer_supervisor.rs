@@ -1,0 +1,269 @@
+//! ConsumerSupervisor: one child per event, at most `max_demand` at once, asking again
+//! as children exit.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use arbor_actor::{Context, Exit, GenServer, HandleContinue, Init, Outcome, Server};
+use arbor_stage::{Cancel, ConsumerSupervisor, InvalidOptions, Stage, SubscribeOptions};
+use arbor_supervisor::{ChildSpec, Restart};
+use support::Counter;
+use tokio::sync::{mpsc, Semaphore};
+
+/// What jobs share with the test: a gate they wait on, a gauge of how many run.
+struct Shared {
+    running: AtomicUsize,
+    most: AtomicUsize,
+    /// The first job to run panics once when set.
+    crash_once: AtomicBool,
+    gate: Semaphore,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            running: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+            crash_once: AtomicBool::new(false),
+            gate: Semaphore::new(0),
+        }
+    }
+}
+
+impl Shared {
+    fn enter(&self) {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+    }
+    fn leave(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A child per event: waits at the gate, reports its event, stops normally.
+#[derive(Clone)]
+struct Job {
+    shared: Arc<Shared>,
+    started: mpsc::UnboundedSender<u64>,
+    done: mpsc::UnboundedSender<u64>,
+}
+
+struct Run;
+
+impl GenServer for Job {
+    type Args = u64;
+    type State = u64;
+    async fn init(&self, event: u64, ctx: &mut Context<Self>) -> Init<u64> {
+        self.shared.enter();
+        let _ = self.started.send(event);
+        ctx.continue_with(Run);
+        Init::Ready(event)
+    }
+    async fn terminate(&self, _: &Exit, _: &mut u64, _: &mut Context<Self>) {
+        self.shared.leave();
+    }
+}
+
+impl HandleContinue<Run> for Job {
+    async fn handle_continue(&self, _: Run, event: &mut u64, _: &mut Context<Self>) -> Outcome {
+        let permit = self.shared.gate.acquire().await.unwrap();
+        permit.forget();
+        if self.shared.crash_once.swap(false, Ordering::SeqCst) {
+            panic!("job crashed on purpose");
+        }
+        let _ = self.done.send(*event);
+        Outcome::Stop(Exit::Normal)
+    }
+}
+
+type Events = mpsc::UnboundedReceiver<u64>;
+
+/// A consumer supervisor of jobs, with the receivers of their `started` and `done` reports.
+fn jobs(shared: &Arc<Shared>) -> (ConsumerSupervisor<u64>, Events, Events) {
+    let (done, done_rx) = mpsc::unbounded_channel();
+    let (started, started_rx) = mpsc::unbounded_channel();
+    let job = Job {
+        shared: Arc::clone(shared),
+        started,
+        done,
+    };
+    let supervisor =
+        ConsumerSupervisor::children(move |event| ChildSpec::worker("job", job.clone(), event));
+    (supervisor, started_rx, done_rx)
+}
+
+/// A producer that ends normally does not stop the supervisor (its children finish).
+fn transient(max_demand: usize) -> SubscribeOptions<u64> {
+    SubscribeOptions::new()
+        .max_demand(max_demand)
+        .cancel(Cancel::Transient)
+}
+
+async fn receive(done: &mut mpsc::UnboundedReceiver<u64>, count: usize) -> Vec<u64> {
+    let mut events = Vec::new();
+    for _ in 0..count {
+        events.push(done.recv().await.expect("jobs stopped reporting"));
+    }
+    events.sort_unstable();
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_max_demand_children_run_and_every_event_gets_one() {
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter { limit: Some(100) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut started, mut done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(10).min_demand(5))
+        .start()
+        .await
+        .unwrap();
+
+    // With the gate shut, exactly max_demand children start, and no more are asked for.
+    assert_eq!(receive(&mut started, 10).await, (0..10).collect::<Vec<_>>());
+    producer.buffered_count().await.unwrap();
+    assert_eq!(supervisor.count_children().await.unwrap().active, 10);
+    assert_eq!(supervisor.which_children().await.unwrap().len(), 10);
+
+    shared.gate.add_permits(100);
+    assert_eq!(receive(&mut done, 100).await, (0..100).collect::<Vec<_>>());
+    assert!(shared.most.load(Ordering::SeqCst) <= 10);
+    assert_eq!(producer.wait().await, Exit::Normal);
+    assert!(
+        supervisor.is_alive(),
+        "a transient subscription outlives a normal end"
+    );
+}
+
+#[tokio::test]
+async fn transient_children_are_restarted_after_a_crash() {
+    let shared = Arc::new(Shared::default());
+    shared.crash_once.store(true, Ordering::SeqCst);
+    shared.gate.add_permits(100);
+    let producer = Stage::producer(Counter { limit: Some(5) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, _started, mut done) = jobs(&shared);
+    let supervisor = supervisor.restart(Restart::Transient).unwrap();
+    Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(5))
+        .start()
+        .await
+        .unwrap();
+    // Every event is done once: the crashed one by its restarted child.
+    assert_eq!(receive(&mut done, 5).await, vec![0, 1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn temporary_children_are_not_restarted_and_free_their_demand() {
+    let shared = Arc::new(Shared::default());
+    shared.crash_once.store(true, Ordering::SeqCst);
+    shared.gate.add_permits(100);
+    let producer = Stage::producer(Counter { limit: Some(20) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, _started, mut done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(2).min_demand(1))
+        .start()
+        .await
+        .unwrap();
+    // 19 jobs report; the one that crashed is gone, and demand still flowed.
+    assert_eq!(receive(&mut done, 19).await.len(), 19);
+    assert_eq!(producer.wait().await, Exit::Normal);
+    supervisor.count_children().await.unwrap();
+    assert!(done.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn permanent_children_are_refused() {
+    let shared = Arc::new(Shared::default());
+    let (supervisor, _started, _done) = jobs(&shared);
+    assert_eq!(
+        supervisor.restart(Restart::Permanent).unwrap_err(),
+        InvalidOptions::PermanentChildren
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_the_supervisor_stops_its_children() {
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(4))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 4).await;
+    let children = supervisor.which_children().await.unwrap();
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    // Blocked at the gate, they ignore the stop request and are killed after their
+    // shutdown timeout (paused time runs it out at once).
+    assert!(children.iter().all(|child| !child.is_alive()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_run_one_per_event_within_max_demand() {
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter { limit: Some(1000) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (done, mut done_rx) = mpsc::unbounded_channel();
+    let gauge = Arc::clone(&shared);
+    let tasks = ConsumerSupervisor::tasks(move |event: u64| {
+        let (gauge, done) = (Arc::clone(&gauge), done.clone());
+        async move {
+            gauge.enter();
+            tokio::task::yield_now().await;
+            gauge.leave();
+            let _ = done.send(event);
+        }
+    });
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(50))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        receive(&mut done_rx, 1000).await,
+        (0..1000).collect::<Vec<_>>()
+    );
+    assert!(shared.most.load(Ordering::SeqCst) <= 50);
+    assert_eq!(producer.wait().await, Exit::Normal);
+    assert!(supervisor.is_alive());
+}
+
+#[tokio::test]
+async fn a_server_child_is_an_ordinary_server() {
+    // Children are ordinary arbor servers: a handle from which_children answers calls.
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(1))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 1).await;
+    let child = supervisor.which_children().await.unwrap().remove(0);
+    let job: Server<Job> = child.server::<Job>().unwrap();
+    assert!(job.is_alive());
+}

@@ -147,15 +147,8 @@ impl<E> Buffer<E> {
                 excess
             }
         };
-        if discarded > 0 {
-            self.discarded_total = self.discarded_total.saturating_add(discarded as u64);
-            tracing::warn!(
-                discarded,
-                buffer_size = ?self.size,
-                buffer_keep = ?self.keep,
-                "producer buffer full; events discarded"
-            );
-        }
+        // Counted here, logged by the stage, which knows its own name.
+        self.discarded_total = self.discarded_total.saturating_add(discarded as u64);
         Pushed {
             discarded,
             infos: self.released(),

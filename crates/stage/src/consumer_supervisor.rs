@@ -38,15 +38,16 @@ enum Template<E> {
 /// Children are supervised actors built from a [`ChildSpec`] per event
 /// ([`ConsumerSupervisor::children`]), or tokio tasks ([`ConsumerSupervisor::tasks`]),
 /// which cost far less to start. Children are `Temporary` (never restarted) by default;
+/// like any consumer, a consumer supervisor whose subscription is `Cancel::Permanent`
+/// stops when its producer ends, and stops its running children with it: subscribe
+/// `Transient` to let them finish after a finite producer's normal end.
 /// [`ConsumerSupervisor::restart`] makes actor children `Transient` (restarted after an
 /// abnormal exit, within the restart intensity). `Permanent` is refused, as in gen_stage.
 ///
 /// # Examples
 ///
 /// ```
-/// use std::sync::Arc;
-/// use std::sync::atomic::{AtomicU64, Ordering};
-/// use arbor_stage::{ConsumerSupervisor, Stage, SubscribeOptions};
+/// use arbor_stage::{Cancel, ConsumerSupervisor, Stage, SubscribeOptions};
 /// # use arbor_actor::{Init, Outcome, Exit};
 /// # use arbor_stage::{GenStage, NoEvents, Producer, StageContext};
 /// # struct Pages;
@@ -70,20 +71,21 @@ enum Template<E> {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let pages = Stage::producer(Pages, ()).start().await?;
-/// let scraped = Arc::new(AtomicU64::new(0));
-/// let counter = Arc::clone(&scraped);
+/// let (scraped, mut done) = tokio::sync::mpsc::unbounded_channel();
 /// let scrapers = ConsumerSupervisor::tasks(move |page: u64| {
-///     let counter = Arc::clone(&counter);
+///     let scraped = scraped.clone();
 ///     async move {
-///         counter.fetch_add(page, Ordering::SeqCst);
+///         let _ = scraped.send(page);
 ///     }
 /// });
-/// let supervisor = Stage::consumer(scrapers, ())
-///     .subscribe_to(&pages, SubscribeOptions::new().max_demand(4))
-///     .start()
-///     .await?;
-/// supervisor.wait().await; // the producer ends after 10 pages; so does its consumer
-/// assert_eq!(scraped.load(Ordering::SeqCst), (0..10).sum::<u64>());
+/// // Transient: when the finite producer ends normally, running children finish.
+/// let options = SubscribeOptions::new().max_demand(4).cancel(Cancel::Transient);
+/// Stage::consumer(scrapers, ()).subscribe_to(&pages, options).start().await?;
+/// let mut total = 0;
+/// for _ in 0..10 {
+///     total += done.recv().await.unwrap_or(0);
+/// }
+/// assert_eq!(total, (0..10).sum::<u64>());
 /// # Ok(())
 /// # }
 /// ```

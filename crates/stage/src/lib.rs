@@ -1,50 +1,119 @@
 //! Demand-driven pipelines: producers emit events only when consumers ask for them, so a
-//! slow stage slows the stages before it instead of growing their mailboxes.
+//! slow stage slows the stages before it instead of growing their mailboxes (Elixir's
+//! GenStage, on arbor servers).
 //!
-//! This crate is being built (see the project's issues): it will hold GenStage's
-//! producers, producer-consumers and consumers, the demand, broadcast and partition
-//! dispatchers, and `ConsumerSupervisor`, every stage being a supervised
-//! [`arbor_actor::Server`]-like actor.
+//! # Stage kinds
 //!
-//! Its pure core is here already, usable and testable without a runtime:
+//! A stage is a supervised server of one of three kinds: a [`Producer`] emits events, a
+//! [`Consumer`] consumes them, a [`ProducerConsumer`] does both. Each implements
+//! [`GenStage`] (its types and `init`) plus its kind's trait; events are typed and travel
+//! in batches (`Vec`).
 //!
-//! - [`Dispatcher`] and the built-in [`DemandDispatcher`], [`BroadcastDispatcher`] and
-//!   [`PartitionDispatcher`]: which consumer gets which event, and what demand goes
-//!   upstream;
-//! - [`Buffer`]: a producer's events waiting for demand, with [`BufferSize`] and
-//!   [`BufferKeep`];
-//! - [`DemandCounter`]: a consumer's asks and batches; [`DemandGate`]: a producer's
-//!   [`DemandMode`].
+//! ```text
+//!   [A] ──events──▶ [B] ──events──▶ [C]        A: producer
+//!   [A] ◀──demand── [B] ◀──demand── [C]        B: producer-consumer, C: consumer
+//! ```
+//!
+//! Demand flows upstream, events downstream: C asks B for up to `max_demand` events, B
+//! asks A, and A emits only what was asked for. A stage never receives more events than
+//! it asked for.
 //!
 //! ```
-//! use arbor_stage::{Buffer, DemandCounter, DemandDispatcher, Dispatcher, Outbox, Subscriber, SubscriptionTag};
+//! use arbor_actor::{Exit, Init, Outcome};
+//! use arbor_stage::{Consumer, GenStage, NoEvents, Producer, ProducerConsumer, Stage, StageContext, SubscribeOptions, SubscriptionTag};
 //!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // A consumer with max_demand 10 and min_demand 5 subscribes and asks.
-//! let tag = SubscriptionTag::new(1);
-//! let mut consumer = DemandCounter::new(10, 5)?;
-//! let mut dispatcher = DemandDispatcher::new();
-//! let mut buffer = Buffer::default();
-//! let mut out = Outbox::new();
-//! dispatcher.subscribe(Subscriber::new(tag, consumer.max_demand()))?;
-//! dispatcher.ask(tag, consumer.initial_ask(), &mut out)?;
-//!
-//! // The producer emits 12 events: 10 go out, 2 wait in the buffer.
-//! let leftover = dispatcher.dispatch((1..=12).collect(), &mut out);
-//! let _ = buffer.push(leftover);
-//! let (_, events) = out.take_batches().remove(0);
-//!
-//! // The consumer handles them 5 at a time, asking for 5 more after each batch.
-//! for batch in consumer.split(events).batches {
-//!     assert_eq!((batch.events.len(), batch.ask), (5, 5));
-//!     dispatcher.ask(tag, batch.ask, &mut out)?;
+//! /// A: counts from 0 up to `limit`, then ends once all is delivered.
+//! struct Numbers { limit: u64 }
+//! impl GenStage for Numbers {
+//!     type Args = ();
+//!     type State = u64;
+//!     type In = NoEvents;
+//!     type Out = u64;
+//!     async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<u64> { Init::Ready(0) }
 //! }
-//! let waiting = buffer.take(10).events;
-//! assert!(dispatcher.dispatch(waiting, &mut out).is_empty());
-//! assert_eq!(out.take_batches(), vec![(tag, vec![11, 12])]);
+//! impl Producer for Numbers {
+//!     async fn handle_demand(&self, demand: usize, next: &mut u64, ctx: &mut StageContext<Self>) -> Outcome {
+//!         let end = (*next + demand as u64).min(self.limit);
+//!         ctx.emit_all(*next..end);
+//!         *next = end;
+//!         if end == self.limit {
+//!             ctx.stop_after_delivery(Exit::Normal);
+//!         }
+//!         Outcome::NoReply
+//!     }
+//! }
+//!
+//! /// B: multiplies each event.
+//! struct Times(u64);
+//! impl GenStage for Times {
+//!     type Args = ();
+//!     type State = ();
+//!     type In = u64;
+//!     type Out = u64;
+//!     async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> { Init::Ready(()) }
+//! }
+//! impl ProducerConsumer for Times {
+//!     async fn handle_events(&self, events: Vec<u64>, _: SubscriptionTag, _: &mut (), ctx: &mut StageContext<Self>) -> Outcome {
+//!         ctx.emit_all(events.into_iter().map(|n| n * self.0));
+//!         Outcome::NoReply
+//!     }
+//! }
+//!
+//! /// C: adds everything up and reports the total when its producer ends.
+//! struct Sum(tokio::sync::mpsc::UnboundedSender<u64>);
+//! impl GenStage for Sum {
+//!     type Args = ();
+//!     type State = u64;
+//!     type In = u64;
+//!     type Out = NoEvents;
+//!     async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<u64> { Init::Ready(0) }
+//!     async fn terminate(&self, _: &Exit, total: &mut u64, _ctx: &mut StageContext<Self>) {
+//!         let _ = self.0.send(*total);
+//!     }
+//! }
+//! impl Consumer for Sum {
+//!     async fn handle_events(&self, events: Vec<u64>, _: SubscriptionTag, total: &mut u64, _: &mut StageContext<Self>) -> Outcome {
+//!         *total += events.iter().sum::<u64>();
+//!         Outcome::NoReply
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let a = Stage::producer(Numbers { limit: 1000 }, ()).start().await?;
+//! let b = Stage::producer_consumer(Times(2), ())
+//!     .subscribe_to(&a, SubscribeOptions::new().max_demand(100))
+//!     .start()
+//!     .await?;
+//! let (total, mut report) = tokio::sync::mpsc::unbounded_channel();
+//! let c = Stage::consumer(Sum(total), ())
+//!     .subscribe_to(&b, SubscribeOptions::new().max_demand(10))
+//!     .start()
+//!     .await?;
+//! // A ends normally after its last event; B and C follow (`Cancel::Permanent`).
+//! assert_eq!(c.wait().await, Exit::Normal);
+//! assert_eq!(report.recv().await, Some((0..1000).map(|n| n * 2).sum()));
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # What else is here
+//!
+//! - Subscriptions ([`SubscribeOptions`], [`SubscribeTo`], [`Cancel`]): at start with
+//!   [`StageBuilder::subscribe_to`] or at run time with [`Stage::subscribe`]; by handle or
+//!   by registry name ([`SubscribeTo::via`]); manual demand with [`DemandAsk::Manual`].
+//! - Producers buffer events nobody asked for ([`BufferSize`], [`BufferKeep`]; discards
+//!   are counted and logged) and can accumulate demand ([`DemandMode`]).
+//! - Dispatchers decide who gets which event: [`DemandDispatcher`] (default),
+//!   [`BroadcastDispatcher`], [`PartitionDispatcher`], or your own [`Dispatcher`].
+//! - [`ConsumerSupervisor`]: one child (actor or task) per event, at most `max_demand` at
+//!   once.
+//! - Every stage builds a [`ChildSpec`](arbor_supervisor::ChildSpec)
+//!   ([`StageBuilder::child_spec`]) and lives in supervision trees.
+//!
+//! The pure core — dispatchers, [`Buffer`], [`DemandCounter`] — is usable and testable
+//! without a runtime. `docs/guide-stage.md` is the guide; `crates/stage/src/README.md`
+//! says where demand is counted.
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 

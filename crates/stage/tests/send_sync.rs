@@ -1,14 +1,32 @@
-//! Compile-time contracts: the pure core's types can move between tasks, and a stage can
-//! hold any dispatcher behind `Box<dyn Dispatcher<E>>`.
+//! Compile-time contracts: the pure core's types and the stage handles can move between
+//! tasks, and a stage can hold any dispatcher behind `Box<dyn Dispatcher<E>>`.
+
+mod support;
 
 use std::rc::Rc;
 
 use arbor_stage::{
-    BroadcastDispatcher, Buffer, DemandCounter, DemandDispatcher, DemandGate, Dispatcher, Outbox,
-    PartitionDispatcher, Partitions, Selector, Subscriber,
+    BroadcastDispatcher, Buffer, ConsumerSupervisor, DemandCounter, DemandDispatcher, DemandGate,
+    Dispatcher, Outbox, PartitionDispatcher, Partitions, Selector, Stage, StageBuilder,
+    StageStartError, SubscribeError, SubscribeOptions, SubscribeTo, Subscriber,
 };
+use support::{Counter, Probe};
 
 fn send_sync<T: Send + Sync>() {}
+fn send_sync_clone<T: Send + Sync + Clone>() {}
+fn send<T: Send>() {}
+
+#[test]
+fn stage_handles_and_options_can_cross_threads() {
+    send_sync_clone::<Stage<Counter>>();
+    send_sync_clone::<Stage<Probe>>();
+    send_sync_clone::<Stage<ConsumerSupervisor<u64>>>();
+    send_sync_clone::<SubscribeOptions<u64>>();
+    send_sync_clone::<SubscribeTo<u64>>();
+    send_sync::<SubscribeError>();
+    send_sync::<StageStartError>();
+    send::<StageBuilder<Counter>>();
+}
 
 #[test]
 fn pure_core_types_are_send_and_sync() {

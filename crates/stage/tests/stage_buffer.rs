@@ -72,3 +72,30 @@ async fn an_unbounded_buffer_discards_nothing() {
     assert_eq!(producer.buffered_count().await.unwrap(), 50_000);
     assert_eq!(producer.discarded_count().await.unwrap(), 0);
 }
+
+#[test]
+fn discards_are_logged_with_the_stage_name_and_the_count() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ((), logs) = support::capture_logs(|| {
+        runtime.block_on(async {
+            let producer = Stage::producer(Pusher, ())
+                .name("page_producer")
+                .buffer_size(BufferSize::Bounded(2))
+                .start()
+                .await
+                .unwrap();
+            producer.cast(Push(vec![1, 2, 3, 4, 5])).unwrap();
+            assert_eq!(producer.discarded_count().await.unwrap(), 3);
+        })
+    });
+    let warnings = support::at_level(&logs, tracing::Level::WARN);
+    assert_eq!(warnings.len(), 1, "{logs:?}");
+    let text = &warnings[0].text;
+    assert!(
+        text.contains("page_producer") && text.contains("discarded 3 events"),
+        "{text}"
+    );
+}

@@ -22,7 +22,16 @@
 //! - [`Via`](registry::Via): start a server already registered (`StartOptions::via`).
 //!
 //! # Pipelines — [`stage`]
-//! Being built; see the crate's documentation.
+//! - [`Stage`](stage::Stage): handle to a running stage; built with `Stage::producer`,
+//!   `Stage::producer_consumer`, `Stage::consumer`.
+//! - [`GenStage`](stage::GenStage) + [`Producer`](stage::Producer) /
+//!   [`ProducerConsumer`](stage::ProducerConsumer) / [`Consumer`](stage::Consumer): the
+//!   behaviours; events are emitted through [`StageContext`](stage::StageContext).
+//! - [`SubscribeOptions`](stage::SubscribeOptions): `max_demand`, `min_demand`, `cancel`,
+//!   `partition`, `selector`.
+//! - [`DemandDispatcher`](stage::DemandDispatcher), [`BroadcastDispatcher`](stage::BroadcastDispatcher),
+//!   [`PartitionDispatcher`](stage::PartitionDispatcher): who gets which event.
+//! - [`ConsumerSupervisor`](stage::ConsumerSupervisor): one child per event, bounded by demand.
 //!
 //! ```
 //! use arbor::prelude::*;
@@ -72,6 +81,11 @@ pub mod prelude {
         HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, ReplyTo, Server, StartOptions,
     };
     pub use arbor_registry::{Keys, Registry, RegistryOptions};
+    pub use arbor_stage::{
+        Cancel, Consumer, ConsumerSupervisor, GenStage, NoEvents, Producer, ProducerConsumer,
+        Stage, StageCall, StageCast, StageContext, StageInfo, SubscribeOptions, SubscribeTo,
+        SubscriptionTag,
+    };
     pub use arbor_supervisor::{
         ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, Shutdown, Strategy,
         Supervisor, SupervisorOptions,

@@ -97,7 +97,9 @@ async fn once_a_call_fails_no_lookup_returns_the_stopped_server() {
         loop {
             let seen = registry.lookup(&round);
             match server.call(Ping).await {
-                Ok(_) => assert_eq!(seen.len(), 1),
+                // A server may still answer once its stop is decided (a kill takes effect at
+                // its next await), and is unnamed by then: a miss is allowed here.
+                Ok(_) => assert!(seen.len() <= 1),
                 Err(_) => {
                     assert!(
                         registry.lookup(&round).is_empty(),

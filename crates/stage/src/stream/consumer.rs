@@ -143,8 +143,8 @@ pub struct StreamError {
 ///   stream returns `None`.
 /// - If a producer exits abnormally and its subscription is `Permanent` or
 ///   `Transient`, the stream yields the events received before, then one
-///   `Err(`[`StreamError`]`)` naming the producer and its reason, then `None`; it
-///   cancels its other subscriptions. This is how Rust reports what gen_stage does by
+///   `Err(`[`StreamError`]`)` naming the producer and its reason, then `None`; its
+///   other producers see their subscription end normally. This is how Rust reports what gen_stage does by
 ///   exiting the process that reads the stream: the error cannot be mistaken for the
 ///   end of the data, and `?` passes it on.
 /// - A `Temporary` subscription's end, whatever the reason, only ends that

@@ -128,6 +128,7 @@ mod link;
 mod protocol;
 mod runtime;
 mod stage;
+mod stream;
 mod subscription;
 
 pub use behaviour::{
@@ -139,6 +140,10 @@ pub use consumer_supervisor::{
 };
 pub use context::StageContext;
 pub use stage::{Stage, StageBuilder};
+pub use stream::{
+    from_iter, from_stream, stream, EventStream, IterProducer, StreamBuilder, StreamError,
+    StreamProducer, StreamState,
+};
 
 pub use buffer::{Buffer, BufferKeep, BufferSize, Pushed, Taken};
 pub use demand::{Batch, DemandCounter, DemandGate, DemandMode, Split};

@@ -108,6 +108,8 @@
 //!   [`BroadcastDispatcher`], [`PartitionDispatcher`], or your own [`Dispatcher`].
 //! - [`ConsumerSupervisor`]: one child (actor or task) per event, at most `max_demand` at
 //!   once.
+//! - Streams: [`from_iter`] and [`from_stream`] make producers; [`stream()`] reads producers
+//!   as a back-pressured [`EventStream`].
 //! - Every stage builds a [`ChildSpec`](arbor_supervisor::ChildSpec)
 //!   ([`StageBuilder::child_spec`]) and lives in supervision trees.
 //!

@@ -7,7 +7,7 @@
 //! | group | shape | N |
 //! |---|---|---|
 //! | `stage_pipeline` | producer → consumer, max_demand 1000 / min 500 | 10M |
-//! | `stage_map` | producer → producer-consumer (×2) → consumer | 10M |
+//! | `stage_map` | producer → producer-consumer (each event × 2) → consumer | 10M |
 //! | `stage_demand_2` | producer → 2 consumers, `DemandDispatcher` | 10M |
 //! | `stage_broadcast_2` | producer → 2 consumers, `BroadcastDispatcher` (each sees all N) | 10M |
 //! | `stage_partition_2` | producer → 2 consumers, `PartitionDispatcher`, partition `event % 2` | 10M |
@@ -20,7 +20,9 @@
 //! unbounded channels, `arbor_benches::pipeline`), and for `stage_pipeline` and
 //! `stage_max_demand_1` `raw_ractor` (two plain ractor actors: the ceiling for a GenStage
 //! on ractor). `ARBOR_BENCH_QUICK=1` divides N by 10; `cargo test --benches` runs each leg
-//! once with a few thousand events.
+//! once with N / 1000 events. `ARBOR_BENCH_CT=1` runs every group a second time on a
+//! current-thread runtime, as `<group>_ct`: the multi-thread figures are bimodal, the
+//! current-thread ones measure the CPU cost per event.
 //!
 //! Every run builds a fresh pipeline with its producer closed (arbor:
 //! `DemandMode::Accumulate`; raw: the source waits for a signal), lets every consumer
@@ -44,7 +46,7 @@ use arbor_benches::pipeline::{
     batch_sum, spawn_fan_out, spawn_map, step, sum_below, Credit, RawSink, RawSource, RawSourceMsg,
     Route, Tally,
 };
-use arbor_benches::{quick, runtime};
+use arbor_benches::{current_thread_runtime, quick, runtime};
 use arbor_stage::{
     BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
     Producer, ProducerConsumer, Stage, StageContext, SubscribeOptions, SubscriptionTag,
@@ -57,6 +59,9 @@ use tokio::sync::oneshot;
 const STALL: Duration = Duration::from_secs(120);
 /// How long stopping a pipeline may take.
 const TEARDOWN: Duration = Duration::from_secs(10);
+/// `ARBOR_BENCH_CT=1` runs every group a second time on a current-thread runtime, as
+/// `<group>_ct`.
+const CT_ENV: &str = "ARBOR_BENCH_CT";
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -503,9 +508,9 @@ async fn run_once(leg: Leg, scenario: Scenario, events: u64) -> Duration {
 // criterion
 // ---------------------------------------------------------------------------------------
 
-fn bench(c: &mut Criterion, rt: &Runtime, scenario: Scenario, size: Size) {
+fn bench(c: &mut Criterion, rt: &Runtime, suffix: &str, scenario: Scenario, size: Size) {
     let events = scenario.events(size);
-    let mut group = c.benchmark_group(scenario.group());
+    let mut group = c.benchmark_group(format!("{}{suffix}", scenario.group()));
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.warm_up_time(Duration::from_secs(1));
@@ -540,9 +545,18 @@ fn main() {
     };
 
     let mut criterion = Criterion::default().configure_from_args();
-    let rt = runtime();
+    let mt2 = runtime();
     for scenario in Scenario::ALL {
-        bench(&mut criterion, &rt, scenario, size);
+        bench(&mut criterion, &mt2, "", scenario, size);
+    }
+    drop(mt2);
+    // The multi-thread figures are bimodal (stages on one worker or on two); the same
+    // groups on a current-thread runtime measure the CPU cost per event instead.
+    if std::env::var(CT_ENV).is_ok_and(|value| value == "1") {
+        let ct = current_thread_runtime();
+        for scenario in Scenario::ALL {
+            bench(&mut criterion, &ct, "_ct", scenario, size);
+        }
     }
     // stage_consumer_supervisor: the ConsumerSupervisor scenario (one task per event,
     // 100k events, max_demand 50 / 500; BEAM 329k / 357k events/s) goes here, with its
@@ -591,15 +605,18 @@ fn median_ns(group: &str, leg: &str, since: SystemTime) -> Option<f64> {
 /// the BEAM, and whether arbor meets its target.
 fn ratio_summary(since: SystemTime, size: Size) {
     println!("\nstage: events/s (medians of this run), arbor / raw legs, arbor / BEAM");
-    for scenario in Scenario::ALL {
+    for (scenario, suffix) in ["", "_ct"]
+        .into_iter()
+        .flat_map(|suffix| Scenario::ALL.map(|scenario| (scenario, suffix)))
+    {
+        let group = format!("{}{suffix}", scenario.group());
         let events = scenario.events(size) as f64;
         // M events/s of a leg, from its median time per run.
-        let rate =
-            |leg: Leg| median_ns(scenario.group(), leg.name(), since).map(|ns| events / ns * 1e3);
+        let rate = |leg: Leg| median_ns(&group, leg.name(), since).map(|ns| events / ns * 1e3);
         let Some(arbor) = rate(Leg::Arbor) else {
             continue;
         };
-        let mut line = format!("  {:<20} arbor {arbor:>8.2} M/s", scenario.group());
+        let mut line = format!("  {group:<21} arbor {arbor:>8.2} M/s");
         for &leg in &scenario.legs()[1..] {
             if let Some(raw) = rate(leg) {
                 line += &format!(

@@ -15,6 +15,9 @@
 //! `shared/anchors/FIGURES.md`), [`current_thread_runtime`] (the `ct` column), [`quick`]
 //! (the `ARBOR_BENCH_QUICK=1` switch), and the idle-actor memory probe ([`rss_bytes`],
 //! [`spawn_idle`], [`IdleLeg`]).
+//!
+//! The `stage` bench's raw baselines, hand-written credit pipelines on tokio tasks and on
+//! two ractor actors, are in [`pipeline`].
 #![warn(missing_docs)]
 
 use std::fmt;
@@ -27,6 +30,8 @@ use arbor_actor::{
     CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, Init, Outcome, Server,
 };
 use tokio::sync::{mpsc, oneshot};
+
+pub mod pipeline;
 
 /// Worker threads of the bench runtime: the machines have 2 cores, and the BEAM anchors
 /// ran with 2 schedulers.

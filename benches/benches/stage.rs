@@ -1,0 +1,647 @@
+//! arbor-stage (GenStage) against hand-written credit pipelines, in the same criterion
+//! group and run.
+//!
+//! Each group moves N events (consecutive `u64`s made by the producer, summed by the
+//! consumers) through one pipeline shape:
+//!
+//! | group | shape | N |
+//! |---|---|---|
+//! | `stage_pipeline` | producer → consumer, max_demand 1000 / min 500 | 10M |
+//! | `stage_map` | producer → producer-consumer (each event × 2) → consumer | 10M |
+//! | `stage_demand_2` | producer → 2 consumers, `DemandDispatcher` | 10M |
+//! | `stage_broadcast_2` | producer → 2 consumers, `BroadcastDispatcher` (each sees all N) | 10M |
+//! | `stage_partition_2` | producer → 2 consumers, `PartitionDispatcher`, partition `event % 2` | 10M |
+//! | `stage_max_demand_1` | producer → consumer, max_demand 1 / min 0 | 1M |
+//!
+//! (A ConsumerSupervisor group, `stage_consumer_supervisor`, is to come; see the end of
+//! [`main`].)
+//!
+//! Legs: `arbor` (arbor-stage), `raw_tokio` (the same protocol by hand on tokio tasks and
+//! unbounded channels, `arbor_benches::pipeline`), and for `stage_pipeline` and
+//! `stage_max_demand_1` `raw_ractor` (two plain ractor actors: the ceiling for a GenStage
+//! on ractor). `ARBOR_BENCH_QUICK=1` divides N by 10; `cargo test --benches` runs each leg
+//! once with N / 1000 events. `ARBOR_BENCH_CT=1` runs every group a second time on a
+//! current-thread runtime, as `<group>_ct`: the multi-thread figures are bimodal, the
+//! current-thread ones measure the CPU cost per event.
+//!
+//! Every run builds a fresh pipeline with its producer closed (arbor:
+//! `DemandMode::Accumulate`; raw: the source waits for a signal), lets every consumer
+//! subscribe and ask, then starts the clock and opens the producer. The clock stops when
+//! the consumers have handled the N-th event (a shared countdown, `Tally`); the stages are
+//! then stopped and the checksum of the events compared with the expected one, outside
+//! the clock. The measured loop is a task on the bench runtime (2 workers), as in the
+//! other benches. At the end the bench prints each group's events/s, arbor/raw ratios and
+//! arbor's ratio to the BEAM's figure for the same work (`shared/anchors/FIGURES.md`).
+
+use std::future::Future;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use arbor_actor::ractor::Actor;
+use arbor_actor::{Exit, Init, Outcome};
+use arbor_benches::pipeline::{
+    batch_sum, spawn_fan_out, spawn_map, step, sum_below, Credit, RawSink, RawSource, RawSourceMsg,
+    Route, Tally,
+};
+use arbor_benches::{current_thread_runtime, quick, runtime};
+use arbor_stage::{
+    BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
+    Producer, ProducerConsumer, Stage, StageContext, SubscribeOptions, SubscriptionTag,
+};
+use criterion::{Criterion, SamplingMode, Throughput};
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
+
+/// How long a run may take before the bench calls it stalled (debug builds included).
+const STALL: Duration = Duration::from_secs(120);
+/// How long stopping a pipeline may take.
+const TEARDOWN: Duration = Duration::from_secs(10);
+/// `ARBOR_BENCH_CT=1` runs every group a second time on a current-thread runtime, as
+/// `<group>_ct`.
+const CT_ENV: &str = "ARBOR_BENCH_CT";
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+// ---------------------------------------------------------------------------------------
+// scenarios
+// ---------------------------------------------------------------------------------------
+
+/// How many events the runs move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Size {
+    /// `cargo bench`.
+    Full,
+    /// `ARBOR_BENCH_QUICK=1 cargo bench`.
+    Quick,
+    /// `cargo test --benches`: each leg once, debug build.
+    Smoke,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Pipeline,
+    Map,
+    Demand2,
+    Broadcast2,
+    Partition2,
+    MaxDemand1,
+}
+
+/// What a scenario's arbor leg must reach.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// At least this fraction of the `raw_tokio` leg's events/s.
+    Raw(f64),
+    /// At least this multiple of the BEAM's events/s.
+    Beam(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    Arbor,
+    RawTokio,
+    RawRactor,
+}
+
+impl Leg {
+    fn name(self) -> &'static str {
+        match self {
+            Leg::Arbor => "arbor",
+            Leg::RawTokio => "raw_tokio",
+            Leg::RawRactor => "raw_ractor",
+        }
+    }
+}
+
+impl Scenario {
+    const ALL: [Scenario; 6] = [
+        Scenario::Pipeline,
+        Scenario::Map,
+        Scenario::Demand2,
+        Scenario::Broadcast2,
+        Scenario::Partition2,
+        Scenario::MaxDemand1,
+    ];
+
+    fn group(self) -> &'static str {
+        match self {
+            Scenario::Pipeline => "stage_pipeline",
+            Scenario::Map => "stage_map",
+            Scenario::Demand2 => "stage_demand_2",
+            Scenario::Broadcast2 => "stage_broadcast_2",
+            Scenario::Partition2 => "stage_partition_2",
+            Scenario::MaxDemand1 => "stage_max_demand_1",
+        }
+    }
+
+    /// Events the producer makes per run.
+    fn events(self, size: Size) -> u64 {
+        let full = match self {
+            // One event and one ask per event: 10× fewer, as in FIGURES.md.
+            Scenario::MaxDemand1 => 1_000_000,
+            _ => 10_000_000,
+        };
+        match size {
+            Size::Full => full,
+            Size::Quick => full / 10,
+            Size::Smoke => full / 1000,
+        }
+    }
+
+    /// `(max_demand, min_demand)` of every subscription.
+    fn demand(self) -> (usize, usize) {
+        match self {
+            Scenario::MaxDemand1 => (1, 0),
+            _ => (1000, 500),
+        }
+    }
+
+    fn credit(self) -> Credit {
+        let (max, min) = self.demand();
+        Credit::new(max, min)
+    }
+
+    fn consumers(self) -> usize {
+        match self {
+            Scenario::Demand2 | Scenario::Broadcast2 | Scenario::Partition2 => 2,
+            _ => 1,
+        }
+    }
+
+    /// The BEAM's figure for the same work, M events/s (`shared/anchors/FIGURES.md`).
+    fn beam(self) -> f64 {
+        match self {
+            Scenario::Pipeline => 24.8,
+            Scenario::Map => 15.4,
+            Scenario::Demand2 => 33.2,
+            Scenario::Broadcast2 => 18.0,
+            Scenario::Partition2 => 9.0,
+            Scenario::MaxDemand1 => 0.56,
+        }
+    }
+
+    fn target(self) -> Target {
+        match self {
+            Scenario::Pipeline => Target::Raw(0.4),
+            Scenario::MaxDemand1 => Target::Beam(2.0),
+            _ => Target::Beam(10.0),
+        }
+    }
+
+    fn legs(self) -> &'static [Leg] {
+        match self {
+            Scenario::Pipeline | Scenario::MaxDemand1 => {
+                &[Leg::Arbor, Leg::RawTokio, Leg::RawRactor]
+            }
+            _ => &[Leg::Arbor, Leg::RawTokio],
+        }
+    }
+
+    /// How many events the consumers handle in all, and their sum, when the producer
+    /// makes `events`.
+    fn expected(self, events: u64) -> (u64, u64) {
+        let sum = sum_below(events);
+        match self {
+            Scenario::Map => (events, sum.wrapping_mul(2)),
+            Scenario::Broadcast2 => (events * 2, sum.wrapping_mul(2)),
+            _ => (events, sum),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// arbor stages: the same work as the raw legs
+// ---------------------------------------------------------------------------------------
+
+/// Emits `0..events` as consumers ask, then stops once everything is delivered.
+struct Numbers;
+
+struct Range {
+    next: u64,
+    end: u64,
+}
+
+impl GenStage for Numbers {
+    type Args = u64;
+    type State = Range;
+    type In = NoEvents;
+    type Out = u64;
+
+    async fn init(&self, events: u64, _ctx: &mut StageContext<Self>) -> Init<Range> {
+        Init::Ready(Range {
+            next: 0,
+            end: events,
+        })
+    }
+}
+
+impl Producer for Numbers {
+    async fn handle_demand(
+        &self,
+        demand: usize,
+        range: &mut Range,
+        ctx: &mut StageContext<Self>,
+    ) -> Outcome {
+        if range.next == range.end {
+            return Outcome::NoReply;
+        }
+        let end = range.end.min(range.next + demand as u64);
+        ctx.emit_all(range.next..end);
+        range.next = end;
+        if end == range.end {
+            // Once: a second call would replace the first stop token.
+            ctx.stop_after_delivery(Exit::Normal);
+        }
+        Outcome::NoReply
+    }
+}
+
+/// Applies `step` to each event, in place (the raw producer-consumer does the same).
+struct Doubler;
+
+impl GenStage for Doubler {
+    type Args = ();
+    type State = ();
+    type In = u64;
+    type Out = u64;
+
+    async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> {
+        Init::Ready(())
+    }
+}
+
+impl ProducerConsumer for Doubler {
+    async fn handle_events(
+        &self,
+        events: Vec<u64>,
+        _from: SubscriptionTag,
+        _: &mut (),
+        ctx: &mut StageContext<Self>,
+    ) -> Outcome {
+        ctx.emit_batch(events.into_iter().map(step).collect());
+        Outcome::NoReply
+    }
+}
+
+/// Sums each batch and reports it to the run's tally.
+struct Summer {
+    tally: Arc<Tally>,
+}
+
+impl GenStage for Summer {
+    type Args = ();
+    type State = u64;
+    type In = u64;
+    type Out = NoEvents;
+
+    async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<u64> {
+        Init::Ready(0)
+    }
+}
+
+impl Consumer for Summer {
+    async fn handle_events(
+        &self,
+        events: Vec<u64>,
+        _from: SubscriptionTag,
+        total: &mut u64,
+        _ctx: &mut StageContext<Self>,
+    ) -> Outcome {
+        let sum = batch_sum(&events);
+        *total = black_box(total.wrapping_add(sum));
+        self.tally.add(events.len() as u64, sum);
+        Outcome::NoReply
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// one run
+// ---------------------------------------------------------------------------------------
+
+/// A pipeline built and subscribed, its producer closed.
+struct Prepared {
+    /// Opens the producer.
+    go: Box<dyn FnOnce() + Send>,
+    /// Fires when the consumers have handled every expected event.
+    done: oneshot::Receiver<()>,
+    tally: Arc<Tally>,
+    /// Stops (or waits for) every stage; panics on an unexpected exit.
+    teardown: BoxFuture<()>,
+}
+
+/// Waits for a stage to stop on its own (its producer ended) and checks it stopped
+/// normally: every arbor stage ends this way once a finite producer is done.
+fn normal_exit<S: GenStage>(stage: &Stage<S>, what: &'static str) -> BoxFuture<()> {
+    let stage = stage.clone();
+    Box::pin(async move {
+        let exit = stage.wait().await;
+        assert_eq!(exit, Exit::Normal, "the {what} stopped abnormally");
+    })
+}
+
+async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
+    let (count, _) = scenario.expected(events);
+    let (tally, done) = Tally::new(count);
+    let credit = scenario.credit();
+    match leg {
+        Leg::Arbor => {
+            let (max, min) = scenario.demand();
+            let options = || SubscribeOptions::new().max_demand(max).min_demand(min);
+            let producer = Stage::producer(Numbers, events).demand_mode(DemandMode::Accumulate);
+            let producer = match scenario {
+                Scenario::Broadcast2 => producer.dispatcher(BroadcastDispatcher::new),
+                Scenario::Partition2 => producer.dispatcher(|| {
+                    PartitionDispatcher::new(Partitions::count(2), |event: &u64| {
+                        Some((*event % 2) as usize)
+                    })
+                    .expect("two partitions are valid")
+                }),
+                _ => producer,
+            };
+            let producer = producer.start().await.expect("start the producer");
+            let mut stages = vec![normal_exit(&producer, "producer")];
+            let summer = || Summer {
+                tally: Arc::clone(&tally),
+            };
+            if scenario == Scenario::Map {
+                let doubler = Stage::producer_consumer(Doubler, ())
+                    .subscribe_to(&producer, options())
+                    .start()
+                    .await
+                    .expect("start the producer-consumer");
+                let consumer = Stage::consumer(summer(), ())
+                    .subscribe_to(&doubler, options())
+                    .start()
+                    .await
+                    .expect("start the consumer");
+                stages.push(normal_exit(&doubler, "producer-consumer"));
+                stages.push(normal_exit(&consumer, "consumer"));
+            } else {
+                for partition in 0..scenario.consumers() {
+                    let options = match scenario {
+                        Scenario::Partition2 => options().partition(partition),
+                        _ => options(),
+                    };
+                    let consumer = Stage::consumer(summer(), ())
+                        .subscribe_to(&producer, options)
+                        .start()
+                        .await
+                        .expect("start a consumer");
+                    stages.push(normal_exit(&consumer, "consumer"));
+                }
+            }
+            Prepared {
+                go: Box::new(move || {
+                    producer
+                        .demand(DemandMode::Forward)
+                        .expect("the producer is running");
+                }),
+                done,
+                tally,
+                teardown: Box::pin(async move {
+                    for stage in stages {
+                        stage.await;
+                    }
+                }),
+            }
+        }
+        Leg::RawTokio => {
+            let run = match scenario {
+                Scenario::Map => spawn_map(events, credit, &tally),
+                Scenario::Broadcast2 => spawn_fan_out(events, Route::Broadcast, 2, credit, &tally),
+                Scenario::Partition2 => spawn_fan_out(events, Route::Partition, 2, credit, &tally),
+                _ => spawn_fan_out(events, Route::Demand, scenario.consumers(), credit, &tally),
+            };
+            let go = run.go;
+            let tasks = run.tasks;
+            Prepared {
+                go: Box::new(move || {
+                    let _ = go.send(());
+                }),
+                done,
+                tally,
+                teardown: Box::pin(async move {
+                    for task in tasks {
+                        task.await.expect("a raw pipeline task panicked");
+                    }
+                }),
+            }
+        }
+        Leg::RawRactor => {
+            let (source, _) = Actor::spawn(None, RawSource, events)
+                .await
+                .expect("spawn the raw ractor source");
+            let sink = RawSink {
+                source: source.clone(),
+                credit,
+                tally: Arc::clone(&tally),
+            };
+            let (sink, _) = Actor::spawn(None, sink, ())
+                .await
+                .expect("spawn the raw ractor sink");
+            let opener = source.clone();
+            Prepared {
+                go: Box::new(move || {
+                    opener
+                        .cast(RawSourceMsg::Go)
+                        .expect("the raw source is running");
+                }),
+                done,
+                tally,
+                teardown: Box::pin(async move {
+                    source
+                        .stop_and_wait(None, Some(TEARDOWN))
+                        .await
+                        .expect("stop the raw ractor source");
+                    sink.stop_and_wait(None, Some(TEARDOWN))
+                        .await
+                        .expect("stop the raw ractor sink");
+                }),
+            }
+        }
+    }
+}
+
+/// Builds a pipeline (not timed), moves the events (timed), stops the pipeline and checks
+/// the events (not timed). Returns the time of the move.
+async fn run_once(leg: Leg, scenario: Scenario, events: u64) -> Duration {
+    let prepared = prepare(leg, scenario, events).await;
+    let started = Instant::now();
+    (prepared.go)();
+    let finished = tokio::time::timeout(STALL, prepared.done).await;
+    let elapsed = started.elapsed();
+    let tally = prepared.tally;
+    match finished {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("{}/{}: the tally was dropped", scenario.group(), leg.name()),
+        Err(_) => panic!(
+            "{}/{}: stalled, {} of {} events still expected after {STALL:?}",
+            scenario.group(),
+            leg.name(),
+            tally.remaining(),
+            scenario.expected(events).0,
+        ),
+    }
+    tokio::time::timeout(TEARDOWN, prepared.teardown)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "{}/{}: the pipeline did not stop within {TEARDOWN:?}",
+                scenario.group(),
+                leg.name()
+            )
+        });
+    assert_eq!(
+        tally.sum(),
+        scenario.expected(events).1,
+        "{}/{}: events lost or duplicated",
+        scenario.group(),
+        leg.name()
+    );
+    elapsed
+}
+
+// ---------------------------------------------------------------------------------------
+// criterion
+// ---------------------------------------------------------------------------------------
+
+fn bench(c: &mut Criterion, rt: &Runtime, suffix: &str, scenario: Scenario, size: Size) {
+    let events = scenario.events(size);
+    let mut group = c.benchmark_group(format!("{}{suffix}", scenario.group()));
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(if size == Size::Full { 8 } else { 2 }));
+    group.throughput(Throughput::Elements(events));
+    for &leg in scenario.legs() {
+        group.bench_function(leg.name(), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(rt.spawn(async move {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        total += run_once(leg, scenario, events).await;
+                    }
+                    total
+                }))
+                .expect("the measured task panicked")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let args: Vec<String> = std::env::args().collect();
+    let benching = args.iter().any(|arg| arg == "--bench");
+    let listing = args.iter().any(|arg| arg == "--list");
+    let size = match (benching, quick()) {
+        (false, _) => Size::Smoke,
+        (true, true) => Size::Quick,
+        (true, false) => Size::Full,
+    };
+
+    let mut criterion = Criterion::default().configure_from_args();
+    let mt2 = runtime();
+    for scenario in Scenario::ALL {
+        bench(&mut criterion, &mt2, "", scenario, size);
+    }
+    drop(mt2);
+    // The multi-thread figures are bimodal (stages on one worker or on two); the same
+    // groups on a current-thread runtime measure the CPU cost per event instead.
+    if std::env::var(CT_ENV).is_ok_and(|value| value == "1") {
+        let ct = current_thread_runtime();
+        for scenario in Scenario::ALL {
+            bench(&mut criterion, &ct, "_ct", scenario, size);
+        }
+    }
+    // stage_consumer_supervisor: the ConsumerSupervisor scenario (one task per event,
+    // 100k events, max_demand 50 / 500; BEAM 329k / 357k events/s) goes here, with its
+    // line in `ratio_summary`.
+    criterion.final_summary();
+    if benching && !listing {
+        ratio_summary(started, size);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// ratios, read back from criterion's estimates
+// ---------------------------------------------------------------------------------------
+
+/// Where criterion wrote its results: `<target>/criterion`, the bench binary being
+/// `<target>/<profile>/deps/stage-<hash>`.
+fn criterion_dir() -> Option<PathBuf> {
+    if let Ok(home) = std::env::var("CRITERION_HOME") {
+        return Some(PathBuf::from(home));
+    }
+    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
+        return Some(PathBuf::from(target).join("criterion"));
+    }
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+}
+
+/// The median time per iteration (ns) of `group/leg`, if it was measured by this process.
+fn median_ns(group: &str, leg: &str, since: SystemTime) -> Option<f64> {
+    let path = criterion_dir()?
+        .join(group)
+        .join(leg)
+        .join("new")
+        .join("estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let json = std::fs::read_to_string(path).ok()?;
+    let median = &json[json.find("\"median\"")?..];
+    let point = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = point.find([',', '}'])?;
+    point[..end].trim().parse().ok()
+}
+
+/// Prints, per group, each leg's events/s (median), arbor's ratio to each raw leg and to
+/// the BEAM, and whether arbor meets its target.
+fn ratio_summary(since: SystemTime, size: Size) {
+    println!("\nstage: events/s (medians of this run), arbor / raw legs, arbor / BEAM");
+    for (scenario, suffix) in ["", "_ct"]
+        .into_iter()
+        .flat_map(|suffix| Scenario::ALL.map(|scenario| (scenario, suffix)))
+    {
+        let group = format!("{}{suffix}", scenario.group());
+        let events = scenario.events(size) as f64;
+        // M events/s of a leg, from its median time per run.
+        let rate = |leg: Leg| median_ns(&group, leg.name(), since).map(|ns| events / ns * 1e3);
+        let Some(arbor) = rate(Leg::Arbor) else {
+            continue;
+        };
+        let mut line = format!("  {group:<21} arbor {arbor:>8.2} M/s");
+        for &leg in &scenario.legs()[1..] {
+            if let Some(raw) = rate(leg) {
+                line += &format!(
+                    "   {} {raw:>8.2} M/s (arbor/{} {:.3})",
+                    leg.name(),
+                    leg.name(),
+                    arbor / raw
+                );
+            }
+        }
+        let beam = scenario.beam();
+        line += &format!("   BEAM {beam} M/s (arbor/BEAM {:.2}×)", arbor / beam);
+        let verdict = match scenario.target() {
+            Target::Raw(at_least) => rate(Leg::RawTokio).map(|raw| {
+                let ratio = arbor / raw;
+                (format!("arbor/raw_tokio ≥ {at_least}"), ratio >= at_least)
+            }),
+            Target::Beam(at_least) => Some((
+                format!("arbor/BEAM ≥ {at_least}×"),
+                arbor / beam >= at_least,
+            )),
+        };
+        if let Some((target, met)) = verdict {
+            line += &format!("   target {target}: {}", if met { "met" } else { "MISSED" });
+        }
+        println!("{line}");
+    }
+}

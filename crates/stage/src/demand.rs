@@ -162,15 +162,7 @@ impl DemandCounter {
     /// still handed out, but counted as [`Split::excess`], logged as an error, and not
     /// counted against demand, as in gen_stage.
     pub fn split<E>(&mut self, events: Vec<E>) -> Split<E> {
-        let size = self.max_demand - self.min_demand;
-        let chunks = if events.len() <= size {
-            vec![events]
-        } else {
-            let mut rest = events.into_iter();
-            std::iter::from_fn(|| Some(rest.by_ref().take(size).collect::<Vec<E>>()))
-                .take_while(|chunk| !chunk.is_empty())
-                .collect()
-        };
+        let chunks = chunk(events, self.max_demand - self.min_demand);
         // Only what was owed when the events arrived counts: the producer cannot have
         // seen the asks made for earlier batches of the same delivery.
         let mut owed = self.pending;
@@ -186,14 +178,8 @@ impl DemandCounter {
                 Batch { events, ask }
             })
             .collect();
-        if excess > 0 {
-            self.excess_total = self.excess_total.saturating_add(excess as u64);
-            tracing::error!(
-                excess,
-                max_demand = self.max_demand,
-                "consumer received more events than it asked for"
-            );
-        }
+        // Counted here, logged by the stage, which knows its own name.
+        self.excess_total = self.excess_total.saturating_add(excess as u64);
         Split { batches, excess }
     }
 
@@ -208,6 +194,23 @@ impl DemandCounter {
             0
         }
     }
+}
+
+/// Cuts `events` into chunks of `size` (the last may be shorter). The chunks are split
+/// off from the back, so the first stays where it is and every other event moves once.
+fn chunk<E>(mut events: Vec<E>, size: usize) -> Vec<Vec<E>> {
+    if events.len() <= size {
+        return vec![events];
+    }
+    let mut chunks = Vec::with_capacity(events.len().div_ceil(size));
+    let mut start = (events.len() - 1) / size * size;
+    while start > 0 {
+        chunks.push(events.split_off(start));
+        start -= size;
+    }
+    chunks.push(events);
+    chunks.reverse();
+    chunks
 }
 
 impl Default for DemandCounter {

@@ -1,7 +1,7 @@
 //! The consumer side of a stage: its subscriptions, their demand, and (for a
 //! producer-consumer) the queue of upstream events waiting for downstream demand.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome};
@@ -10,6 +10,7 @@ use super::{Kind, Runtime, StageState};
 use crate::link::UpstreamLink;
 use crate::protocol::{Downward, Upward};
 use crate::stage::Subscription;
+use crate::subscription::TagMap;
 use crate::{
     Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscriptionInfo,
     SubscriptionTag,
@@ -30,7 +31,7 @@ enum Queued<E> {
 }
 
 pub(crate) struct ConsumerSide<E> {
-    upstreams: HashMap<SubscriptionTag, Upstream<E>>,
+    upstreams: TagMap<Upstream<E>>,
     queue: VecDeque<Queued<E>>,
     /// Downstream demand not yet met (producer-consumers only).
     open: usize,
@@ -39,7 +40,7 @@ pub(crate) struct ConsumerSide<E> {
 impl<E> Default for ConsumerSide<E> {
     fn default() -> Self {
         ConsumerSide {
-            upstreams: HashMap::new(),
+            upstreams: TagMap::default(),
             queue: VecDeque::new(),
             open: 0,
         }

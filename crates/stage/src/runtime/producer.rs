@@ -1,6 +1,5 @@
 //! The producer side of a stage: consumers, dispatcher, buffer and demand mode.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arbor_actor::{Exit, Outcome};
@@ -8,6 +7,7 @@ use arbor_actor::{Exit, Outcome};
 use super::{Kind, Runtime, StageState};
 use crate::link::DownstreamLink;
 use crate::protocol::{Downward, Upward};
+use crate::subscription::TagMap;
 use crate::{
     Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
     InfoToken, Outbox, Side, Subscriber, SubscriptionInfo, SubscriptionTag,
@@ -41,7 +41,7 @@ pub(crate) struct ProducerSide<E> {
     gate: DemandGate,
     /// Events emitted while demand accumulates: dispatched when it is forwarded again.
     held: Vec<E>,
-    consumers: HashMap<SubscriptionTag, Arc<dyn DownstreamLink<E>>>,
+    consumers: TagMap<Arc<dyn DownstreamLink<E>>>,
     outbox: Outbox<E>,
     /// The info token that stops the stage once every event before it is delivered.
     finish: Option<(InfoToken, Exit)>,
@@ -58,7 +58,7 @@ impl<E: Send + 'static> ProducerSide<E> {
             buffer: Buffer::new(config.buffer_size, config.buffer_keep),
             gate: DemandGate::new(config.demand_mode),
             held: Vec::new(),
-            consumers: HashMap::new(),
+            consumers: TagMap::default(),
             outbox: Outbox::new(),
             finish: None,
             owed: 0,

@@ -75,6 +75,7 @@ mod child_spec;
 mod entries;
 mod error;
 mod listener;
+mod lookup;
 mod meta;
 mod options;
 mod query;
@@ -83,6 +84,7 @@ mod via;
 
 pub use error::{RegisterError, RegistryError, ViaCallError, ViaSendError};
 pub use listener::{RegistryEvent, RegistryEvents};
+pub use lookup::{Lookup, LookupIter};
 pub use options::{Keys, RegistryOptions};
 pub use registry::{Key, Registry, Value};
 pub use via::Via;

@@ -6,12 +6,12 @@ use arbor_actor::Pid;
 
 use crate::entries::Entry;
 use crate::registry::{Key, Value};
-use crate::{Registry, RegistryError};
+use crate::{Lookup, Registry, RegistryError};
 
 impl<K: Key, V: Value> Registry<K, V> {
     /// The live entries under `key`, as `(actor, value)` pairs.
-    pub fn lookup(&self, key: &K) -> Vec<(Pid, V)> {
-        let mut found = Vec::new();
+    pub fn lookup(&self, key: &K) -> Lookup<V> {
+        let mut found = Lookup::new();
         self.scan_key(key, |entry| {
             found.push((entry.pid.clone(), entry.value.clone()));
         });
@@ -123,7 +123,7 @@ impl<K: Key, V: Value> Registry<K, V> {
     /// Elixir's `dispatch`); returns how many entries it was called with.
     pub fn dispatch(&self, key: &K, mut deliver: impl FnMut(&Pid, &V)) -> usize {
         let entries = self.lookup(key);
-        for (pid, value) in &entries {
+        for (pid, value) in entries.iter() {
             deliver(pid, value);
         }
         entries.len()

@@ -85,6 +85,12 @@ impl<E> Outbox<E> {
         mem::take(&mut self.batches)
     }
 
+    /// Like [`Outbox::take_batches`], but keeps the outbox's storage for the next
+    /// dispatch (a stage drains its outbox after every callback).
+    pub fn drain_batches(&mut self) -> std::vec::Drain<'_, (SubscriptionTag, Vec<E>)> {
+        self.batches.drain(..)
+    }
+
     /// The info messages now released, in release order.
     pub fn take_infos(&mut self) -> Vec<InfoToken> {
         mem::take(&mut self.infos)

@@ -275,7 +275,7 @@ impl<S: GenStage> Runtime<S> {
     /// Sends what the dispatcher put in the outbox, and notes the demand it raised.
     fn flush(&self, state: &mut StageState<S>) {
         let producer = &mut state.producer;
-        for (tag, events) in producer.outbox.take_batches() {
+        for (tag, events) in producer.outbox.drain_batches() {
             let sent = match producer.consumers.get(&tag) {
                 Some(consumer) => consumer.send(Downward::Events { tag, events }),
                 None => Err(Downward::Events { tag, events }),

@@ -12,9 +12,7 @@
 //! | `stage_broadcast_2` | producer → 2 consumers, `BroadcastDispatcher` (each sees all N) | 10M |
 //! | `stage_partition_2` | producer → 2 consumers, `PartitionDispatcher`, partition `event % 2` | 10M |
 //! | `stage_max_demand_1` | producer → consumer, max_demand 1 / min 0 | 1M |
-//!
-//! (A ConsumerSupervisor group, `stage_consumer_supervisor`, is to come; see the end of
-//! [`main`].)
+//! | `stage_consumer_supervisor` | producer → `ConsumerSupervisor::tasks`, one trivial task per event, max_demand 50 / min 25 | 100k |
 //!
 //! Legs: `arbor` (arbor-stage), `raw_tokio` (the same protocol by hand on tokio tasks and
 //! unbounded channels, `arbor_benches::pipeline`), and for `stage_pipeline` and
@@ -43,13 +41,14 @@ use std::time::{Duration, Instant, SystemTime};
 use arbor_actor::ractor::Actor;
 use arbor_actor::{Exit, Init, Outcome};
 use arbor_benches::pipeline::{
-    batch_sum, spawn_fan_out, spawn_map, step, sum_below, Credit, RawSink, RawSource, RawSourceMsg,
-    Route, Tally,
+    batch_sum, spawn_fan_out, spawn_map, spawn_tasks, step, sum_below, Credit, RawSink, RawSource,
+    RawSourceMsg, Route, Tally,
 };
 use arbor_benches::{current_thread_runtime, quick, runtime};
 use arbor_stage::{
-    BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
-    Producer, ProducerConsumer, Stage, StageContext, SubscribeOptions, SubscriptionTag,
+    BroadcastDispatcher, Cancel, Consumer, ConsumerSupervisor, DemandMode, GenStage, NoEvents,
+    PartitionDispatcher, Partitions, Producer, ProducerConsumer, Stage, StageContext,
+    SubscribeOptions, SubscriptionTag,
 };
 use criterion::{Criterion, SamplingMode, Throughput};
 use tokio::runtime::Runtime;
@@ -88,6 +87,7 @@ enum Scenario {
     Broadcast2,
     Partition2,
     MaxDemand1,
+    ConsumerSupervisor,
 }
 
 /// What a scenario's arbor leg must reach.
@@ -117,13 +117,14 @@ impl Leg {
 }
 
 impl Scenario {
-    const ALL: [Scenario; 6] = [
+    const ALL: [Scenario; 7] = [
         Scenario::Pipeline,
         Scenario::Map,
         Scenario::Demand2,
         Scenario::Broadcast2,
         Scenario::Partition2,
         Scenario::MaxDemand1,
+        Scenario::ConsumerSupervisor,
     ];
 
     fn group(self) -> &'static str {
@@ -134,6 +135,7 @@ impl Scenario {
             Scenario::Broadcast2 => "stage_broadcast_2",
             Scenario::Partition2 => "stage_partition_2",
             Scenario::MaxDemand1 => "stage_max_demand_1",
+            Scenario::ConsumerSupervisor => "stage_consumer_supervisor",
         }
     }
 
@@ -142,6 +144,8 @@ impl Scenario {
         let full = match self {
             // One event and one ask per event: 10× fewer, as in FIGURES.md.
             Scenario::MaxDemand1 => 1_000_000,
+            // One task per event: 100k, as in FIGURES.md.
+            Scenario::ConsumerSupervisor => 100_000,
             _ => 10_000_000,
         };
         match size {
@@ -155,6 +159,7 @@ impl Scenario {
     fn demand(self) -> (usize, usize) {
         match self {
             Scenario::MaxDemand1 => (1, 0),
+            Scenario::ConsumerSupervisor => (50, 25),
             _ => (1000, 500),
         }
     }
@@ -180,13 +185,14 @@ impl Scenario {
             Scenario::Broadcast2 => 18.0,
             Scenario::Partition2 => 9.0,
             Scenario::MaxDemand1 => 0.56,
+            Scenario::ConsumerSupervisor => 0.329,
         }
     }
 
     fn target(self) -> Target {
         match self {
             Scenario::Pipeline => Target::Raw(0.4),
-            Scenario::MaxDemand1 => Target::Beam(2.0),
+            Scenario::MaxDemand1 | Scenario::ConsumerSupervisor => Target::Beam(2.0),
             _ => Target::Beam(10.0),
         }
     }
@@ -366,7 +372,25 @@ async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
             let summer = || Summer {
                 tally: Arc::clone(&tally),
             };
-            if scenario == Scenario::Map {
+            if scenario == Scenario::ConsumerSupervisor {
+                let work = Arc::clone(&tally);
+                let tasks = ConsumerSupervisor::tasks(move |event: u64| {
+                    let tally = Arc::clone(&work);
+                    async move { tally.add(1, event) }
+                });
+                // Transient: the producer's normal end must not stop running tasks.
+                let supervisor = Stage::consumer(tasks, ())
+                    .subscribe_to(&producer, options().cancel(Cancel::Transient))
+                    .start()
+                    .await
+                    .expect("start the consumer supervisor");
+                stages.push(Box::pin(async move {
+                    supervisor
+                        .stop_and_wait(Exit::shutdown(), TEARDOWN)
+                        .await
+                        .expect("stop the consumer supervisor");
+                }));
+            } else if scenario == Scenario::Map {
                 let doubler = Stage::producer_consumer(Doubler, ())
                     .subscribe_to(&producer, options())
                     .start()
@@ -409,7 +433,9 @@ async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
             }
         }
         Leg::RawTokio => {
+            let (max, min) = scenario.demand();
             let run = match scenario {
+                Scenario::ConsumerSupervisor => spawn_tasks(events, max, min, &tally),
                 Scenario::Map => spawn_map(events, credit, &tally),
                 Scenario::Broadcast2 => spawn_fan_out(events, Route::Broadcast, 2, credit, &tally),
                 Scenario::Partition2 => spawn_fan_out(events, Route::Partition, 2, credit, &tally),
@@ -558,9 +584,6 @@ fn main() {
             bench(&mut criterion, &ct, "_ct", scenario, size);
         }
     }
-    // stage_consumer_supervisor: the ConsumerSupervisor scenario (one task per event,
-    // 100k events, max_demand 50 / 500; BEAM 329k / 357k events/s) goes here, with its
-    // line in `ratio_summary`.
     criterion.final_summary();
     if benching && !listing {
         ratio_summary(started, size);

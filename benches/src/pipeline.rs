@@ -297,6 +297,68 @@ pub async fn sink(
     }
 }
 
+/// A consumer task that runs one tokio task per event, as a `ConsumerSupervisor` of
+/// tasks does: each task reports its event to `tally`, and the consumer re-asks for as
+/// many events as tasks have finished once `min` of them have (gen_stage's
+/// ConsumerSupervisor rule). Its first ask (`max`) is queued by whoever subscribes it.
+/// Ends when the producer's channel is closed and every task has finished.
+pub async fn task_sink(
+    min: usize,
+    mut events: UnboundedReceiver<Vec<u64>>,
+    asks: UnboundedSender<Ask>,
+    tally: Arc<Tally>,
+) {
+    let (finished, mut done) = mpsc::unbounded_channel::<()>();
+    let (mut running, mut freed, mut open) = (0usize, 0usize, true);
+    while open || running > 0 {
+        tokio::select! {
+            batch = events.recv(), if open => match batch {
+                Some(batch) => {
+                    running += batch.len();
+                    for event in batch {
+                        let (tally, finished) = (Arc::clone(&tally), finished.clone());
+                        tokio::spawn(async move {
+                            tally.add(1, event);
+                            let _ = finished.send(());
+                        });
+                    }
+                }
+                None => open = false,
+            },
+            Some(()) = done.recv() => {
+                running -= 1;
+                freed += 1;
+                if freed >= min.max(1) {
+                    let _ = asks.send(Ask { from: 0, demand: freed });
+                    freed = 0;
+                }
+            }
+        }
+    }
+}
+
+/// Spawns a [`source`] of `events` events → [`task_sink`] asking `max` and re-asking
+/// after `min` finished tasks, reporting to `tally`.
+///
+/// # Panics
+///
+/// Outside a tokio runtime.
+pub fn spawn_tasks(events: u64, max: usize, min: usize, tally: &Arc<Tally>) -> RawRun {
+    let (go, opened) = oneshot::channel();
+    let (asks, asked) = mpsc::unbounded_channel();
+    asks.send(Ask {
+        from: 0,
+        demand: max,
+    })
+    .expect("the credit channel is open");
+    let (out, received) = mpsc::unbounded_channel();
+    let tasks = vec![
+        tokio::spawn(task_sink(min, received, asks, Arc::clone(tally))),
+        tokio::spawn(source(events, Route::Demand, opened, asked, vec![out])),
+    ];
+    RawRun { go, tasks }
+}
+
 /// A producer-consumer task between a [`source`] (as its consumer 0) and a [`sink`]: it
 /// handles upstream events only while the sink has credit, in batches of at most
 /// `credit.batch()`, applying [`step`] to each event in place and sending the batch on;

@@ -45,6 +45,12 @@ use crate::{GenServer, Server};
 /// ```
 #[derive(Clone)]
 pub struct Pid {
+    // One allocation per pid, so that a clone (what every registry lookup returns) is a
+    // single reference-count increment.
+    inner: Arc<PidInner>,
+}
+
+struct PidInner {
     cell: ActorCell,
     /// Present for arbor servers: their stop is known before ractor's status moves.
     shared: Option<Arc<Shared>>,
@@ -64,25 +70,28 @@ pub enum OnStop {
 
 impl Pid {
     pub(crate) fn of_server(cell: ActorCell, shared: Arc<Shared>) -> Self {
+        Self::new(cell, Some(shared))
+    }
+
+    fn new(cell: ActorCell, shared: Option<Arc<Shared>>) -> Self {
         Pid {
-            cell,
-            shared: Some(shared),
+            inner: Arc::new(PidInner { cell, shared }),
         }
     }
 
     /// The ractor id of the actor.
     pub fn id(&self) -> ActorId {
-        self.cell.get_id()
+        self.inner.cell.get_id()
     }
 
     /// The actor's ractor cell.
     pub fn cell(&self) -> &ActorCell {
-        &self.cell
+        &self.inner.cell
     }
 
     /// The name given at start, for arbor servers started with one.
     pub fn name(&self) -> Option<&str> {
-        self.shared.as_ref().and_then(|shared| shared.name())
+        self.inner.shared.as_ref().and_then(|shared| shared.name())
     }
 
     /// `true` until the actor's stop is decided. For an arbor server that is before any
@@ -90,11 +99,12 @@ impl Pid {
     /// on every read never hands out a stopped server.
     pub fn is_alive(&self) -> bool {
         let running = matches!(
-            self.cell.get_status(),
+            self.inner.cell.get_status(),
             ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading
         );
         running
             && self
+                .inner
                 .shared
                 .as_ref()
                 .is_none_or(|shared| !shared.is_stopping())
@@ -105,7 +115,7 @@ impl Pid {
     /// its task ends (with [`Exit::Killed`](crate::Exit::Killed)). The hook runs on the
     /// server's thread and must not block.
     pub fn on_stop(&self, hook: impl FnOnce(&crate::Exit) + Send + 'static) -> OnStop {
-        match &self.shared {
+        match &self.inner.shared {
             Some(shared) => shared.on_stop(Box::new(hook)),
             None => OnStop::Unsupported,
         }
@@ -113,11 +123,11 @@ impl Pid {
 
     /// The typed handle, when the pid names an arbor server of behaviour `G`.
     pub fn server<G: GenServer>(&self) -> Option<Server<G>> {
-        let shared = self.shared.as_ref()?;
+        let shared = self.inner.shared.as_ref()?;
         if shared.behaviour() != TypeId::of::<G>() {
             return None;
         }
-        let actor: ActorRef<crate::Envelope<G>> = ActorRef::from(self.cell.clone());
+        let actor: ActorRef<crate::Envelope<G>> = ActorRef::from(self.inner.cell.clone());
         Some(Server::from_parts(actor, Arc::clone(shared)))
     }
 }
@@ -126,7 +136,7 @@ impl From<ActorCell> for Pid {
     /// A pid for a plain ractor actor (for an arbor server, prefer [`Server::pid`], which
     /// knows of its stop earlier).
     fn from(cell: ActorCell) -> Self {
-        Pid { cell, shared: None }
+        Pid::new(cell, None)
     }
 }
 

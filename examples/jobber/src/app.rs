@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use arbor_actor::ractor::ActorId;
 use arbor_actor::Exit;
-use arbor_supervisor::{Child, DynamicSupervisor};
 use arbor_supervisor::{
-    ChildCounts, ChildInfo, ChildKind, Supervisor, SupervisorOptions, TreeNode,
+    Child, ChildCounts, ChildInfo, ChildKind, DynamicSupervisor, Supervisor, SupervisorOptions,
+    TreeNode,
 };
 use tokio::sync::{broadcast, Mutex};
 
@@ -139,8 +139,8 @@ impl Jobber {
     /// # Errors
     ///
     /// [`StartJobError::ImportQuotaReached`] for an import while the quota's worth of
-    /// imports run (other jobs are never refused: the book refuses them too, which looks
-    /// like an oversight); [`StartJobError::Start`] when the id is taken
+    /// imports run (only imports: the book's check refuses every job then, which the
+    /// quota does not call for); [`StartJobError::Start`] when the id is taken
     /// (`StartError::AlreadyStarted` inside) or the start failed;
     /// [`StartJobError::Jobber`] when the JobRunner is not running.
     pub async fn start_job(&self, args: JobArgs) -> Result<StartedJob, StartJobError> {

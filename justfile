@@ -5,6 +5,10 @@
 demo:
     cargo run -p arbor-actor --example stack
 
+# The jobber reference app's demo (examples/jobber).
+jobber:
+    cargo run -p jobber
+
 # Every test: unit, integration and doc tests.
 test:
     cargo test --workspace

@@ -300,6 +300,11 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
         self.server.cell()
     }
 
+    /// The supervisor's ractor id.
+    pub fn id(&self) -> ActorId {
+        self.server.id()
+    }
+
     /// The extra arguments children are built from. They live in this handle (and its
     /// clones), not in the supervisor: a handle obtained with `from_child` has none.
     pub fn extra(&self) -> &E {

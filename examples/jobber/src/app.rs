@@ -217,7 +217,7 @@ impl Jobber {
     ///
     /// As [`Jobber::job_runner`].
     pub async fn job_runner_id(&self) -> Result<ActorId, JobberError> {
-        Ok(self.job_runner().await?.cell().get_id())
+        Ok(self.job_runner().await?.id())
     }
 
     /// The JobRunner's `count_children`: one supervisor per job whose supervisor runs.

@@ -25,6 +25,10 @@ doc:
 bench:
     cargo bench -p arbor-benches
 
+# One table from the last bench run: arbor, its raw baseline, the ratio, and the BEAM.
+bench-report:
+    cargo run -q -p arbor-benches --bin bench-report
+
 # The benches again with ractor's message span propagation on, to compare.
 bench-spans:
     cargo bench -p arbor-benches --features span-propagation

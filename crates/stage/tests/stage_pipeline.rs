@@ -281,3 +281,48 @@ fn drain(seen: &mut tokio::sync::mpsc::UnboundedReceiver<support::Seen>) -> Vec<
     }
     events
 }
+
+#[tokio::test]
+async fn events_the_partition_hash_drops_are_asked_for_again() {
+    // A third of the events hash to no partition. Their demand must be asked again, or
+    // the consumers would wait forever for events that were dropped.
+    let producer = arbor_stage::from_iter(0u64..60)
+        .dispatcher(|| {
+            PartitionDispatcher::new(Partitions::count(2), |n: &u64| {
+                (n % 3 != 2).then_some((n % 2) as usize)
+            })
+            .expect("two partitions")
+        })
+        .start()
+        .await
+        .unwrap();
+    let mut consumers = Vec::new();
+    let mut seen = Vec::new();
+    for partition in 0..2 {
+        let (probe, events) = Probe::new();
+        let options = SubscribeOptions::new()
+            .max_demand(2)
+            .min_demand(0)
+            .partition(partition);
+        consumers.push(
+            Stage::consumer(probe, ())
+                .subscribe_to(&producer, options)
+                .start()
+                .await
+                .unwrap(),
+        );
+        seen.push(events);
+    }
+    for consumer in &consumers {
+        // A stall is the failure this test looks for: bound it.
+        let exit = tokio::time::timeout(std::time::Duration::from_secs(10), consumer.wait()).await;
+        assert_eq!(exit.expect("the partition consumers stalled"), Exit::Normal);
+    }
+    let expected = |partition: u64| -> Vec<u64> {
+        (0..60)
+            .filter(|n| n % 3 != 2 && n % 2 == partition)
+            .collect()
+    };
+    assert_eq!(drain(&mut seen[0]), expected(0));
+    assert_eq!(drain(&mut seen[1]), expected(1));
+}

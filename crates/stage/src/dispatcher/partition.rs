@@ -294,7 +294,7 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
         // An even spread, with some slack, saves most of the regrowth of each batch.
         let share = self.waiting.min(events.len()) / count + 16;
         let mut routed: Vec<Vec<E>> = (0..count).map(|_| Vec::with_capacity(share)).collect();
-        let mut out_of_range = 0;
+        let (mut out_of_range, mut dropped) = (0, 0);
         let mut events = events.into_iter();
         while self.waiting > 0 {
             let Some(event) = events.next() else { break };
@@ -304,7 +304,7 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
                     self.waiting -= 1;
                 }
                 Some(_) => out_of_range += 1,
-                None => out.discard(1),
+                None => dropped += 1,
             }
         }
         if out_of_range > 0 {
@@ -313,8 +313,12 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
                 partitions = count,
                 "partition dispatcher hash returned an index out of range; events discarded"
             );
-            out.discard(out_of_range);
         }
+        // A dropped event used up demand the producer was asked for, but no consumer got
+        // it: ask the producer for as many again, or the partitions would wait forever.
+        // (`waiting` still counts them, as the demand asked again.)
+        out.discard(dropped + out_of_range);
+        out.add_demand(dropped + out_of_range);
         for (partition, batch) in self.partitions.iter_mut().zip(routed) {
             partition.receive(batch, out);
         }

@@ -252,7 +252,7 @@ impl Scraper {
     }
 
     /// Waits until every page requested so far has been filtered out, scraped, failed or
-    /// discarded.
+    /// discarded (at once if none was requested).
     pub async fn done(&self) -> Progress {
         self.env.tally.done().await
     }
@@ -289,10 +289,8 @@ impl Scraper {
 /// As [`Scraper::start`] and [`Scraper::scrape_pages`].
 pub async fn run(config: Config, pages: Vec<String>) -> Result<Summary, ScraperError> {
     let scraper = Scraper::start(config).await?;
-    if !pages.is_empty() {
-        scraper.scrape_pages(pages).await?;
-        scraper.done().await;
-    }
+    scraper.scrape_pages(pages).await?;
+    scraper.done().await;
     Ok(scraper.stop().await)
 }
 

@@ -13,15 +13,14 @@ pub(crate) async fn scrape(env: Arc<Env>, page: String) {
     let in_flight = env.tally.scraping(&page);
     let scraped = env.work.scrape(&page).await;
     match &scraped {
-        Scraped::Simulated => tracing::debug!(page, "PageConsumer scraped {page}"),
+        Scraped::Simulated => tracing::debug!("PageConsumer scraped {page}"),
         Scraped::Fetched(fetched) => tracing::info!(
-            page,
             status = fetched.status,
             bytes = fetched.bytes,
             title = fetched.title.as_deref().unwrap_or(""),
             "PageConsumer fetched {page}"
         ),
-        Scraped::Failed(why) => tracing::warn!(page, why, "PageConsumer could not fetch {page}"),
+        Scraped::Failed(why) => tracing::warn!(why, "PageConsumer could not fetch {page}"),
     }
     in_flight.finish(scraped);
 }

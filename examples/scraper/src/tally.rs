@@ -41,9 +41,10 @@ impl Progress {
         u64::try_from(ends).unwrap_or(u64::MAX) + self.discarded
     }
 
-    /// Whether pages were requested and every one of them reached an end.
+    /// Whether every page requested so far reached an end (pages are counted as
+    /// requested before they reach the producer, so this is never true too early).
     pub fn is_done(&self) -> bool {
-        self.requested > 0 && self.settled() >= u64::try_from(self.requested).unwrap_or(0)
+        self.settled() >= u64::try_from(self.requested).unwrap_or(u64::MAX)
     }
 }
 
@@ -175,7 +176,7 @@ impl Tally {
     fn update(&self, change: impl FnOnce(&mut Ledger)) {
         let mut ledger = self.lock();
         change(&mut ledger);
-        if ledger.progress.is_done() && ledger.finished.is_none() {
+        if ledger.progress.requested > 0 && ledger.progress.is_done() && ledger.finished.is_none() {
             ledger.finished = Some(Instant::now());
         }
         self.progress.send_replace(ledger.progress);

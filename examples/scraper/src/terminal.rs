@@ -52,7 +52,7 @@ pub fn init_tracing(bar: Option<&ProgressBar>) {
 /// A progress bar on standard error: pages done of pages requested, rate, and in flight.
 pub fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    let template = "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} pages  {per_sec}  {msg}";
+    let template = "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} pages  {msg}";
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -66,8 +66,11 @@ pub async fn follow(bar: ProgressBar, mut progress: watch::Receiver<Progress>) {
         let now = *progress.borrow_and_update();
         bar.set_length(u64::try_from(now.requested).unwrap_or(u64::MAX));
         bar.set_position(now.settled());
+        // Pages that reached an end per second, since the bar appeared.
+        #[allow(clippy::cast_precision_loss)]
+        let rate = now.settled() as f64 / bar.elapsed().as_secs_f64().max(0.001);
         bar.set_message(format!(
-            "{} in flight (peak {}) · {} online · {} offline",
+            "{rate:.1} pages/s · {} in flight (peak {}) · {} online · {} offline",
             now.in_flight, now.peak_in_flight, now.online, now.offline
         ));
         if progress.changed().await.is_err() {

@@ -240,3 +240,11 @@ async fn bad_configurations_are_refused() {
         .await
         .is_err());
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_run_ends_at_once() {
+    let summary = within(run(simulated(Simulation::new(0, 1.0)), Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(summary.progress, scraper::Progress::default());
+}

@@ -5,6 +5,10 @@
 demo:
     cargo run -p arbor-actor --example stack
 
+# The scraper: the book's GenStage pipeline, simulated (`just scraper --help` for options).
+scraper *args:
+    cargo run --release -p scraper -- {{args}}
+
 # Every test: unit, integration and doc tests.
 test:
     cargo test --workspace

@@ -1,13 +1,17 @@
 # arbor's everyday commands. Each recipe is one line; `just ci` runs what .ci/run runs.
 # Get just with `cargo install just` (the README's two commands do not need it).
 
-# Run the main demo.
+# Run the main demo: the scraper pipeline, simulated.
 demo:
-    cargo run -p arbor-actor --example stack
+    cargo run --release -p scraper
 
 # The jobber reference app's demo (examples/jobber).
 jobber:
     cargo run -p jobber
+
+# The scraper: the book's GenStage pipeline, simulated (`just scraper --help` for options).
+scraper *args:
+    cargo run --release -p scraper -- {{args}}
 
 # Every test: unit, integration and doc tests.
 test:

@@ -3,72 +3,15 @@
 //! producer with a `PartitionDispatcher` whose hash routes each page to a named
 //! partition or drops it.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use arbor_actor::{Exit, Init, Outcome};
+use arbor_actor::{Init, Outcome};
 use arbor_stage::{
     BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
-    Producer, Stage, StageContext, SubscribeOptions, SubscriptionTag,
+    Stage, StageContext, SubscribeOptions, SubscriptionTag,
 };
 
 use crate::ScraperError;
-
-/// Whether an event uses up demand: `false` for the events a partition hash drops.
-type UsesDemand = Arc<dyn Fn(&String) -> bool + Send + Sync>;
-
-/// The demos' producer: emits its pages as consumers ask for them, then stops once the
-/// last one is delivered, so the demo's consumers stop too.
-///
-/// Why not `arbor_stage::from_iter`: behind a `PartitionDispatcher`, an event the hash
-/// drops uses up one unit of the demand the producer was asked for, but the consumers
-/// still wait for it, and nobody asks the producer again: a producer that emits exactly
-/// its demand stalls (so does a buffered one). This producer knows which pages will be
-/// dropped and sends them on top of the demand.
-#[derive(Clone)]
-struct DemoPages {
-    uses_demand: UsesDemand,
-}
-
-impl std::fmt::Debug for DemoPages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DemoPages").finish_non_exhaustive()
-    }
-}
-
-impl GenStage for DemoPages {
-    type Args = Vec<String>;
-    type State = VecDeque<String>;
-    type In = NoEvents;
-    type Out = String;
-
-    async fn init(&self, pages: Vec<String>, _: &mut StageContext<Self>) -> Init<VecDeque<String>> {
-        Init::Ready(pages.into())
-    }
-}
-
-impl Producer for DemoPages {
-    async fn handle_demand(
-        &self,
-        demand: usize,
-        pages: &mut VecDeque<String>,
-        ctx: &mut StageContext<Self>,
-    ) -> Outcome {
-        let mut owed = demand;
-        while let Some(page) = pages.front() {
-            let uses_demand = (self.uses_demand)(page);
-            if uses_demand && owed == 0 {
-                break;
-            }
-            owed -= usize::from(uses_demand);
-            ctx.emit_all(pages.pop_front());
-        }
-        if pages.is_empty() {
-            ctx.stop_after_delivery(Exit::Normal);
-        }
-        Outcome::NoReply
-    }
-}
 
 /// A consumer that keeps what it receives, and logs it as the book's consumers do.
 #[derive(Debug, Clone)]
@@ -142,18 +85,12 @@ pub async fn broadcast_demo(
     tracing::info!("BroadcastDispatcher: every consumer gets every page its selector accepts");
     // Demand accumulates until both consumers are subscribed: a broadcast reaches the
     // consumers subscribed when it is dispatched, and no others.
-    let every_page_counts: UsesDemand = Arc::new(|_| true);
-    let producer = Stage::producer(
-        DemoPages {
-            uses_demand: every_page_counts,
-        },
-        pages,
-    )
-    .name("BroadcastPageProducer")
-    .dispatcher(BroadcastDispatcher::new)
-    .demand_mode(DemandMode::Accumulate)
-    .start()
-    .await?;
+    let producer = arbor_stage::from_iter(pages)
+        .name("BroadcastPageProducer")
+        .dispatcher(BroadcastDispatcher::new)
+        .demand_mode(DemandMode::Accumulate)
+        .start()
+        .await?;
     let everything = Collector::new("AllPagesConsumer");
     let selected = Collector::new("SelectedPagesConsumer");
     let all_stage = Stage::consumer(everything.clone(), ())
@@ -205,9 +142,9 @@ pub async fn partition_demo(
     // Bad partitions (none, or a name twice) are refused here, before anything starts.
     PartitionDispatcher::new(Partitions::names(names.iter().copied()), hash.clone())?;
     let dispatcher_names: Vec<&'static str> = names.to_vec();
-    let routed = hash.clone();
-    let uses_demand: UsesDemand = Arc::new(move |page| routed(page).is_some());
-    let producer = Stage::producer(DemoPages { uses_demand }, pages)
+    // Pages the hash drops are asked for again by the dispatcher, so a plain iterator
+    // producer serves the partitions.
+    let producer = arbor_stage::from_iter(pages)
         .name("PartitionPageProducer")
         .dispatcher(move || {
             // `dispatcher` wants a dispatcher, not a `Result`, and a `PartitionDispatcher`

@@ -27,13 +27,12 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use arbor_benches::{
-    current_thread_runtime, quick, raw_get, raw_get_timeout, runtime, spawn_idle, start_arbor,
-    start_raw, Add, Get, IdleLeg, IdleReport, RawMsg, TokioCounter,
+    current_thread_runtime, median_ns, quick, raw_get, raw_get_timeout, runtime, spawn_idle,
+    start_arbor, start_raw, Add, Get, IdleLeg, IdleReport, RawMsg, TokioCounter,
 };
 use criterion::{Criterion, SamplingMode, Throughput};
 use tokio::runtime::Runtime;
@@ -355,36 +354,6 @@ fn memory_report() {
 // ---------------------------------------------------------------------------------------
 // ratios, read back from criterion's estimates
 // ---------------------------------------------------------------------------------------
-
-/// Where criterion wrote its results: `<target>/criterion`, the bench binary being
-/// `<target>/<profile>/deps/actor-<hash>`.
-fn criterion_dir() -> Option<PathBuf> {
-    if let Ok(home) = std::env::var("CRITERION_HOME") {
-        return Some(PathBuf::from(home));
-    }
-    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
-        return Some(PathBuf::from(target).join("criterion"));
-    }
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-}
-
-/// The median time per iteration (ns) of `group/leg`, if it was measured by this process.
-fn median_ns(group: &str, leg: &str, since: SystemTime) -> Option<f64> {
-    let path = criterion_dir()?
-        .join(group)
-        .join(leg)
-        .join("new")
-        .join("estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let json = std::fs::read_to_string(path).ok()?;
-    let median = &json[json.find("\"median\"")?..];
-    let point = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
-    let end = point.find([',', '}'])?;
-    point[..end].trim().parse().ok()
-}
 
 /// Prints each leg's median and its ratio to the `raw_ractor` leg of the same group.
 fn ratio_summary(since: SystemTime) {

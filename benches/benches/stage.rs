@@ -33,7 +33,6 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -44,7 +43,7 @@ use arbor_benches::pipeline::{
     batch_sum, spawn_fan_out, spawn_map, spawn_tasks, step, sum_below, Credit, RawSink, RawSource,
     RawSourceMsg, Route, Tally,
 };
-use arbor_benches::{current_thread_runtime, quick, runtime};
+use arbor_benches::{current_thread_runtime, median_ns, quick, runtime};
 use arbor_stage::{
     BroadcastDispatcher, Cancel, Consumer, ConsumerSupervisor, DemandMode, GenStage, NoEvents,
     PartitionDispatcher, Partitions, Producer, ProducerConsumer, Stage, StageContext,
@@ -593,36 +592,6 @@ fn main() {
 // ---------------------------------------------------------------------------------------
 // ratios, read back from criterion's estimates
 // ---------------------------------------------------------------------------------------
-
-/// Where criterion wrote its results: `<target>/criterion`, the bench binary being
-/// `<target>/<profile>/deps/stage-<hash>`.
-fn criterion_dir() -> Option<PathBuf> {
-    if let Ok(home) = std::env::var("CRITERION_HOME") {
-        return Some(PathBuf::from(home));
-    }
-    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
-        return Some(PathBuf::from(target).join("criterion"));
-    }
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-}
-
-/// The median time per iteration (ns) of `group/leg`, if it was measured by this process.
-fn median_ns(group: &str, leg: &str, since: SystemTime) -> Option<f64> {
-    let path = criterion_dir()?
-        .join(group)
-        .join(leg)
-        .join("new")
-        .join("estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let json = std::fs::read_to_string(path).ok()?;
-    let median = &json[json.find("\"median\"")?..];
-    let point = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
-    let end = point.find([',', '}'])?;
-    point[..end].trim().parse().ok()
-}
 
 /// Prints, per group, each leg's events/s (median), arbor's ratio to each raw leg and to
 /// the BEAM, and whether arbor meets its target.

@@ -423,3 +423,39 @@ pub async fn spawn_idle(leg: IdleLeg, count: usize) -> anyhow::Result<IdleReport
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// reading criterion's results back, for the ratio summaries the benches print
+// ---------------------------------------------------------------------------------------
+
+/// Where criterion writes its results: `$CRITERION_HOME`, else `<target>/criterion`, the
+/// bench binary being `<target>/<profile>/deps/<bench>-<hash>`.
+pub fn criterion_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    if let Ok(home) = std::env::var("CRITERION_HOME") {
+        return Some(PathBuf::from(home));
+    }
+    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
+        return Some(PathBuf::from(target).join("criterion"));
+    }
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+}
+
+/// The median time per iteration (ns) of `group/leg`, if it was measured after `since`
+/// (by this process).
+pub fn median_ns(group: &str, leg: &str, since: std::time::SystemTime) -> Option<f64> {
+    let path = criterion_dir()?
+        .join(group)
+        .join(leg)
+        .join("new")
+        .join("estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let json = std::fs::read_to_string(path).ok()?;
+    let median = &json[json.find("\"median\"")?..];
+    let point = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = point.find([',', '}'])?;
+    point[..end].trim().parse().ok()
+}

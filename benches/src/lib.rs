@@ -17,7 +17,10 @@
 //! [`spawn_idle`], [`IdleLeg`]).
 //!
 //! The `stage` bench's raw baselines, hand-written credit pipelines on tokio tasks and on
-//! two ractor actors, are in [`pipeline`].
+//! two ractor actors, are in [`pipeline`]; its arbor stages and the timing of one run in
+//! [`stages`]. The supervision benches' actors are in [`supervision`], the registry
+//! benches' tables in [`names`]: each shared with the `scaling` curves, whose file format
+//! is [`scaling`].
 #![warn(missing_docs)]
 
 use std::fmt;

@@ -33,6 +33,10 @@ bench:
 bench-report:
     cargo run -q -p arbor-benches --bin bench-report
 
+# Scaling curves (arbor and its raw baseline per point), then their plots in docs/scaling/ (ARBOR_BENCH_QUICK=1: ~1 min).
+bench-scaling:
+    cargo bench -p arbor-benches --bench scaling && cargo run -q --release -p arbor-benches --bin bench-plot
+
 # The benches again with ractor's message span propagation on, to compare.
 bench-spans:
     cargo bench -p arbor-benches --features span-propagation

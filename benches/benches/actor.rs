@@ -27,12 +27,12 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use arbor_benches::{
-    current_thread_runtime, median_ns, quick, raw_get, raw_get_timeout, runtime, spawn_idle,
-    start_arbor, start_raw, Add, Get, IdleLeg, IdleReport, RawMsg, TokioCounter,
+    current_thread_runtime, idle_child_main, idle_in_fresh_process, median, median_ns, quick,
+    raw_get, raw_get_timeout, runtime, start_arbor, start_raw, Add, Get, IdleLeg, IdleRun, RawMsg,
+    TokioCounter,
 };
 use criterion::{Criterion, SamplingMode, Throughput};
 use tokio::runtime::Runtime;
@@ -48,14 +48,11 @@ const IDLE_QUICK: usize = 10_000;
 /// Memory runs per leg (fresh process each); the median is reported.
 const MEMORY_RUNS: usize = 3;
 
-/// Set in a child process: measure this idle leg, print one `MEMORY` line, exit.
-const MEMORY_CHILD_ENV: &str = "ARBOR_BENCH_MEMORY_CHILD";
 /// `ARBOR_BENCH_MEMORY=0` skips the memory probe.
 const MEMORY_ENV: &str = "ARBOR_BENCH_MEMORY";
 
 fn main() {
-    if let Ok(leg) = std::env::var(MEMORY_CHILD_ENV) {
-        memory_child(&leg);
+    if idle_child_main() {
         return;
     }
     let started = SystemTime::now();
@@ -249,63 +246,6 @@ fn actor_cast(c: &mut Criterion, name: &str, rt: &Runtime) {
 // memory per idle actor (outside criterion)
 // ---------------------------------------------------------------------------------------
 
-/// In a child process: measure one leg and print `MEMORY <leg> <bytes/actor> <spawn ns/actor> <stop s>`.
-fn memory_child(leg: &str) {
-    let leg: IdleLeg = leg.parse().expect("idle leg");
-    let count = if quick() { IDLE_QUICK } else { IDLE };
-    let rt = runtime();
-    let report: IdleReport = rt
-        .block_on(rt.spawn(spawn_idle(leg, count)))
-        .expect("the memory task panicked")
-        .expect("idle actors");
-    println!(
-        "MEMORY {} {:.0} {} {:.3}",
-        leg.name(),
-        report.bytes_per_actor(),
-        report.spawn_per_actor().as_nanos(),
-        report.stop_time.as_secs_f64(),
-    );
-}
-
-/// One child's figures: bytes per actor, spawn time per actor.
-#[derive(Debug, Clone, Copy)]
-struct MemoryRun {
-    bytes: f64,
-    spawn_ns: f64,
-}
-
-fn memory_run(leg: IdleLeg) -> Option<MemoryRun> {
-    let exe = std::env::current_exe().ok()?;
-    let output = Command::new(exe)
-        .env(MEMORY_CHILD_ENV, leg.name())
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        eprintln!(
-            "memory run for {} failed: {}",
-            leg.name(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return None;
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().find(|line| line.starts_with("MEMORY "))?;
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    Some(MemoryRun {
-        bytes: fields.get(2)?.parse().ok()?,
-        spawn_ns: fields.get(3)?.parse().ok()?,
-    })
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
 /// Spawns the idle actors of each leg in fresh processes (alternating legs) and prints the
 /// medians and the arbor/raw ratio.
 fn memory_report() {
@@ -313,10 +253,10 @@ fn memory_report() {
     println!(
         "memory: {count} idle actors per leg, {MEMORY_RUNS} runs per leg, each in a fresh process"
     );
-    let mut runs: Vec<(IdleLeg, MemoryRun)> = Vec::new();
+    let mut runs: Vec<(IdleLeg, IdleRun)> = Vec::new();
     for round in 0..MEMORY_RUNS {
         for leg in IdleLeg::ALL {
-            if let Some(run) = memory_run(leg) {
+            if let Some(run) = idle_in_fresh_process(leg, count) {
                 println!(
                     "memory run {round}: {:<10} {:>7.0} B/actor, spawn {:>6.0} ns/actor",
                     leg.name(),

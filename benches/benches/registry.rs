@@ -15,12 +15,11 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use arbor_actor::ractor::ActorCell;
-use arbor_actor::{Context, GenServer, Init, Pid, Server};
+use arbor_actor::Server;
+use arbor_benches::names::{key_at, Tables};
+use arbor_benches::supervision::Idle;
 use arbor_benches::{quick, runtime};
-use arbor_registry::Registry;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use dashmap::DashMap;
 
 const HOLDERS: usize = 8;
 const HOT: u64 = 16;
@@ -30,40 +29,6 @@ fn big() -> u64 {
         100_000
     } else {
         1_000_000
-    }
-}
-
-struct Idle;
-impl GenServer for Idle {
-    type Args = ();
-    type State = ();
-    async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
-        Init::Ready(())
-    }
-}
-
-/// The two tables under test, filled with the same `keys` keys.
-struct Tables {
-    registry: Registry<u64>,
-    raw: DashMap<u64, ActorCell>,
-    pids: Vec<Pid>,
-}
-
-fn tables(keys: u64, holders: &[Server<Idle>]) -> Tables {
-    let registry = Registry::unique("bench");
-    let raw = DashMap::new();
-    let pids: Vec<Pid> = holders.iter().map(Server::pid).collect();
-    for key in 0..keys {
-        let pid = &pids[key as usize % pids.len()];
-        registry
-            .register(key, pid.clone(), ())
-            .expect("fresh key registers");
-        raw.insert(key, pid.cell().clone());
-    }
-    Tables {
-        registry,
-        raw,
-        pids,
     }
 }
 
@@ -88,13 +53,11 @@ fn on_threads(threads: u64, iters: u64, work: impl Fn(u64, u64) + Sync) -> Durat
 }
 
 fn lookup_group(c: &mut Criterion, name: &str, keys: u64, holders: &[Server<Idle>]) {
-    let tables = tables(keys, holders);
+    let tables = Tables::new(keys, holders);
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(3));
-    // Each thread walks the keys from its own offset with an odd stride, so threads do
-    // not read the same key in lock step.
-    let key = move |thread: u64, i: u64| (i.wrapping_mul(7) + thread * 13) % keys;
+    let key = move |thread: u64, i: u64| key_at(keys, thread, i);
     for threads in [1_u64, 2] {
         group.bench_with_input(
             BenchmarkId::new("arbor_lookup", threads),
@@ -103,7 +66,7 @@ fn lookup_group(c: &mut Criterion, name: &str, keys: u64, holders: &[Server<Idle
                 b.iter_custom(|iters| {
                     on_threads(t, iters, |thread, n| {
                         for i in 0..n {
-                            black_box(tables.registry.lookup(&key(thread, i)));
+                            tables.lookup(key(thread, i));
                         }
                     })
                 })
@@ -116,7 +79,7 @@ fn lookup_group(c: &mut Criterion, name: &str, keys: u64, holders: &[Server<Idle
                 b.iter_custom(|iters| {
                     on_threads(t, iters, |thread, n| {
                         for i in 0..n {
-                            black_box(tables.registry.whereis(&key(thread, i)).ok());
+                            tables.whereis(key(thread, i));
                         }
                     })
                 })
@@ -129,7 +92,7 @@ fn lookup_group(c: &mut Criterion, name: &str, keys: u64, holders: &[Server<Idle
                 b.iter_custom(|iters| {
                     on_threads(t, iters, |thread, n| {
                         for i in 0..n {
-                            black_box(tables.raw.get(&key(thread, i)).map(|cell| cell.clone()));
+                            tables.raw_get(key(thread, i));
                         }
                     })
                 })
@@ -140,7 +103,7 @@ fn lookup_group(c: &mut Criterion, name: &str, keys: u64, holders: &[Server<Idle
 }
 
 fn register_group(c: &mut Criterion, holders: &[Server<Idle>]) {
-    let tables = tables(0, holders);
+    let tables = Tables::new(0, holders);
     let mut group = c.benchmark_group("registry_register");
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(3));

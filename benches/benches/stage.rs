@@ -31,37 +31,29 @@
 //! other benches. At the end the bench prints each group's events/s, arbor/raw ratios and
 //! arbor's ratio to the BEAM's figure for the same work (`shared/anchors/FIGURES.md`).
 
-use std::future::Future;
-use std::hint::black_box;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use arbor_actor::ractor::Actor;
-use arbor_actor::{Exit, Init, Outcome};
+use arbor_actor::Exit;
 use arbor_benches::pipeline::{
-    batch_sum, spawn_fan_out, spawn_map, spawn_tasks, step, sum_below, Credit, RawSink, RawSource,
-    RawSourceMsg, Route, Tally,
+    spawn_fan_out, spawn_map, spawn_tasks, sum_below, Credit, RawSink, RawSource, RawSourceMsg,
+    Route, Tally,
+};
+use arbor_benches::stages::{
+    arbor_fan_out, normal_exit, BoxFuture, Doubler, Numbers, Prepared, Summer, TEARDOWN,
 };
 use arbor_benches::{current_thread_runtime, median_ns, quick, runtime};
 use arbor_stage::{
-    BroadcastDispatcher, Cancel, Consumer, ConsumerSupervisor, DemandMode, GenStage, NoEvents,
-    PartitionDispatcher, Partitions, Producer, ProducerConsumer, Stage, StageContext,
-    SubscribeOptions, SubscriptionTag,
+    BroadcastDispatcher, Cancel, ConsumerSupervisor, DemandMode, PartitionDispatcher, Partitions,
+    Stage, SubscribeOptions,
 };
 use criterion::{Criterion, SamplingMode, Throughput};
 use tokio::runtime::Runtime;
-use tokio::sync::oneshot;
 
-/// How long a run may take before the bench calls it stalled (debug builds included).
-const STALL: Duration = Duration::from_secs(120);
-/// How long stopping a pipeline may take.
-const TEARDOWN: Duration = Duration::from_secs(10);
 /// `ARBOR_BENCH_CT=1` runs every group a second time on a current-thread runtime, as
 /// `<group>_ct`.
 const CT_ENV: &str = "ARBOR_BENCH_CT";
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 // ---------------------------------------------------------------------------------------
 // scenarios
@@ -217,136 +209,6 @@ impl Scenario {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// arbor stages: the same work as the raw legs
-// ---------------------------------------------------------------------------------------
-
-/// Emits `0..events` as consumers ask, then stops once everything is delivered.
-struct Numbers;
-
-struct Range {
-    next: u64,
-    end: u64,
-}
-
-impl GenStage for Numbers {
-    type Args = u64;
-    type State = Range;
-    type In = NoEvents;
-    type Out = u64;
-
-    async fn init(&self, events: u64, _ctx: &mut StageContext<Self>) -> Init<Range> {
-        Init::Ready(Range {
-            next: 0,
-            end: events,
-        })
-    }
-}
-
-impl Producer for Numbers {
-    async fn handle_demand(
-        &self,
-        demand: usize,
-        range: &mut Range,
-        ctx: &mut StageContext<Self>,
-    ) -> Outcome {
-        if range.next == range.end {
-            return Outcome::NoReply;
-        }
-        let end = range.end.min(range.next + demand as u64);
-        ctx.emit_all(range.next..end);
-        range.next = end;
-        if end == range.end {
-            // Once: a second call would replace the first stop token.
-            ctx.stop_after_delivery(Exit::Normal);
-        }
-        Outcome::NoReply
-    }
-}
-
-/// Applies `step` to each event, in place (the raw producer-consumer does the same).
-struct Doubler;
-
-impl GenStage for Doubler {
-    type Args = ();
-    type State = ();
-    type In = u64;
-    type Out = u64;
-
-    async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> {
-        Init::Ready(())
-    }
-}
-
-impl ProducerConsumer for Doubler {
-    async fn handle_events(
-        &self,
-        events: Vec<u64>,
-        _from: SubscriptionTag,
-        _: &mut (),
-        ctx: &mut StageContext<Self>,
-    ) -> Outcome {
-        ctx.emit_batch(events.into_iter().map(step).collect());
-        Outcome::NoReply
-    }
-}
-
-/// Sums each batch and reports it to the run's tally.
-struct Summer {
-    tally: Arc<Tally>,
-}
-
-impl GenStage for Summer {
-    type Args = ();
-    type State = u64;
-    type In = u64;
-    type Out = NoEvents;
-
-    async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<u64> {
-        Init::Ready(0)
-    }
-}
-
-impl Consumer for Summer {
-    async fn handle_events(
-        &self,
-        events: Vec<u64>,
-        _from: SubscriptionTag,
-        total: &mut u64,
-        _ctx: &mut StageContext<Self>,
-    ) -> Outcome {
-        let sum = batch_sum(&events);
-        *total = black_box(total.wrapping_add(sum));
-        self.tally.add(events.len() as u64, sum);
-        Outcome::NoReply
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// one run
-// ---------------------------------------------------------------------------------------
-
-/// A pipeline built and subscribed, its producer closed.
-struct Prepared {
-    /// Opens the producer.
-    go: Box<dyn FnOnce() + Send>,
-    /// Fires when the consumers have handled every expected event.
-    done: oneshot::Receiver<()>,
-    tally: Arc<Tally>,
-    /// Stops (or waits for) every stage; panics on an unexpected exit.
-    teardown: BoxFuture<()>,
-}
-
-/// Waits for a stage to stop on its own (its producer ended) and checks it stopped
-/// normally: every arbor stage ends this way once a finite producer is done.
-fn normal_exit<S: GenStage>(stage: &Stage<S>, what: &'static str) -> BoxFuture<()> {
-    let stage = stage.clone();
-    Box::pin(async move {
-        let exit = stage.wait().await;
-        assert_eq!(exit, Exit::Normal, "the {what} stopped abnormally");
-    })
-}
-
 async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
     let (count, _) = scenario.expected(events);
     let (tally, done) = Tally::new(count);
@@ -366,69 +228,57 @@ async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
                 }),
                 _ => producer,
             };
-            let producer = producer.start().await.expect("start the producer");
-            let mut stages = vec![normal_exit(&producer, "producer")];
-            let summer = || Summer {
-                tally: Arc::clone(&tally),
-            };
-            if scenario == Scenario::ConsumerSupervisor {
-                let work = Arc::clone(&tally);
-                let tasks = ConsumerSupervisor::tasks(move |event: u64| {
-                    let tally = Arc::clone(&work);
-                    async move { tally.add(1, event) }
-                });
-                // Transient: the producer's normal end must not stop running tasks.
-                let supervisor = Stage::consumer(tasks, ())
-                    .subscribe_to(&producer, options().cancel(Cancel::Transient))
-                    .start()
-                    .await
-                    .expect("start the consumer supervisor");
-                stages.push(Box::pin(async move {
-                    supervisor
-                        .stop_and_wait(Exit::shutdown(), TEARDOWN)
+            let tally = (tally, done);
+            match scenario {
+                Scenario::ConsumerSupervisor => {
+                    let producer = producer.start().await.expect("start the producer");
+                    let work = Arc::clone(&tally.0);
+                    let tasks = ConsumerSupervisor::tasks(move |event: u64| {
+                        let tally = Arc::clone(&work);
+                        async move { tally.add(1, event) }
+                    });
+                    // Transient: the producer's normal end must not stop running tasks.
+                    let supervisor = Stage::consumer(tasks, ())
+                        .subscribe_to(&producer, options().cancel(Cancel::Transient))
+                        .start()
                         .await
-                        .expect("stop the consumer supervisor");
-                }));
-            } else if scenario == Scenario::Map {
-                let doubler = Stage::producer_consumer(Doubler, ())
-                    .subscribe_to(&producer, options())
-                    .start()
-                    .await
-                    .expect("start the producer-consumer");
-                let consumer = Stage::consumer(summer(), ())
-                    .subscribe_to(&doubler, options())
-                    .start()
-                    .await
-                    .expect("start the consumer");
-                stages.push(normal_exit(&doubler, "producer-consumer"));
-                stages.push(normal_exit(&consumer, "consumer"));
-            } else {
-                for partition in 0..scenario.consumers() {
-                    let options = match scenario {
+                        .expect("start the consumer supervisor");
+                    let stop: BoxFuture<()> = Box::pin(async move {
+                        supervisor
+                            .stop_and_wait(Exit::shutdown(), TEARDOWN)
+                            .await
+                            .expect("stop the consumer supervisor");
+                    });
+                    Prepared::arbor(producer, vec![stop], tally)
+                }
+                Scenario::Map => {
+                    let producer = producer.start().await.expect("start the producer");
+                    let doubler = Stage::producer_consumer(Doubler, ())
+                        .subscribe_to(&producer, options())
+                        .start()
+                        .await
+                        .expect("start the producer-consumer");
+                    let summer = Summer {
+                        tally: Arc::clone(&tally.0),
+                    };
+                    let consumer = Stage::consumer(summer, ())
+                        .subscribe_to(&doubler, options())
+                        .start()
+                        .await
+                        .expect("start the consumer");
+                    let stages = vec![
+                        normal_exit(&doubler, "producer-consumer"),
+                        normal_exit(&consumer, "consumer"),
+                    ];
+                    Prepared::arbor(producer, stages, tally)
+                }
+                _ => {
+                    let options = |partition| match scenario {
                         Scenario::Partition2 => options().partition(partition),
                         _ => options(),
                     };
-                    let consumer = Stage::consumer(summer(), ())
-                        .subscribe_to(&producer, options)
-                        .start()
-                        .await
-                        .expect("start a consumer");
-                    stages.push(normal_exit(&consumer, "consumer"));
+                    arbor_fan_out(producer, scenario.consumers(), options, tally).await
                 }
-            }
-            Prepared {
-                go: Box::new(move || {
-                    producer
-                        .demand(DemandMode::Forward)
-                        .expect("the producer is running");
-                }),
-                done,
-                tally,
-                teardown: Box::pin(async move {
-                    for stage in stages {
-                        stage.await;
-                    }
-                }),
             }
         }
         Leg::RawTokio => {
@@ -440,20 +290,7 @@ async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
                 Scenario::Partition2 => spawn_fan_out(events, Route::Partition, 2, credit, &tally),
                 _ => spawn_fan_out(events, Route::Demand, scenario.consumers(), credit, &tally),
             };
-            let go = run.go;
-            let tasks = run.tasks;
-            Prepared {
-                go: Box::new(move || {
-                    let _ = go.send(());
-                }),
-                done,
-                tally,
-                teardown: Box::pin(async move {
-                    for task in tasks {
-                        task.await.expect("a raw pipeline task panicked");
-                    }
-                }),
-            }
+            Prepared::raw(run, (tally, done))
         }
         Leg::RawRactor => {
             let (source, _) = Actor::spawn(None, RawSource, events)
@@ -494,39 +331,8 @@ async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
 /// the events (not timed). Returns the time of the move.
 async fn run_once(leg: Leg, scenario: Scenario, events: u64) -> Duration {
     let prepared = prepare(leg, scenario, events).await;
-    let started = Instant::now();
-    (prepared.go)();
-    let finished = tokio::time::timeout(STALL, prepared.done).await;
-    let elapsed = started.elapsed();
-    let tally = prepared.tally;
-    match finished {
-        Ok(Ok(())) => {}
-        Ok(Err(_)) => panic!("{}/{}: the tally was dropped", scenario.group(), leg.name()),
-        Err(_) => panic!(
-            "{}/{}: stalled, {} of {} events still expected after {STALL:?}",
-            scenario.group(),
-            leg.name(),
-            tally.remaining(),
-            scenario.expected(events).0,
-        ),
-    }
-    tokio::time::timeout(TEARDOWN, prepared.teardown)
-        .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "{}/{}: the pipeline did not stop within {TEARDOWN:?}",
-                scenario.group(),
-                leg.name()
-            )
-        });
-    assert_eq!(
-        tally.sum(),
-        scenario.expected(events).1,
-        "{}/{}: events lost or duplicated",
-        scenario.group(),
-        leg.name()
-    );
-    elapsed
+    let label = format!("{}/{}", scenario.group(), leg.name());
+    prepared.run(&label, scenario.expected(events).1).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,21 +12,20 @@
 //!   stopping its children with ractor's `stop_children_and_wait`, then itself.
 //!
 //! N is 100 000 (10 000 with `ARBOR_BENCH_QUICK=1`). A silent panic hook keeps the
-//! intentional crashes of `supervisor_restart` from printing.
+//! intentional crashes of `supervisor_restart` from printing. The actors and the
+//! fill/stop helpers are in `arbor_benches::supervision`, shared with the `scaling` curves.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use arbor_actor::ractor::{
-    self, Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
-};
-use arbor_actor::{
-    CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, Init, Outcome, Server,
+use arbor_actor::ractor::{self, Actor};
+use arbor_actor::Exit;
+use arbor_benches::supervision::{
+    arbor_runner_with, arbor_stop, raw_runner_with, raw_stop, Crash, Phoenix, Ping, RawChildMsg,
+    RawSupervisor,
 };
 use arbor_benches::{quick, runtime};
-use arbor_supervisor::{
-    ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, Supervisor, SupervisorOptions,
-};
+use arbor_supervisor::{ChildSpec, Supervisor, SupervisorOptions};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
@@ -36,166 +35,6 @@ fn children() -> usize {
         10_000
     } else {
         100_000
-    }
-}
-
-// ----- arbor: a child that announces each incarnation --------------------------------------
-
-/// A worker that sends its own handle to the bench when it starts, and crashes on demand.
-#[derive(Clone)]
-struct Phoenix {
-    born: mpsc::UnboundedSender<Server<Phoenix>>,
-}
-
-impl GenServer for Phoenix {
-    type Args = ();
-    type State = ();
-    async fn init(&self, _: (), ctx: &mut Context<Self>) -> Init<()> {
-        let _ = self.born.send(ctx.myself().clone());
-        Init::Ready(())
-    }
-}
-
-struct Crash;
-impl HandleCast<Crash> for Phoenix {
-    async fn handle_cast(&self, _: Crash, _: &mut (), _: &mut Context<Self>) -> Outcome {
-        panic!("crash");
-    }
-}
-
-struct Ping;
-impl HandleCall<Ping> for Phoenix {
-    type Reply = ();
-    async fn handle_call(
-        &self,
-        _: Ping,
-        _: Caller<'_, ()>,
-        _: &mut (),
-        _: &mut Context<Self>,
-    ) -> CallOutcome<()> {
-        CallOutcome::Reply(())
-    }
-}
-
-/// An idle worker for the start/stop scenarios.
-#[derive(Clone)]
-struct Idle;
-impl GenServer for Idle {
-    type Args = ();
-    type State = ();
-    async fn init(&self, _: (), _: &mut Context<Self>) -> Init<()> {
-        Init::Ready(())
-    }
-}
-
-// ----- raw ractor: the same shapes ------------------------------------------------------------
-
-enum RawChildMsg {
-    Crash,
-    Ping(RpcReplyPort<()>),
-}
-
-struct RawPhoenix {
-    born: mpsc::UnboundedSender<ActorRef<RawChildMsg>>,
-}
-
-impl Actor for RawPhoenix {
-    type Msg = RawChildMsg;
-    type State = ();
-    type Arguments = ();
-    async fn pre_start(
-        &self,
-        myself: ActorRef<RawChildMsg>,
-        _: (),
-    ) -> Result<(), ActorProcessingErr> {
-        let _ = self.born.send(myself);
-        Ok(())
-    }
-    async fn handle(
-        &self,
-        _: ActorRef<RawChildMsg>,
-        msg: RawChildMsg,
-        _: &mut (),
-    ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            RawChildMsg::Crash => panic!("crash"),
-            RawChildMsg::Ping(reply) => {
-                let _ = reply.send(());
-            }
-        }
-        Ok(())
-    }
-}
-
-struct RawIdle;
-impl Actor for RawIdle {
-    type Msg = ();
-    type State = ();
-    type Arguments = ();
-    async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
-        Ok(())
-    }
-}
-
-/// A raw ractor supervisor: spawns children on request, respawns a `RawPhoenix` that fails.
-struct RawSupervisor {
-    born: Option<mpsc::UnboundedSender<ActorRef<RawChildMsg>>>,
-}
-
-enum RawSupMsg {
-    SpawnIdle(RpcReplyPort<ActorCell>),
-}
-
-impl Actor for RawSupervisor {
-    type Msg = RawSupMsg;
-    type State = ();
-    type Arguments = ();
-    async fn pre_start(
-        &self,
-        myself: ActorRef<RawSupMsg>,
-        _: (),
-    ) -> Result<(), ActorProcessingErr> {
-        if let Some(born) = &self.born {
-            Actor::spawn_linked(
-                None,
-                RawPhoenix { born: born.clone() },
-                (),
-                myself.get_cell(),
-            )
-            .await?;
-        }
-        Ok(())
-    }
-    async fn handle(
-        &self,
-        myself: ActorRef<RawSupMsg>,
-        msg: RawSupMsg,
-        _: &mut (),
-    ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            RawSupMsg::SpawnIdle(reply) => {
-                let (child, _) = Actor::spawn_linked(None, RawIdle, (), myself.get_cell()).await?;
-                let _ = reply.send(child.get_cell());
-            }
-        }
-        Ok(())
-    }
-    async fn handle_supervisor_evt(
-        &self,
-        myself: ActorRef<RawSupMsg>,
-        event: SupervisionEvent,
-        _: &mut (),
-    ) -> Result<(), ActorProcessingErr> {
-        if let (SupervisionEvent::ActorFailed(..), Some(born)) = (&event, &self.born) {
-            Actor::spawn_linked(
-                None,
-                RawPhoenix { born: born.clone() },
-                (),
-                myself.get_cell(),
-            )
-            .await?;
-        }
-        Ok(())
     }
 }
 
@@ -253,39 +92,6 @@ fn restart(c: &mut Criterion) {
             .expect("raw supervisor stops");
     });
     group.finish();
-}
-
-async fn arbor_runner_with(n: usize) -> DynamicSupervisor {
-    let runner = DynamicSupervisor::start(DynamicSupervisorOptions::default())
-        .await
-        .expect("runner starts");
-    for _ in 0..n {
-        runner.start_child(idle_spec()).await.expect("child starts");
-    }
-    runner
-}
-
-fn idle_spec() -> ChildSpec {
-    ChildSpec::worker("idle", Idle, ()).restart(Restart::Temporary)
-}
-
-async fn raw_runner_with(n: usize) -> ActorRef<RawSupMsg> {
-    let (runner, _) = Actor::spawn(None, RawSupervisor { born: None }, ())
-        .await
-        .expect("raw runner starts");
-    for _ in 0..n {
-        ractor::call!(runner, RawSupMsg::SpawnIdle).expect("raw child starts");
-    }
-    runner
-}
-
-async fn arbor_stop(runner: DynamicSupervisor) {
-    runner.stop(Exit::shutdown()).await;
-}
-
-async fn raw_stop(runner: ActorRef<RawSupMsg>) {
-    runner.stop_children_and_wait(None, None).await;
-    let _ = runner.stop_and_wait(None, None).await;
 }
 
 /// Which half of a fill-then-stop round the clock covers.

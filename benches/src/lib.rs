@@ -17,7 +17,10 @@
 //! [`spawn_idle`], [`IdleLeg`]).
 //!
 //! The `stage` bench's raw baselines, hand-written credit pipelines on tokio tasks and on
-//! two ractor actors, are in [`pipeline`].
+//! two ractor actors, are in [`pipeline`]; its arbor stages and the timing of one run in
+//! [`stages`]. The supervision benches' actors are in [`supervision`], the registry
+//! benches' tables in [`names`]: each shared with the `scaling` curves, whose file format
+//! is [`scaling`].
 #![warn(missing_docs)]
 
 use std::fmt;
@@ -31,7 +34,11 @@ use arbor_actor::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+pub mod names;
 pub mod pipeline;
+pub mod scaling;
+pub mod stages;
+pub mod supervision;
 
 /// Worker threads of the bench runtime: the machines have 2 cores, and the BEAM anchors
 /// ran with 2 schedulers.
@@ -285,17 +292,24 @@ pub enum IdleLeg {
     Arbor,
     /// Idle raw ractor [`RawCounter`] actors.
     RawRactor,
+    /// Idle arbor consumer stages ([`stages::IdleConsumer`], started with no
+    /// subscription): what a stage costs over a server.
+    ArborStage,
 }
 
 impl IdleLeg {
-    /// Both legs, in report order.
+    /// The actor bench's legs, in report order.
     pub const ALL: [IdleLeg; 2] = [IdleLeg::Arbor, IdleLeg::RawRactor];
 
-    /// The leg's name in reports (`arbor`, `raw_ractor`).
+    /// Every leg, the idle stage included (the `scaling` memory curves).
+    pub const WITH_STAGE: [IdleLeg; 3] = [IdleLeg::Arbor, IdleLeg::ArborStage, IdleLeg::RawRactor];
+
+    /// The leg's name in reports (`arbor`, `raw_ractor`, `arbor_stage`).
     pub fn name(self) -> &'static str {
         match self {
             IdleLeg::Arbor => "arbor",
             IdleLeg::RawRactor => "raw_ractor",
+            IdleLeg::ArborStage => "arbor_stage",
         }
     }
 }
@@ -304,7 +318,7 @@ impl FromStr for IdleLeg {
     type Err = anyhow::Error;
 
     fn from_str(name: &str) -> anyhow::Result<Self> {
-        IdleLeg::ALL
+        IdleLeg::WITH_STAGE
             .into_iter()
             .find(|leg| leg.name() == name)
             .with_context(|| format!("unknown idle leg {name:?}"))
@@ -370,57 +384,150 @@ pub fn rss_bytes() -> anyhow::Result<u64> {
 pub async fn spawn_idle(leg: IdleLeg, count: usize) -> anyhow::Result<IdleReport> {
     match leg {
         IdleLeg::Arbor => {
-            let warm = start_arbor().await?;
-            warm.stop_and_wait(Exit::Normal, Duration::from_secs(5))
-                .await?;
-            let mut servers: Vec<Option<Server<Counter>>> = (0..count).map(|_| None).collect();
-            let before = rss_bytes()?;
-            let started = Instant::now();
-            for slot in &mut servers {
-                *slot = Some(start_arbor().await?);
-            }
-            let spawn_time = started.elapsed();
-            let after = rss_bytes()?;
-            let stopping = Instant::now();
-            for server in servers.iter().flatten() {
-                server.stop(Exit::Normal)?;
-            }
-            for server in servers.iter().flatten() {
-                let _ = server.wait().await;
-            }
-            Ok(IdleReport {
-                actors: count,
-                rss_delta: after.saturating_sub(before),
-                spawn_time,
-                stop_time: stopping.elapsed(),
-            })
+            measure_idle(
+                count,
+                start_arbor,
+                |server| Ok(server.stop(Exit::Normal)?),
+                async |server| drop(server.wait().await),
+            )
+            .await
         }
         IdleLeg::RawRactor => {
-            let warm = start_raw().await?;
-            warm.stop_and_wait(None, Some(Duration::from_secs(5)))
-                .await?;
-            let mut actors: Vec<Option<ActorRef<RawMsg>>> = (0..count).map(|_| None).collect();
-            let before = rss_bytes()?;
-            let started = Instant::now();
-            for slot in &mut actors {
-                *slot = Some(start_raw().await?);
-            }
-            let spawn_time = started.elapsed();
-            let after = rss_bytes()?;
-            let stopping = Instant::now();
-            for actor in actors.iter().flatten() {
-                actor.stop(None);
-            }
-            for actor in actors.iter().flatten() {
-                let _ = actor.wait(None).await;
-            }
-            Ok(IdleReport {
-                actors: count,
-                rss_delta: after.saturating_sub(before),
-                spawn_time,
-                stop_time: stopping.elapsed(),
-            })
+            measure_idle(
+                count,
+                start_raw,
+                |actor| {
+                    actor.stop(None);
+                    Ok(())
+                },
+                async |actor| drop(actor.wait(None).await),
+            )
+            .await
         }
+        IdleLeg::ArborStage => {
+            measure_idle(
+                count,
+                stages::start_idle_consumer,
+                |stage| Ok(stage.stop(Exit::Normal)?),
+                async |stage| drop(stage.wait().await),
+            )
+            .await
+        }
+    }
+}
+
+/// The body of [`spawn_idle`] for one kind of actor: `start` one, `stop` it and `wait`
+/// for it to warm up, then measure `count` of them (see [`spawn_idle`]).
+async fn measure_idle<H, Started>(
+    count: usize,
+    start: impl Fn() -> Started,
+    stop: impl Fn(&H) -> anyhow::Result<()>,
+    wait: impl AsyncFn(&H),
+) -> anyhow::Result<IdleReport>
+where
+    Started: std::future::Future<Output = anyhow::Result<H>>,
+{
+    let warm = start().await?;
+    stop(&warm)?;
+    wait(&warm).await;
+    let mut handles: Vec<Option<H>> = (0..count).map(|_| None).collect();
+    let before = rss_bytes()?;
+    let started = Instant::now();
+    for slot in &mut handles {
+        *slot = Some(start().await?);
+    }
+    let spawn_time = started.elapsed();
+    let after = rss_bytes()?;
+    let stopping = Instant::now();
+    for handle in handles.iter().flatten() {
+        stop(handle)?;
+    }
+    for handle in handles.iter().flatten() {
+        wait(handle).await;
+    }
+    Ok(IdleReport {
+        actors: count,
+        rss_delta: after.saturating_sub(before),
+        spawn_time,
+        stop_time: stopping.elapsed(),
+    })
+}
+
+/// Set in a child process by [`idle_in_fresh_process`]: `<leg>:<count>`. The process
+/// measures that many idle actors of that leg, prints one `MEMORY` line and exits.
+pub const IDLE_CHILD_ENV: &str = "ARBOR_BENCH_MEMORY_CHILD";
+
+/// What one fresh process measured: the figures of its [`IdleReport`].
+#[derive(Debug, Clone, Copy)]
+pub struct IdleRun {
+    /// Resident bytes per idle actor.
+    pub bytes: f64,
+    /// Spawn time per actor, ns.
+    pub spawn_ns: f64,
+}
+
+/// In a process started by [`idle_in_fresh_process`] (when [`IDLE_CHILD_ENV`] is set):
+/// measures its idle actors, prints `MEMORY <leg> <bytes/actor> <spawn ns/actor> <stop s>`
+/// and returns `true`; the caller's `main` then returns. Elsewhere returns `false`.
+///
+/// # Panics
+///
+/// When the variable is malformed or the actors do not start.
+pub fn idle_child_main() -> bool {
+    let Ok(spec) = std::env::var(IDLE_CHILD_ENV) else {
+        return false;
+    };
+    let (leg, count) = spec.split_once(':').expect("<leg>:<count>");
+    let leg: IdleLeg = leg.parse().expect("idle leg");
+    let count: usize = count.parse().expect("idle count");
+    let rt = runtime();
+    let report: IdleReport = rt
+        .block_on(rt.spawn(spawn_idle(leg, count)))
+        .expect("the memory task panicked")
+        .expect("idle actors");
+    println!(
+        "MEMORY {} {:.0} {} {:.3}",
+        leg.name(),
+        report.bytes_per_actor(),
+        report.spawn_per_actor().as_nanos(),
+        report.stop_time.as_secs_f64(),
+    );
+    true
+}
+
+/// Runs [`spawn_idle`]`(leg, count)` in a fresh process (this executable again, whose
+/// `main` must call [`idle_child_main`] first), so that memory freed by an earlier run
+/// cannot hide this one's growth. `None` (reported on stderr) when the child fails.
+pub fn idle_in_fresh_process(leg: IdleLeg, count: usize) -> Option<IdleRun> {
+    let exe = std::env::current_exe().ok()?;
+    let output = std::process::Command::new(exe)
+        .env(IDLE_CHILD_ENV, format!("{}:{count}", leg.name()))
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        eprintln!(
+            "memory run for {} failed: {}",
+            leg.name(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().find(|line| line.starts_with("MEMORY "))?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    Some(IdleRun {
+        bytes: fields.get(2)?.parse().ok()?,
+        spawn_ns: fields.get(3)?.parse().ok()?,
+    })
+}
+
+/// The median of `values` (NaN when empty).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
 

@@ -13,7 +13,8 @@ use arbor_registry::{Key, Registry, RegistryError, Value};
 use arbor_supervisor::{Child, ChildSpec};
 
 use crate::runtime::{
-    noproc, Config, Ops, ProducerConfig, Runtime, StageState, UserCall, UserCast, UserInfo,
+    failed_subscription_exit, Config, Ops, ProducerConfig, Runtime, StageState, UserCall, UserCast,
+    UserInfo,
 };
 use crate::{
     BufferKeep, BufferSize, Consumer, DemandDispatcher, DemandMode, Dispatcher, GenStage,
@@ -557,12 +558,11 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
         _: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
         let result = self.subscribe(state, &subscription).await;
-        let outcome = match &result {
-            Err(SubscribeError::NoProc(_)) if subscription.options.cancel.stops_on(&noproc()) => {
-                Outcome::Stop(noproc())
-            }
-            _ => Outcome::NoReply,
-        };
+        let stop = result
+            .as_ref()
+            .err()
+            .and_then(|error| failed_subscription_exit(error, subscription.options.cancel));
+        let outcome = stop.map_or(Outcome::NoReply, Outcome::Stop);
         match self.settle(state, outcome).await {
             Outcome::NoReply => CallOutcome::Reply(result),
             Outcome::Stop(exit) => CallOutcome::StopWithReply(exit, result),
@@ -581,10 +581,10 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
             Control::Subscribe(subscription) => {
                 if let Err(error) = self.subscribe(state, &subscription).await {
                     tracing::error!(stage = %state.ctx().myself(), producer = subscription.to.name(), %error, "subscription failed");
-                    if matches!(error, SubscribeError::NoProc(_))
-                        && subscription.options.cancel.stops_on(&noproc())
+                    if let Some(exit) =
+                        failed_subscription_exit(&error, subscription.options.cancel)
                     {
-                        return Outcome::Stop(noproc());
+                        return Outcome::Stop(exit);
                     }
                 }
             }

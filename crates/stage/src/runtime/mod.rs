@@ -22,7 +22,7 @@ use arbor_actor::{
 use crate::protocol::{Downward, Upward};
 use crate::{
     Consumer, GenStage, Producer, ProducerConsumer, Stage, StageCall, StageCast, StageContext,
-    StageInfo, SubscriptionTag,
+    StageInfo, SubscribeError, SubscriptionTag,
 };
 
 pub(crate) use consumer::ConsumerSide;
@@ -182,6 +182,16 @@ impl<S: GenStage> StageState<S> {
 /// The exit of a consumer whose producer is not there: OTP's `:noproc`.
 pub(crate) fn noproc() -> Exit {
     Exit::error("noproc")
+}
+
+/// The exit a consumer takes when a run-time subscription fails with `error`: a missing
+/// producer stops it unless the subscription is `Temporary`, as gen_stage does.
+pub(crate) fn failed_subscription_exit(
+    error: &SubscribeError,
+    cancel: crate::Cancel,
+) -> Option<Exit> {
+    let missing = matches!(error, SubscribeError::NoProc(_));
+    (missing && cancel.stops_on(&noproc())).then(noproc)
 }
 
 /// A user call, wrapped so the runtime's own messages cannot collide with it.

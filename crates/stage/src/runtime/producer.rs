@@ -290,12 +290,12 @@ impl<S: GenStage> Runtime<S> {
             }
         }
         for token in producer.outbox.take_infos() {
-            if let Some((finish, exit)) = producer.finish.take() {
-                if finish == token {
-                    state.stopping = Some(exit);
-                } else {
-                    producer.finish = Some((finish, exit));
-                }
+            if producer
+                .finish
+                .as_ref()
+                .is_some_and(|(finish, _)| *finish == token)
+            {
+                state.stopping = producer.finish.take().map(|(_, exit)| exit);
             }
         }
         let dropped = producer.outbox.take_discarded();

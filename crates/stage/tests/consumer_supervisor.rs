@@ -104,7 +104,11 @@ fn transient(max_demand: usize) -> SubscribeOptions<u64> {
 async fn receive(done: &mut mpsc::UnboundedReceiver<u64>, count: usize) -> Vec<u64> {
     let mut events = Vec::new();
     for _ in 0..count {
-        events.push(done.recv().await.expect("jobs stopped reporting"));
+        let next = tokio::time::timeout(support::STALL, done.recv()).await;
+        events.push(
+            next.expect("no job reported for 10 s")
+                .expect("jobs stopped reporting"),
+        );
     }
     events.sort_unstable();
     events

@@ -206,6 +206,9 @@ impl ProducerConsumer for Doubler {
     }
 }
 
+/// How long a test waits for the next event before calling the pipeline stalled.
+pub const STALL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reads batches until `count` events have arrived; returns the batch sizes and events.
 pub async fn collect(
     seen: &mut mpsc::UnboundedReceiver<Seen>,
@@ -214,7 +217,12 @@ pub async fn collect(
     let mut sizes = Vec::new();
     let mut events = Vec::new();
     while events.len() < count {
-        match seen.recv().await.expect("the probe stopped") {
+        // A broken demand protocol shows as a stall: fail instead of hanging.
+        let next = tokio::time::timeout(STALL, seen.recv()).await;
+        match next
+            .expect("no events for 10 s: the pipeline stalled")
+            .expect("the probe stopped")
+        {
             Seen::Batch(_, batch) => {
                 sizes.push(batch.len());
                 events.extend(batch);

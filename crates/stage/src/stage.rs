@@ -24,6 +24,50 @@ use crate::{
 
 /// A handle to a running stage: cheap to clone, `Send + Sync`. Like a server handle, it
 /// names one incarnation; reach a restarted stage by name through a registry.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{Exit, Init, Outcome};
+/// use arbor_stage::{BufferSize, GenStage, NoEvents, Producer, Stage, StageCast, StageContext};
+///
+/// /// Emits what it is cast, when consumers ask (the book's `PageProducer`).
+/// struct Pages;
+/// impl GenStage for Pages {
+///     type Args = ();
+///     type State = ();
+///     type In = NoEvents;
+///     type Out = String;
+///     async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> { Init::Ready(()) }
+/// }
+/// impl Producer for Pages {
+///     async fn handle_demand(&self, _: usize, _: &mut (), _: &mut StageContext<Self>) -> Outcome {
+///         Outcome::NoReply
+///     }
+/// }
+/// struct Scrape(Vec<String>);
+/// impl StageCast<Scrape> for Pages {
+///     async fn handle_cast(&self, Scrape(pages): Scrape, _: &mut (), ctx: &mut StageContext<Self>) -> Outcome {
+///         ctx.emit_batch(pages);
+///         Outcome::NoReply
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let pages: Stage<Pages> = Stage::producer(Pages, ())
+///     .name("page_producer")
+///     .buffer_size(BufferSize::Bounded(2))
+///     .start()
+///     .await?;
+/// pages.cast(Scrape(vec!["a.com".into(), "b.com".into(), "c.com".into()]))?;
+/// // No consumer yet: two pages wait in the buffer, the oldest was discarded.
+/// assert_eq!(pages.buffered_count().await?, 2);
+/// assert_eq!(pages.discarded_count().await?, 1);
+/// pages.stop_and_wait(Exit::Normal, std::time::Duration::from_secs(1)).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Stage<S: GenStage> {
     server: Server<Runtime<S>>,
 }
@@ -356,7 +400,8 @@ impl<S: GenStage> From<Stage<S>> for Child {
 }
 
 /// Configures a stage before it starts: its name, its producer options (dispatcher,
-/// buffer, demand mode) and its subscriptions.
+/// buffer, demand mode) and its subscriptions. Made by [`Stage::producer`],
+/// [`Stage::producer_consumer`] and [`Stage::consumer`]; see [`Stage`] for an example.
 pub struct StageBuilder<S: GenStage> {
     stage: S,
     args: S::Args,

@@ -25,7 +25,7 @@ where
     }
     let (reply, answer) = oneshot::channel();
     server
-        .deliver(Envelope::message(CallEnvelope { request, reply }))
+        .deliver(Envelope::message(CallEnvelope::new(request, reply)))
         .map_err(|_| CallError::NoProc)?;
     // Arming a timer is most of a call's cost over a plain channel round trip: a call
     // without a limit arms none.

@@ -4,10 +4,10 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::envelope::{ContinueEnvelope, Erased, InfoEnvelope};
+use crate::envelope::{work, ContinueEnvelope, InfoEnvelope, Work};
 use crate::{GenServer, HandleContinue, HandleInfo, IdleTimeout, Server, TimerRef};
 
-type MakeIdle<G> = fn() -> Box<dyn Erased<G>>;
+type MakeIdle<G> = fn() -> Work<G>;
 
 /// Handed to every callback: the server's own handle, continuations, timers to self and
 /// the idle timeout.
@@ -56,7 +56,7 @@ pub struct Context<G: GenServer> {
     myself: Server<G>,
     // In a Mutex only to make `Context` Sync (callbacks may hold `&ctx` across an
     // `.await`); it is only ever reached through `&mut self`, so never locked.
-    continuation: Mutex<Option<Box<dyn Erased<G>>>>,
+    continuation: Mutex<Option<Work<G>>>,
     idle: Option<(Duration, MakeIdle<G>)>,
 }
 
@@ -77,14 +77,14 @@ impl<G: GenServer> Context<G> {
     /// Runs `handle_continue(work)` right after the current callback, before any message
     /// already queued (OTP's `{:continue, work}`). Asking twice in one callback keeps the
     /// last request.
-    pub fn continue_with<M>(&mut self, work: M)
+    pub fn continue_with<M>(&mut self, next: M)
     where
         G: HandleContinue<M>,
         M: Send + 'static,
     {
         let replaced = self
             .continuation_slot()
-            .replace(Box::new(ContinueEnvelope(work)))
+            .replace(work(ContinueEnvelope::new(next)))
             .is_some();
         if replaced {
             tracing::warn!(server = %self.myself, "continue_with called twice in one callback; the first continuation is dropped");
@@ -98,7 +98,7 @@ impl<G: GenServer> Context<G> {
     where
         G: HandleInfo<IdleTimeout>,
     {
-        self.idle = Some((after, || Box::new(InfoEnvelope(IdleTimeout))));
+        self.idle = Some((after, || work(InfoEnvelope::new(IdleTimeout))));
     }
 
     /// Sends `message` to this server (as info) after `after`.
@@ -125,11 +125,11 @@ impl<G: GenServer> Context<G> {
         self.idle.is_none() && self.continuation_slot().is_none()
     }
 
-    pub(crate) fn take_continuation(&mut self) -> Option<Box<dyn Erased<G>>> {
+    pub(crate) fn take_continuation(&mut self) -> Option<Work<G>> {
         self.continuation_slot().take()
     }
 
-    fn continuation_slot(&mut self) -> &mut Option<Box<dyn Erased<G>>> {
+    fn continuation_slot(&mut self) -> &mut Option<Work<G>> {
         self.continuation
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)

@@ -1,14 +1,22 @@
 //! The one message type the ractor actor under a server receives.
 //!
-//! Every call, cast, info and continue travels as a boxed [`Erased`] envelope that knows
-//! which `Handle*` impl of the server runs it, so the server's behaviour stays typed per
-//! message while ractor sees a single `Msg` type.
+//! Every call, cast, info and continue travels as a type-erased [`Work`] that knows which
+//! `Handle*` impl of the server runs it, so the server's behaviour stays typed per message
+//! while ractor sees a single `Msg` type.
+//!
+//! The erased message is a small-buffer box: a message of up to two words travels inline in
+//! the envelope, so it costs no allocation of its own on the sender's thread (and no free on
+//! the server's). The callback's future stays a plain box: it is allocated and freed on the
+//! server's thread, which is cheap, and holding it inline made every server's task larger
+//! and every poll copy more (measured in `docs/benchmarks.md`).
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+use smallbox::{smallbox, SmallBox};
 
 use crate::handle::Shared;
 use crate::reply::{Abandoned, ReplySender};
@@ -17,7 +25,21 @@ use crate::{
     HandleInfo, Outcome,
 };
 
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// Room for a message inside its envelope: a word-sized request with its reply channel
+/// fits. Larger messages go to the heap. More room would make every queued envelope larger,
+/// which cost more than the allocation it saves when mailboxes fill up.
+type MessageSpace = [usize; 2];
+
+/// One message, erased to the server it is for.
+pub(crate) type Work<G> = SmallBox<dyn Erased<G>, MessageSpace>;
+
+/// The future of one callback, erased.
+pub(crate) type CallbackFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// Erases `message` into the work that runs its callback.
+pub(crate) fn work<G: GenServer>(message: impl Erased<G>) -> Work<G> {
+    smallbox!(message)
+}
 
 /// A message to one server, as carried by its ractor actor.
 ///
@@ -27,22 +49,22 @@ pub struct Envelope<G: GenServer>(pub(crate) Inner<G>);
 
 pub(crate) enum Inner<G: GenServer> {
     /// A call, cast or info message.
-    Message(Box<dyn Erased<G>>),
+    Message(Work<G>),
     /// The idle timeout armed with this token.
-    Idle(u64, Box<dyn Erased<G>>),
+    Idle(u64, Work<G>),
     /// A request to stop with this reason (queued behind earlier messages, as in OTP).
     Stop(Exit),
 }
 
 impl<G: GenServer> Envelope<G> {
     pub(crate) fn message(erased: impl Erased<G>) -> Self {
-        Envelope(Inner::Message(Box::new(erased)))
+        Envelope(Inner::Message(work(erased)))
     }
 
     /// The payload of an undelivered cast or info message.
     pub(crate) fn into_payload<M: 'static>(self) -> Option<M> {
         match self.0 {
-            Inner::Message(erased) => erased.into_payload().downcast::<M>().ok().map(|m| *m),
+            Inner::Message(mut erased) => erased.take_payload()?.downcast::<M>().ok().map(|m| *m),
             Inner::Idle(..) | Inner::Stop(_) => None,
         }
     }
@@ -60,23 +82,33 @@ impl<G: GenServer> fmt::Debug for Envelope<G> {
 }
 
 /// One message, type-erased, that runs the matching callback of server `G`.
+///
+/// Its payload is taken out once, by `run` or by `take_payload`: the work is dropped after.
 pub(crate) trait Erased<G: GenServer>: Send + 'static {
     fn run<'a>(
-        self: Box<Self>,
+        &mut self,
         server: &'a G,
         shared: &'a Arc<Shared>,
         state: &'a mut G::State,
         ctx: &'a mut Context<G>,
-    ) -> BoxFuture<'a, Outcome>;
+    ) -> CallbackFuture<'a>;
 
     /// The user's message, for a send that failed.
-    fn into_payload(self: Box<Self>) -> Box<dyn Any + Send>;
+    fn take_payload(&mut self) -> Option<Box<dyn Any + Send>>;
+}
+
+/// The future of work whose payload was already taken: it does nothing.
+fn spent<'a>() -> CallbackFuture<'a> {
+    Box::pin(std::future::ready(Outcome::NoReply))
 }
 
 /// A request and the channel its reply goes back on.
-pub(crate) struct CallEnvelope<M, R> {
-    pub(crate) request: M,
-    pub(crate) reply: ReplySender<R>,
+pub(crate) struct CallEnvelope<M, R>(Option<(M, ReplySender<R>)>);
+
+impl<M, R> CallEnvelope<M, R> {
+    pub(crate) fn new(request: M, reply: ReplySender<R>) -> Self {
+        CallEnvelope(Some((request, reply)))
+    }
 }
 
 impl<G, M> Erased<G> for CallEnvelope<M, G::Reply>
@@ -85,14 +117,16 @@ where
     M: Send + 'static,
 {
     fn run<'a>(
-        self: Box<Self>,
+        &mut self,
         server: &'a G,
         shared: &'a Arc<Shared>,
         state: &'a mut G::State,
         ctx: &'a mut Context<G>,
-    ) -> BoxFuture<'a, Outcome> {
+    ) -> CallbackFuture<'a> {
+        let Some((request, reply)) = self.0.take() else {
+            return spent();
+        };
         Box::pin(async move {
-            let CallEnvelope { request, reply } = *self;
             let mut slot = Some(reply);
             let from = Caller::new(&mut slot, shared);
             let outcome = server.handle_call(request, from, state, ctx).await;
@@ -100,8 +134,9 @@ where
         })
     }
 
-    fn into_payload(self: Box<Self>) -> Box<dyn Any + Send> {
-        Box::new(self.request)
+    fn take_payload(&mut self) -> Option<Box<dyn Any + Send>> {
+        let (request, _reply) = self.0.take()?;
+        Some(Box::new(request))
     }
 }
 
@@ -155,7 +190,13 @@ fn answer<G: GenServer, R>(slot: Option<ReplySender<R>>, reply: R, ctx: &Context
 macro_rules! one_way_envelope {
     ($(#[$doc:meta])* $name:ident, $behaviour:ident, $callback:ident) => {
         $(#[$doc])*
-        pub(crate) struct $name<M>(pub(crate) M);
+        pub(crate) struct $name<M>(Option<M>);
+
+        impl<M> $name<M> {
+            pub(crate) fn new(message: M) -> Self {
+                $name(Some(message))
+            }
+        }
 
         impl<G, M> Erased<G> for $name<M>
         where
@@ -163,17 +204,20 @@ macro_rules! one_way_envelope {
             M: Send + 'static,
         {
             fn run<'a>(
-                self: Box<Self>,
+                &mut self,
                 server: &'a G,
                 _shared: &'a Arc<Shared>,
                 state: &'a mut G::State,
                 ctx: &'a mut Context<G>,
-            ) -> BoxFuture<'a, Outcome> {
-                Box::pin(server.$callback(self.0, state, ctx))
+            ) -> CallbackFuture<'a> {
+                match self.0.take() {
+                    Some(message) => Box::pin(server.$callback(message, state, ctx)),
+                    None => spent(),
+                }
             }
 
-            fn into_payload(self: Box<Self>) -> Box<dyn Any + Send> {
-                Box::new(self.0)
+            fn take_payload(&mut self) -> Option<Box<dyn Any + Send>> {
+                Some(Box::new(self.0.take()?))
             }
         }
     };

@@ -248,7 +248,7 @@ impl<G: GenServer> Server<G> {
         G: HandleCast<M>,
         M: Send + 'static,
     {
-        self.deliver_payload(Envelope::message(CastEnvelope(message)))
+        self.deliver_payload(Envelope::message(CastEnvelope::new(message)))
     }
 
     /// Sends a plain message to `handle_info` (OTP's `send/2`). Never waits.
@@ -261,7 +261,7 @@ impl<G: GenServer> Server<G> {
         G: HandleInfo<M>,
         M: Send + 'static,
     {
-        self.deliver_payload(Envelope::message(InfoEnvelope(message)))
+        self.deliver_payload(Envelope::message(InfoEnvelope::new(message)))
     }
 
     /// Sends `message` to `handle_info` after `after` (OTP's `Process.send_after/3`).

@@ -8,7 +8,7 @@ use std::task::Poll;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 
-use crate::envelope::{Envelope, Erased, Inner};
+use crate::envelope::{Envelope, Inner, Work};
 use crate::handle::Shared;
 use crate::timer::IdleTimer;
 use crate::{Context, Exit, GenServer, Init, Naming, Outcome, Pid, Server};
@@ -76,7 +76,7 @@ type Step = Result<Outcome, Exit>;
 
 impl<G: GenServer> Runtime<G> {
     /// Runs one callback, with the idle request of the previous one cleared.
-    async fn run(&self, work: Box<dyn Erased<G>>, slot: &mut Slot<G>) -> Step {
+    async fn run(&self, mut work: Work<G>, slot: &mut Slot<G>) -> Step {
         let Some(state) = slot.state.as_mut() else {
             return Ok(Outcome::NoReply);
         };

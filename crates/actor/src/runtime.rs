@@ -76,17 +76,25 @@ type Step = Result<Outcome, Exit>;
 
 impl<G: GenServer> Runtime<G> {
     /// Runs one callback, with the idle request of the previous one cleared.
-    async fn run(&self, mut work: Work<G>, slot: &mut Slot<G>) -> Step {
-        let Some(state) = slot.state.as_mut() else {
-            return Ok(Outcome::NoReply);
-        };
-        let _ = slot.ctx.take_idle();
+    ///
+    /// The work becomes its callback's future before anything is awaited, so the message
+    /// is not held across the await: every server's task would be larger for it.
+    fn run<'a>(
+        &'a self,
+        mut work: Work<G>,
+        slot: &'a mut Slot<G>,
+    ) -> impl Future<Output = Step> + Send + 'a {
         let id = slot.ctx.myself().id();
-        guarded(
-            id,
-            work.run(&self.server, &self.shared, state, &mut slot.ctx),
-        )
-        .await
+        let callback = slot.state.as_mut().map(|state| {
+            let _ = slot.ctx.take_idle();
+            work.run(&self.server, &self.shared, state, &mut slot.ctx)
+        });
+        async move {
+            match callback {
+                Some(callback) => guarded(id, callback).await,
+                None => Ok(Outcome::NoReply),
+            }
+        }
     }
 
     /// After a callback: run the continuations it asked for, then arm its idle timeout,

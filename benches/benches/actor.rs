@@ -31,8 +31,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arbor_benches::{
     current_thread_runtime, idle_child_main, idle_in_fresh_process, median, median_ns, quick,
-    raw_get, raw_get_timeout, runtime, start_arbor, start_raw, Add, Get, IdleLeg, IdleRun, RawMsg,
-    TokioCounter,
+    raw_get, raw_get_timeout, runtime, set_times, start_arbor, start_raw, Add, Get, IdleLeg,
+    IdleRun, RawMsg, TokioCounter,
 };
 use criterion::{Criterion, SamplingMode, Throughput};
 use tokio::runtime::Runtime;
@@ -111,8 +111,7 @@ where
 fn actor_call(c: &mut Criterion, name: &str, rt: &Runtime) {
     let mut group = c.benchmark_group(name);
     group.sample_size(50);
-    group.measurement_time(Duration::from_secs(4));
-    group.warm_up_time(Duration::from_secs(1));
+    set_times(&mut group, Duration::from_secs(1), Duration::from_secs(4));
 
     let arbor = rt.block_on(start_arbor()).expect("start arbor");
     group.bench_function("arbor", |b| {
@@ -195,8 +194,7 @@ fn actor_cast(c: &mut Criterion, name: &str, rt: &Runtime) {
     let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(if quick() { 2 } else { 6 }));
+    set_times(&mut group, Duration::from_secs(1), Duration::from_secs(6));
     group.throughput(Throughput::Elements(casts));
 
     let arbor = rt.block_on(start_arbor()).expect("start arbor");

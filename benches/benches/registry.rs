@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use arbor_actor::Server;
 use arbor_benches::names::{key_at, Tables};
 use arbor_benches::supervision::Idle;
-use arbor_benches::{quick, runtime};
+use arbor_benches::{quick, runtime, set_times};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const HOLDERS: usize = 8;
@@ -56,7 +56,7 @@ fn lookup_group(c: &mut Criterion, name: &str, keys: u64, holders: &[Server<Idle
     let tables = Tables::new(keys, holders);
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
-    group.measurement_time(Duration::from_secs(3));
+    set_times(&mut group, Duration::from_secs(3), Duration::from_secs(3));
     let key = move |thread: u64, i: u64| key_at(keys, thread, i);
     for threads in [1_u64, 2] {
         group.bench_with_input(
@@ -106,7 +106,7 @@ fn register_group(c: &mut Criterion, holders: &[Server<Idle>]) {
     let tables = Tables::new(0, holders);
     let mut group = c.benchmark_group("registry_register");
     group.throughput(Throughput::Elements(1));
-    group.measurement_time(Duration::from_secs(3));
+    set_times(&mut group, Duration::from_secs(3), Duration::from_secs(3));
     for threads in [1_u64, 2] {
         group.bench_with_input(BenchmarkId::new("arbor", threads), &threads, |b, &t| {
             b.iter_custom(|iters| {

@@ -43,7 +43,7 @@ use arbor_benches::pipeline::{
 use arbor_benches::stages::{
     arbor_fan_out, normal_exit, BoxFuture, Doubler, Numbers, Prepared, Summer, TEARDOWN,
 };
-use arbor_benches::{current_thread_runtime, median_ns, quick, runtime};
+use arbor_benches::{current_thread_runtime, median_ns, quick, runtime, set_times};
 use arbor_stage::{
     BroadcastDispatcher, Cancel, ConsumerSupervisor, DemandMode, PartitionDispatcher, Partitions,
     Stage, SubscribeOptions,
@@ -344,8 +344,7 @@ fn bench(c: &mut Criterion, rt: &Runtime, suffix: &str, scenario: Scenario, size
     let mut group = c.benchmark_group(format!("{}{suffix}", scenario.group()));
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(if size == Size::Full { 8 } else { 2 }));
+    set_times(&mut group, Duration::from_secs(1), Duration::from_secs(8));
     group.throughput(Throughput::Elements(events));
     for &leg in scenario.legs() {
         group.bench_function(leg.name(), |b| {

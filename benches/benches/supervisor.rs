@@ -24,7 +24,7 @@ use arbor_benches::supervision::{
     arbor_runner_with, arbor_stop, raw_runner_with, raw_stop, Crash, Phoenix, Ping, RawChildMsg,
     RawSupervisor,
 };
-use arbor_benches::{quick, runtime};
+use arbor_benches::{quick, runtime, set_times};
 use arbor_supervisor::{ChildSpec, Supervisor, SupervisorOptions};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokio::runtime::Runtime;
@@ -44,6 +44,7 @@ fn restart(c: &mut Criterion) {
     std::panic::set_hook(Box::new(|_| {}));
     let rt = runtime();
     let mut group = c.benchmark_group("supervisor_restart");
+    set_times(&mut group, Duration::from_secs(3), Duration::from_secs(5));
 
     group.bench_function("arbor", |b| {
         let (born, mut births) = mpsc::unbounded_channel();
@@ -137,6 +138,7 @@ fn fill_and_stop(c: &mut Criterion, name: &str, measure: Half) {
     let rt = runtime();
     let n = children();
     let mut group = c.benchmark_group(name);
+    set_times(&mut group, Duration::from_secs(3), Duration::from_secs(5));
     group
         .sample_size(10)
         .throughput(Throughput::Elements(n as u64));

@@ -79,6 +79,26 @@ pub fn quick() -> bool {
     std::env::var(QUICK_ENV).is_ok_and(|value| value == "1")
 }
 
+/// Warm-up and measurement time of every group under `ARBOR_BENCH_QUICK=1`: short enough
+/// that the whole suite runs in under five minutes, long enough for a stable median.
+const QUICK_TIMES: (Duration, Duration) = (Duration::from_millis(300), Duration::from_secs(1));
+
+/// Sets a group's warm-up and measurement times: the given ones, or [`QUICK_TIMES`] in
+/// quick mode. Every group goes through here, so quick mode shortens the whole suite.
+pub fn set_times<M: criterion::measurement::Measurement>(
+    group: &mut criterion::BenchmarkGroup<'_, M>,
+    warm_up: Duration,
+    measurement: Duration,
+) {
+    let (warm_up, measurement) = if quick() {
+        QUICK_TIMES
+    } else {
+        (warm_up, measurement)
+    };
+    group.warm_up_time(warm_up);
+    group.measurement_time(measurement);
+}
+
 // ---------------------------------------------------------------------------------------
 // arbor
 // ---------------------------------------------------------------------------------------

@@ -10,11 +10,16 @@
 //! Figures are criterion's median estimates. Groups with a throughput are reported as a
 //! rate (per second); the others as a time per iteration. Ratios are "how many times
 //! better arbor is" — above 1 is better than the baseline — whichever the unit.
+//!
+//! A group's figures come from its last run: criterion keeps the results of every parameter
+//! it has ever measured (a quick run's smaller N, say), so results saved long before the
+//! group's newest are left out, and the report says how many.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -104,6 +109,20 @@ const PAIRS: &[(&str, &str, &str)] = &[
     ("actor_call", "arbor_untimed", "raw_ractor"),
 ];
 
+/// Results saved this long before their group's newest belong to an earlier run: the
+/// longest group (a stage group's three legs) takes under a minute.
+const SAME_RUN: Duration = Duration::from_secs(5 * 60);
+
+/// One leg's result and when criterion saved it.
+#[derive(Debug)]
+struct Saved {
+    group: String,
+    param: String,
+    leg: String,
+    figure: Figure,
+    saved: SystemTime,
+}
+
 /// A leg's figure, by (group, parameter) then by leg name.
 type Table = BTreeMap<(String, String), BTreeMap<String, Figure>>;
 
@@ -112,24 +131,51 @@ fn main() -> Result<()> {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target/criterion"));
-    let mut table = Table::new();
-    collect(&root, &mut table)
+    let mut saved = Vec::new();
+    collect(&root, &mut saved)
         .with_context(|| format!("reading criterion results under {}", root.display()))?;
-    if table.is_empty() {
+    if saved.is_empty() {
         anyhow::bail!(
             "no criterion results under {}: run `just bench` first",
             root.display()
         );
     }
+    let (table, stale) = last_runs(saved);
     print_table(&table);
+    if stale > 0 {
+        println!("\n{stale} older result(s) left out: each group is reported from its last run.");
+    }
     Ok(())
 }
 
+/// Keeps each group's results from its last run; returns them with the count left out.
+fn last_runs(saved: Vec<Saved>) -> (Table, usize) {
+    let mut newest: BTreeMap<&str, SystemTime> = BTreeMap::new();
+    for result in &saved {
+        let entry = newest.entry(&result.group).or_insert(result.saved);
+        *entry = (*entry).max(result.saved);
+    }
+    let is_current = |result: &Saved| {
+        newest[result.group.as_str()]
+            .duration_since(result.saved)
+            .is_ok_and(|age| age <= SAME_RUN)
+    };
+    let (current, stale): (Vec<&Saved>, Vec<&Saved>) = saved.iter().partition(|r| is_current(r));
+    let mut table = Table::new();
+    for result in current {
+        table
+            .entry((result.group.clone(), result.param.clone()))
+            .or_default()
+            .insert(result.leg.clone(), result.figure);
+    }
+    (table, stale.len())
+}
+
 /// Finds every `new/benchmark.json` below `dir` and records its median.
-fn collect(dir: &Path, table: &mut Table) -> Result<()> {
+fn collect(dir: &Path, saved: &mut Vec<Saved>) -> Result<()> {
     let new = dir.join("new");
     if new.join("benchmark.json").is_file() {
-        record(&new, table)?;
+        saved.push(record(&new)?);
     }
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
@@ -139,15 +185,19 @@ fn collect(dir: &Path, table: &mut Table) -> Result<()> {
             .unwrap_or("");
         // Criterion's own copies of old runs and its report pages are not results.
         if path.is_dir() && !matches!(name, "new" | "base" | "change" | "report") {
-            collect(&path, table)?;
+            collect(&path, saved)?;
         }
     }
     Ok(())
 }
 
-fn record(new: &Path, table: &mut Table) -> Result<()> {
+fn record(new: &Path) -> Result<Saved> {
     let benchmark: Benchmark = read_json(&new.join("benchmark.json"))?;
-    let estimates: Estimates = read_json(&new.join("estimates.json"))?;
+    let estimates_path = new.join("estimates.json");
+    let estimates: Estimates = read_json(&estimates_path)?;
+    let saved = fs::metadata(&estimates_path)
+        .and_then(|meta| meta.modified())
+        .with_context(|| format!("reading the time of {}", estimates_path.display()))?;
     let ns = estimates.median.point_estimate;
     let figure = match benchmark.throughput {
         Some(Throughput::Elements(count) | Throughput::Bytes(count)) if ns > 0.0 => {
@@ -155,13 +205,13 @@ fn record(new: &Path, table: &mut Table) -> Result<()> {
         }
         _ => Figure::Time(ns),
     };
-    let leg = benchmark.function_id.unwrap_or_default();
-    let param = benchmark.value_str.unwrap_or_default();
-    table
-        .entry((benchmark.group_id, param))
-        .or_default()
-        .insert(leg, figure);
-    Ok(())
+    Ok(Saved {
+        group: benchmark.group_id,
+        param: benchmark.value_str.unwrap_or_default(),
+        leg: benchmark.function_id.unwrap_or_default(),
+        figure,
+        saved,
+    })
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
@@ -217,4 +267,43 @@ fn ratio(value: Option<f64>) -> String {
     value
         .map(|ratio| format!("{ratio:.2}×"))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(group: &str, param: &str, leg: &str, minutes_ago: u64) -> Saved {
+        Saved {
+            group: group.into(),
+            param: param.into(),
+            leg: leg.into(),
+            figure: Figure::Time(1.0),
+            saved: SystemTime::UNIX_EPOCH + Duration::from_secs(24 * 3600 - minutes_ago * 60),
+        }
+    }
+
+    #[test]
+    fn each_group_is_reported_from_its_last_run() {
+        let results = vec![
+            // A quick run of `start` at N = 10 000, then a full run at 100 000 an hour later.
+            saved("start", "10000", "arbor", 61),
+            saved("start", "10000", "raw", 60),
+            saved("start", "100000", "arbor", 1),
+            saved("start", "100000", "raw", 0),
+            // A group last run in the quick run keeps its figures.
+            saved("lookup", "", "arbor", 60),
+        ];
+        let (table, stale) = last_runs(results);
+        assert_eq!(stale, 2);
+        let kept: Vec<_> = table.keys().cloned().collect();
+        assert_eq!(
+            kept,
+            [
+                ("lookup".to_string(), String::new()),
+                ("start".to_string(), "100000".to_string())
+            ]
+        );
+        assert_eq!(table[&("start".to_string(), "100000".to_string())].len(), 2);
+    }
 }

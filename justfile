@@ -25,7 +25,7 @@ lint:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
-# Every criterion bench (ARBOR_BENCH_QUICK=1 for a short run).
+# Every bench, scaling curves included (ARBOR_BENCH_QUICK=1: about 100 s, to check a change).
 bench:
     cargo bench -p arbor-benches
 

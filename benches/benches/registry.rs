@@ -2,7 +2,7 @@
 //!
 //! - `registry_lookup_hot` / `registry_lookup_1m`: look keys up, cycling through a hot set
 //!   of 16 keys or through 1 000 000 keys (100 000 with `ARBOR_BENCH_QUICK=1`), from 1
-//!   and 2 threads. arbor `Registry::lookup` (returns a `Vec` of (pid, value)) and
+//!   and 2 threads. arbor `Registry::lookup` (returns a `Lookup` of (pid, value)) and
 //!   `Registry::whereis` (returns the pid) vs raw `DashMap<u64, ActorCell>::get` plus a
 //!   clone of the cell: what a hand-rolled name table does.
 //! - `registry_register`: register a key then unregister it, from 1 and 2 threads (each

@@ -150,25 +150,25 @@ fn main() -> Result<()> {
 
 /// Keeps each group's results from its last run; returns them with the count left out.
 fn last_runs(saved: Vec<Saved>) -> (Table, usize) {
-    let mut newest: BTreeMap<&str, SystemTime> = BTreeMap::new();
+    let mut newest: BTreeMap<String, SystemTime> = BTreeMap::new();
     for result in &saved {
-        let entry = newest.entry(&result.group).or_insert(result.saved);
+        let entry = newest.entry(result.group.clone()).or_insert(result.saved);
         *entry = (*entry).max(result.saved);
     }
-    let is_current = |result: &Saved| {
-        newest[result.group.as_str()]
-            .duration_since(result.saved)
-            .is_ok_and(|age| age <= SAME_RUN)
-    };
-    let (current, stale): (Vec<&Saved>, Vec<&Saved>) = saved.iter().partition(|r| is_current(r));
     let mut table = Table::new();
-    for result in current {
-        table
-            .entry((result.group.clone(), result.param.clone()))
-            .or_default()
-            .insert(result.leg.clone(), result.figure);
+    let mut stale = 0;
+    for result in saved {
+        let age = newest[&result.group].duration_since(result.saved);
+        if age.is_ok_and(|age| age <= SAME_RUN) {
+            table
+                .entry((result.group, result.param))
+                .or_default()
+                .insert(result.leg, result.figure);
+        } else {
+            stale += 1;
+        }
     }
-    (table, stale.len())
+    (table, stale)
 }
 
 /// Finds every `new/benchmark.json` below `dir` and records its median.

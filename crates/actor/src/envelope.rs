@@ -4,9 +4,10 @@
 //! `Handle*` impl of the server runs it, so the server's behaviour stays typed per message
 //! while ractor sees a single `Msg` type.
 //!
-//! The erased message is a small-buffer box: a message of up to two words travels inline in
-//! the envelope, so it costs no allocation of its own on the sender's thread (and no free on
-//! the server's). The callback's future stays a plain box: it is allocated and freed on the
+//! The erased message is a small-buffer box of two words. The payload sits in an `Option`
+//! (the callback takes it out of the box), so a cast or info message of one word, or a call
+//! whose request is zero-sized, travels inline in the envelope: it costs no allocation of
+//! its own on the sender's thread (and no free on the server's). The callback's future stays a plain box: it is allocated and freed on the
 //! server's thread, which is cheap, and holding it inline made every server's task larger
 //! and every poll copy more (measured in `docs/benchmarks.md`).
 
@@ -25,8 +26,8 @@ use crate::{
     HandleInfo, Outcome,
 };
 
-/// Room for a message inside its envelope: a word-sized request with its reply channel
-/// fits. Larger messages go to the heap. More room would make every queued envelope larger,
+/// Room for a message inside its envelope: an `Option` of a one-word message, or of a
+/// zero-sized request with its reply channel. Larger messages go to the heap. More room would make every queued envelope larger,
 /// which cost more than the allocation it saves when mailboxes fill up.
 type MessageSpace = [usize; 2];
 

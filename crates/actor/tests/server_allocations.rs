@@ -1,7 +1,7 @@
 //! A small message costs two allocations: ractor's box around it and the callback's future.
 //!
-//! arbor erases each message to the server it is for; an erased message of up to two words
-//! is held inline in its envelope. These tests count the heap allocations made on this
+//! arbor erases each message to the server it is for; an erased one-word message is held
+//! inline in its envelope. These tests count the heap allocations made on this
 //! thread while casts flow, so a change that boxes small messages again (three allocations
 //! per message) fails here.
 

@@ -145,8 +145,9 @@ impl<S: GenStage> Runtime<S> {
             state.consumer.queue.push_back(queued);
             return Outcome::NoReply;
         }
-        let outcome = self.invoke_cancel(state, tag, why, upstream.cancel).await;
-        self.settle(state, outcome).await
+        let cancel = upstream.cancel;
+        // Rare next to events: boxed so it does not size every downward message's future.
+        Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
     }
 
     async fn on_events(
@@ -175,8 +176,7 @@ impl<S: GenStage> Runtime<S> {
             let outcome = match queued {
                 Queued::Events(tag, events) => self.handle_batches(state, tag, events).await,
                 Queued::Cancel(tag, why, cancel) => {
-                    let outcome = self.invoke_cancel(state, tag, why, cancel).await;
-                    self.settle(state, outcome).await
+                    Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
                 }
             };
             if let Outcome::Stop(exit) = outcome {
@@ -252,7 +252,8 @@ impl<S: GenStage> Runtime<S> {
         }
     }
 
-    /// A subscription ended: tell the stage, then stop if the cancel mode says so.
+    /// A subscription ended: tell the stage, then stop if the cancel mode says so, and
+    /// settle what the stage asked for.
     async fn invoke_cancel(
         &self,
         state: &mut StageState<S>,
@@ -265,13 +266,13 @@ impl<S: GenStage> Runtime<S> {
             .stage
             .handle_cancel(Side::Consumer, why, tag, &mut state.user, &mut state.ctx)
             .await;
-        if let Outcome::Stop(exit) = outcome {
-            return Outcome::Stop(exit);
-        }
-        if cancel.stops_on(&reason) {
-            tracing::info!(stage = %state.ctx.myself(), subscription = %tag, %reason, "consumer stopping after its producer cancelled");
-            return Outcome::Stop(reason);
-        }
-        Outcome::NoReply
+        let outcome = match outcome {
+            Outcome::NoReply if cancel.stops_on(&reason) => {
+                tracing::info!(stage = %state.ctx.myself(), subscription = %tag, %reason, "consumer stopping after its producer cancelled");
+                Outcome::Stop(reason)
+            }
+            outcome => outcome,
+        };
+        self.settle(state, outcome).await
     }
 }

@@ -259,35 +259,68 @@ impl<S: GenStage> Runtime<S> {
     /// Carries out what a callback asked for in its context, then returns its outcome
     /// (or the stop some of that work caused).
     pub(crate) async fn settle(&self, state: &mut StageState<S>, outcome: Outcome) -> Outcome {
-        while (state.ctx.has_work() || state.producer.owed > 0) && state.stopping.is_none() {
-            let mut demand = std::mem::take(&mut state.producer.owed);
-            if let Some(mode) = state.ctx.demand_mode.take() {
-                demand += self.set_demand_mode(state, mode);
-            }
-            if demand > 0 {
-                if let Outcome::Stop(exit) = Box::pin(self.on_demand(state, demand)).await {
-                    return Outcome::Stop(exit);
-                }
-            }
-            let emitted = state.ctx.take_emitted();
-            if !emitted.is_empty() {
-                self.dispatch(state, emitted);
-            }
-            if let Some(exit) = state.ctx.finish.take() {
-                self.finish_after_delivery(state, exit);
-            }
-            for (tag, demand) in std::mem::take(&mut state.ctx.asks) {
-                self.ask_upstream(state, tag, demand);
-            }
-            for (tag, reason) in std::mem::take(&mut state.ctx.cancels) {
-                if let Outcome::Stop(exit) = Box::pin(self.cancel(state, tag, reason)).await {
-                    return Outcome::Stop(exit);
-                }
+        // Dispatching and asking need no `.await`; only demand and cancels do. Keeping
+        // that rarer work behind a box keeps every caller's future small.
+        if self.settle_without_awaiting(state) {
+            if let Outcome::Stop(exit) = Box::pin(self.settle_awaiting(state)).await {
+                return Outcome::Stop(exit);
             }
         }
         match (outcome, state.stopping.take()) {
             (Outcome::Stop(exit), _) | (_, Some(exit)) => Outcome::Stop(exit),
             (Outcome::NoReply, None) => Outcome::NoReply,
+        }
+    }
+
+    /// Settles the work that needs no `.await`; returns whether work that does is left.
+    fn settle_without_awaiting(&self, state: &mut StageState<S>) -> bool {
+        while self.has_work(state) {
+            let ctx = &state.ctx;
+            if state.producer.owed > 0 || ctx.demand_mode.is_some() || !ctx.cancels.is_empty() {
+                return true;
+            }
+            self.settle_step(state);
+        }
+        false
+    }
+
+    /// Settles everything, serving demand and cancels in the order they were asked.
+    async fn settle_awaiting(&self, state: &mut StageState<S>) -> Outcome {
+        while self.has_work(state) {
+            let mut demand = std::mem::take(&mut state.producer.owed);
+            if let Some(mode) = state.ctx.demand_mode.take() {
+                demand += self.set_demand_mode(state, mode);
+            }
+            if demand > 0 {
+                if let Outcome::Stop(exit) = self.on_demand(state, demand).await {
+                    return Outcome::Stop(exit);
+                }
+            }
+            self.settle_step(state);
+            for (tag, reason) in std::mem::take(&mut state.ctx.cancels) {
+                if let Outcome::Stop(exit) = self.cancel(state, tag, reason).await {
+                    return Outcome::Stop(exit);
+                }
+            }
+        }
+        Outcome::NoReply
+    }
+
+    fn has_work(&self, state: &StageState<S>) -> bool {
+        (state.ctx.has_work() || state.producer.owed > 0) && state.stopping.is_none()
+    }
+
+    /// Dispatches emitted events, arms a requested finish and sends asks.
+    fn settle_step(&self, state: &mut StageState<S>) {
+        let emitted = state.ctx.take_emitted();
+        if !emitted.is_empty() {
+            self.dispatch(state, emitted);
+        }
+        if let Some(exit) = state.ctx.finish.take() {
+            self.finish_after_delivery(state, exit);
+        }
+        for (tag, demand) in std::mem::take(&mut state.ctx.asks) {
+            self.ask_upstream(state, tag, demand);
         }
     }
 

@@ -89,6 +89,8 @@ impl<S: GenStage> Runtime<S> {
         state: &mut StageState<S>,
         message: Upward<S::Out>,
     ) -> Outcome {
+        // Only asks are frequent: the other arms are boxed so they do not size every
+        // upward message's future.
         match message {
             Upward::Subscribe {
                 consumer,
@@ -100,17 +102,16 @@ impl<S: GenStage> Runtime<S> {
                     max_demand: subscriber.max_demand,
                     min_demand,
                 };
-                self.producer_subscribe(state, consumer, subscriber, info)
-                    .await
+                Box::pin(self.producer_subscribe(state, consumer, subscriber, info)).await
             }
             Upward::Ask { tag, demand } => self.producer_ask(state, tag, demand).await,
             Upward::Cancel { tag, reason } => {
-                self.producer_cancel(state, tag, Cancelled::Cancel(reason), true)
-                    .await
+                let why = Cancelled::Cancel(reason);
+                Box::pin(self.producer_cancel(state, tag, why, true)).await
             }
             Upward::ConsumerDown { tag, exit } => {
-                self.producer_cancel(state, tag, Cancelled::Down(exit), false)
-                    .await
+                let why = Cancelled::Down(exit);
+                Box::pin(self.producer_cancel(state, tag, why, false)).await
             }
         }
     }

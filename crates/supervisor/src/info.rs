@@ -1,5 +1,7 @@
 //! What `which_children`, `count_children` and `tree` report.
 
+use std::fmt;
+
 use crate::{Child, ChildKind, ChildSpec};
 
 /// One child as `which_children` reports it (OTP's `{id, child, type, modules}`).
@@ -78,6 +80,36 @@ impl ChildCounts {
 }
 
 /// A recursive snapshot of a supervision tree, from [`Supervisor::tree`](crate::Supervisor::tree).
+///
+/// It serialises to JSON (feature `serde`), and its `Display` draws it for people, one
+/// node per line with its kind and its actor id (or its state when it is not running),
+/// children indented under their supervisor:
+///
+/// ```
+/// use arbor_supervisor::{ChildKind, NodeState, TreeNode};
+///
+/// let node = |id: &str, kind, actor: Option<&str>, children| TreeNode {
+///     id: id.into(),
+///     kind,
+///     state: if actor.is_some() { NodeState::Running } else { NodeState::Restarting },
+///     actor: actor.map(Into::into),
+///     children,
+/// };
+/// let jobs = node("jobs", ChildKind::Supervisor, Some("0.3"), vec![
+///     node("job-1", ChildKind::Worker, None, vec![]),
+/// ]);
+/// let tree = node("app", ChildKind::Supervisor, Some("0.1"), vec![
+///     node("registry", ChildKind::Worker, Some("0.2"), vec![]),
+///     jobs,
+/// ]);
+///
+/// assert_eq!(tree.to_string(), "\
+/// app (supervisor, 0.1)
+/// ├── registry (worker, 0.2)
+/// └── jobs (supervisor, 0.3)
+///     └── job-1 (worker, restarting)
+/// ");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TreeNode {
@@ -91,6 +123,44 @@ pub struct TreeNode {
     pub state: NodeState,
     /// A supervisor's own children, in start order.
     pub children: Vec<TreeNode>,
+}
+
+impl TreeNode {
+    fn fmt_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            ChildKind::Supervisor => "supervisor",
+            ChildKind::Worker => "worker",
+        };
+        let state = match (self.state, &self.actor) {
+            (NodeState::Running, Some(actor)) => actor.as_str(),
+            (NodeState::Running, None) => "running",
+            (NodeState::Restarting, _) => "restarting",
+            (NodeState::Undefined, _) => "not running",
+        };
+        writeln!(f, "{} ({kind}, {state})", self.id)
+    }
+
+    fn fmt_children(&self, f: &mut fmt::Formatter<'_>, prefix: &str) -> fmt::Result {
+        for (at, child) in self.children.iter().enumerate() {
+            let last = at + 1 == self.children.len();
+            let (branch, indent) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            write!(f, "{prefix}{branch}")?;
+            child.fmt_line(f)?;
+            child.fmt_children(f, &format!("{prefix}{indent}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TreeNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_line(f)?;
+        self.fmt_children(f, "")
+    }
 }
 
 /// The state of a node in a [`TreeNode`] snapshot.

@@ -36,6 +36,7 @@
 //! .await?;
 //! let tree = app.tree().await?;
 //! assert_eq!(tree.children.len(), 2);
+//! println!("{tree}"); // one line per node: app (supervisor, …), ├── cache (worker, …), …
 //! assert_eq!(app.stop(Exit::shutdown()).await, Exit::shutdown());
 //! # Ok(())
 //! # }

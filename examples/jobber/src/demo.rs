@@ -21,7 +21,6 @@ use crate::error::{JobberError, StartError, StartJobError};
 use crate::events::JobEnd;
 use crate::job::{JobArgs, Work, WorkError};
 use crate::job_registry::{JobType, RunningImport};
-use crate::tree::render_tree;
 use crate::{Jobber, JobberOptions};
 
 /// How fast the demo runs.
@@ -211,7 +210,7 @@ pub async fn run(options: DemoOptions, out: &mut dyn Write) -> Result<DemoSummar
     };
 
     writeln!(out, "\n== The supervision tree while the imports run")?;
-    write!(out, "{}", render_tree(&jobber.tree().await?))?;
+    write!(out, "{}", jobber.tree().await?)?;
 
     // Let the imports (and the email) finish.
     let _ = open.send(true);

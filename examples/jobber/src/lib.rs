@@ -57,7 +57,6 @@ mod job_registry;
 mod job_runner;
 mod job_supervisor;
 mod random_id;
-mod tree;
 
 pub use app::{Jobber, JobberOptions, StartedJob, DEFAULT_IMPORT_QUOTA, JOBBER, JOB_REGISTRY_ID};
 pub use error::{JobberError, StartError, StartJobError};
@@ -72,4 +71,3 @@ pub use job_registry::{
 pub use job_runner::{JobRunner, JOB_RUNNER, JOB_RUNNER_MAX_SECONDS};
 pub use job_supervisor::{JobSupervisor, JOB_SUPERVISOR_MAX_SECONDS};
 pub use random_id::random_job_id;
-pub use tree::render_tree;

@@ -7,8 +7,7 @@ use arbor_actor::Exit;
 use arbor_supervisor::{ChildCounts, ChildKind, Supervisor};
 use jobber::demo::{self, DemoOptions};
 use jobber::{
-    render_tree, Job, JobArgs, JobType, Jobber, JobberOptions, StartJobError, StartedJob,
-    DEFAULT_IMPORT_QUOTA,
+    Job, JobArgs, JobType, Jobber, JobberOptions, StartJobError, StartedJob, DEFAULT_IMPORT_QUOTA,
 };
 use support::{panicking, Gate};
 use tokio::task::JoinSet;
@@ -283,7 +282,7 @@ async fn the_tree_shows_every_job_under_its_supervisor() {
         .start_job(JobArgs::new(gate.work()).id("tree-job"))
         .await
         .unwrap();
-    let text = render_tree(&jobber.tree().await.unwrap());
+    let text = jobber.tree().await.unwrap().to_string();
     let lines: Vec<_> = text
         .lines()
         .map(|line| line.split(" (").next().unwrap_or(""))

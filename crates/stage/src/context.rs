@@ -17,7 +17,11 @@ pub struct StageContext<S: GenStage> {
     pub(crate) cancels: Vec<(SubscriptionTag, Exit)>,
     pub(crate) demand_mode: Option<DemandMode>,
     pub(crate) finish: Option<Exit>,
+    pub(crate) infos: Vec<PendingInfo>,
 }
+
+/// A message for the stage itself, sent once the events before it are delivered.
+pub(crate) type PendingInfo = Box<dyn FnOnce() + Send>;
 
 impl<S: GenStage> StageContext<S> {
     pub(crate) fn new(myself: Stage<S>) -> Self {
@@ -28,6 +32,7 @@ impl<S: GenStage> StageContext<S> {
             cancels: Vec::new(),
             demand_mode: None,
             finish: None,
+            infos: Vec::new(),
         }
     }
 
@@ -83,6 +88,22 @@ impl<S: GenStage> StageContext<S> {
         self.finish = Some(reason);
     }
 
+    /// Sends `message` to this stage's own [`StageInfo`] handler once every event
+    /// emitted before it, buffered ones and this callback's included, has been sent to
+    /// consumers (gen_stage's `GenStage.async_info/2`). A stage that buffers nothing (a
+    /// consumer, or a producer whose events all went out) receives it after this callback.
+    ///
+    /// Like any message, it is not handled if the stage stops first.
+    pub fn async_info<M>(&mut self, message: M)
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
+        let myself = self.myself.clone();
+        self.infos
+            .push(Box::new(move || myself.deliver_info(message)));
+    }
+
     /// Sends `message` to this stage's [`StageInfo`] handler after `after`.
     pub fn send_after<M>(&self, after: Duration, message: M) -> TimerRef
     where
@@ -102,6 +123,7 @@ impl<S: GenStage> StageContext<S> {
             || !self.cancels.is_empty()
             || self.demand_mode.is_some()
             || self.finish.is_some()
+            || !self.infos.is_empty()
     }
 }
 

@@ -207,6 +207,49 @@ impl<S: GenStage> Stage<S> {
         self.server.send_after(after, UserInfo(message))
     }
 
+    /// Queues `message` for the stage's own [`StageInfo`] handler behind every event the
+    /// stage holds now (gen_stage's `async_info`): a producer handles it once the events
+    /// in its buffer have gone to consumers; a consumer right away. From inside the
+    /// stage, use [`StageContext::async_info`](crate::StageContext::async_info).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message when the stage is not running.
+    pub fn async_info<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
+        self.server
+            .cast(QueueInfo(message))
+            .map_err(|error| SendError(error.into_inner().0))
+    }
+
+    /// As [`async_info`](Self::async_info), returning once the message is queued
+    /// (gen_stage's `sync_info`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::call`].
+    pub async fn sync_info<M>(&self, message: M) -> Result<(), CallError>
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
+        self.server.call(QueueInfo(message)).await
+    }
+
+    /// Sends an info the stage queued for itself; says so if the stage is gone.
+    pub(crate) fn deliver_info<M>(&self, message: M)
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
+        if self.server.send(UserInfo(message)).is_err() {
+            tracing::warn!(stage = %self, "queued info dropped: the stage is not running");
+        }
+    }
+
     /// Subscribes this consumer to `producer` and returns once the subscription is made
     /// (gen_stage's `sync_subscribe`). If the producer is not running, a `Permanent` or
     /// `Transient` consumer stops, as in gen_stage.
@@ -581,6 +624,9 @@ enum Control<E> {
     Demand(DemandMode),
 }
 
+/// An info to queue behind the stage's buffered events, from `async_info` / `sync_info`.
+struct QueueInfo<M>(M);
+
 /// Ask for the stage's counts.
 struct Inspect;
 
@@ -638,6 +684,44 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
             Control::Demand(mode) => state.ctx_mut().set_demand_mode(mode),
         }
         self.settle(state, Outcome::NoReply).await
+    }
+}
+
+impl<S, M> HandleCast<QueueInfo<M>> for Runtime<S>
+where
+    S: StageInfo<M>,
+    M: Send + 'static,
+{
+    async fn handle_cast(
+        &self,
+        QueueInfo(message): QueueInfo<M>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        state.ctx_mut().async_info(message);
+        self.settle(state, Outcome::NoReply).await
+    }
+}
+
+impl<S, M> HandleCall<QueueInfo<M>> for Runtime<S>
+where
+    S: StageInfo<M>,
+    M: Send + 'static,
+{
+    type Reply = ();
+
+    async fn handle_call(
+        &self,
+        QueueInfo(message): QueueInfo<M>,
+        _: Caller<'_, ()>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<()> {
+        state.ctx_mut().async_info(message);
+        match self.settle(state, Outcome::NoReply).await {
+            Outcome::NoReply => CallOutcome::Reply(()),
+            Outcome::Stop(exit) => CallOutcome::StopWithReply(exit, ()),
+        }
     }
 }
 

@@ -26,6 +26,7 @@ use crate::{
 };
 
 pub(crate) use consumer::ConsumerSide;
+use producer::Waiting;
 pub(crate) use producer::{ProducerConfig, ProducerSide};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -310,14 +311,18 @@ impl<S: GenStage> Runtime<S> {
         (state.ctx.has_work() || state.producer.owed > 0) && state.stopping.is_none()
     }
 
-    /// Dispatches emitted events, arms a requested finish and sends asks.
+    /// Dispatches emitted events, queues infos and a requested finish behind them, and
+    /// sends asks.
     fn settle_step(&self, state: &mut StageState<S>) {
         let emitted = state.ctx.take_emitted();
         if !emitted.is_empty() {
             self.dispatch(state, emitted);
         }
+        for info in std::mem::take(&mut state.ctx.infos) {
+            self.after_delivery(state, Waiting::Deliver(info));
+        }
         if let Some(exit) = state.ctx.finish.take() {
-            self.finish_after_delivery(state, exit);
+            self.after_delivery(state, Waiting::Stop(exit));
         }
         for (tag, demand) in std::mem::take(&mut state.ctx.asks) {
             self.ask_upstream(state, tag, demand);

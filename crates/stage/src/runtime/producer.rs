@@ -5,6 +5,7 @@ use std::sync::Arc;
 use arbor_actor::{Exit, Outcome};
 
 use super::{Kind, Runtime, StageState};
+use crate::context::PendingInfo;
 use crate::link::DownstreamLink;
 use crate::protocol::{Downward, Upward};
 use crate::subscription::TagMap;
@@ -35,6 +36,14 @@ impl<E> Clone for ProducerConfig<E> {
     }
 }
 
+/// What happens when an info token has been delivered to every consumer.
+pub(super) enum Waiting {
+    /// The stage stops ([`StageContext::stop_after_delivery`](crate::StageContext::stop_after_delivery)).
+    Stop(Exit),
+    /// A message goes to the stage itself ([`StageContext::async_info`](crate::StageContext::async_info)).
+    Deliver(PendingInfo),
+}
+
 pub(crate) struct ProducerSide<E> {
     dispatcher: Box<dyn Dispatcher<E>>,
     buffer: Buffer<E>,
@@ -43,8 +52,10 @@ pub(crate) struct ProducerSide<E> {
     held: Vec<E>,
     consumers: TagMap<Arc<dyn DownstreamLink<E>>>,
     outbox: Outbox<E>,
-    /// The info token that stops the stage once every event before it is delivered.
-    finish: Option<(InfoToken, Exit)>,
+    /// Info tokens on their way through the buffer and the dispatcher, oldest first.
+    waiting: Vec<(InfoToken, Waiting)>,
+    /// Tokens queued while accumulate mode held events: released after those events.
+    held_infos: Vec<InfoToken>,
     /// Demand the dispatcher raised outside an ask (events a selector refused), served
     /// when the current callback's work is settled.
     pub(super) owed: usize,
@@ -60,7 +71,8 @@ impl<E: Send + 'static> ProducerSide<E> {
             held: Vec::new(),
             consumers: TagMap::default(),
             outbox: Outbox::new(),
-            finish: None,
+            waiting: Vec::new(),
+            held_infos: Vec::new(),
             owed: 0,
             next_token: 0,
         }
@@ -291,12 +303,14 @@ impl<S: GenStage> Runtime<S> {
             }
         }
         for token in producer.outbox.take_infos() {
-            if producer
-                .finish
-                .as_ref()
-                .is_some_and(|(finish, _)| *finish == token)
-            {
-                state.stopping = producer.finish.take().map(|(_, exit)| exit);
+            let Some(at) = producer.waiting.iter().position(|(t, _)| *t == token) else {
+                continue;
+            };
+            match producer.waiting.remove(at).1 {
+                Waiting::Stop(exit) => {
+                    state.stopping.get_or_insert(exit);
+                }
+                Waiting::Deliver(send) => send(),
             }
         }
         let dropped = producer.outbox.take_discarded();
@@ -313,16 +327,30 @@ impl<S: GenStage> Runtime<S> {
         if mode == DemandMode::Forward {
             let held = std::mem::take(&mut state.producer.held);
             self.dispatch(state, held);
+            for token in std::mem::take(&mut state.producer.held_infos) {
+                self.release_info(state, token);
+            }
         }
         demand
     }
 
-    /// Stops the stage with `exit` once every event emitted so far has been delivered.
-    pub(super) fn finish_after_delivery(&self, state: &mut StageState<S>, exit: Exit) {
+    /// Does what `waiting` says once every event emitted so far has been delivered.
+    pub(super) fn after_delivery(&self, state: &mut StageState<S>, waiting: Waiting) {
         let producer = &mut state.producer;
         let token = InfoToken(producer.next_token);
         producer.next_token += 1;
-        producer.finish = Some((token, exit));
+        producer.waiting.push((token, waiting));
+        if !producer.held.is_empty() {
+            // Held events are not in the buffer yet: the token must not overtake them.
+            producer.held_infos.push(token);
+            return;
+        }
+        self.release_info(state, token);
+    }
+
+    /// Puts `token` behind the buffered events, or hands it to the dispatcher at once.
+    fn release_info(&self, state: &mut StageState<S>, token: InfoToken) {
+        let producer = &mut state.producer;
         if let Some(token) = producer.buffer.push_info(token) {
             producer.dispatcher.info(token, &mut producer.outbox);
         }

@@ -654,10 +654,7 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
             .err()
             .and_then(|error| failed_subscription_exit(error, subscription.options.cancel));
         let outcome = stop.map_or(Outcome::NoReply, Outcome::Stop);
-        match self.settle(state, outcome).await {
-            Outcome::NoReply => CallOutcome::Reply(result),
-            Outcome::Stop(exit) => CallOutcome::StopWithReply(exit, result),
-        }
+        self.settle_and_reply(state, outcome, Some(result)).await
     }
 }
 
@@ -718,10 +715,8 @@ where
         _: &mut Context<Self>,
     ) -> CallOutcome<()> {
         state.ctx_mut().async_info(message);
-        match self.settle(state, Outcome::NoReply).await {
-            Outcome::NoReply => CallOutcome::Reply(()),
-            Outcome::Stop(exit) => CallOutcome::StopWithReply(exit, ()),
-        }
+        self.settle_and_reply(state, Outcome::NoReply, Some(()))
+            .await
     }
 }
 

@@ -8,7 +8,7 @@ use arbor_stage::{
     Consumer, DemandMode, GenStage, NoEvents, Producer, Stage, StageCast, StageContext, StageInfo,
     SubscribeOptions, SubscriptionTag,
 };
-use support::{collect, Probe, Seen, STALL};
+use support::{collect, Probe, Push, Seen, STALL};
 use tokio::sync::mpsc;
 
 /// An info: its label is reported when the stage handles it.
@@ -33,8 +33,6 @@ impl Infos {
 /// A producer that emits what it is cast and reports the markers it handles.
 struct Informer(Infos);
 
-/// Emits the events.
-struct Push(Vec<u64>);
 /// Emits the events, then queues a marker from inside the callback.
 struct PushThenInfo(Vec<u64>, &'static str);
 /// Emits the events, then asks to stop once they are delivered.

@@ -329,6 +329,21 @@ impl<S: GenStage> Runtime<S> {
         }
     }
 
+    /// Settles, then answers a call with `reply` (if there is one yet) and the outcome.
+    pub(crate) async fn settle_and_reply<R>(
+        &self,
+        state: &mut StageState<S>,
+        outcome: Outcome,
+        reply: Option<R>,
+    ) -> CallOutcome<R> {
+        match (self.settle(state, outcome).await, reply) {
+            (Outcome::NoReply, Some(reply)) => CallOutcome::Reply(reply),
+            (Outcome::NoReply, None) => CallOutcome::NoReply,
+            (Outcome::Stop(exit), Some(reply)) => CallOutcome::StopWithReply(exit, reply),
+            (Outcome::Stop(exit), None) => CallOutcome::Stop(exit),
+        }
+    }
+
     /// Cancels subscription `tag`, whichever side of it this stage is on.
     async fn cancel(
         &self,
@@ -392,12 +407,7 @@ where
             CallOutcome::Stop(exit) => (Outcome::Stop(exit), None),
             CallOutcome::StopWithReply(exit, reply) => (Outcome::Stop(exit), Some(reply)),
         };
-        match (self.settle(state, outcome).await, reply) {
-            (Outcome::NoReply, Some(reply)) => CallOutcome::Reply(reply),
-            (Outcome::NoReply, None) => CallOutcome::NoReply,
-            (Outcome::Stop(exit), Some(reply)) => CallOutcome::StopWithReply(exit, reply),
-            (Outcome::Stop(exit), None) => CallOutcome::Stop(exit),
-        }
+        self.settle_and_reply(state, outcome, reply).await
     }
 }
 

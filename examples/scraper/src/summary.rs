@@ -2,27 +2,16 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
 
-use crate::tally::{PageOutcome, PageReport, Progress, Record};
+use crate::tally::{PageOutcome, PageReport, Record};
 use crate::work::{Simulation, Work};
 use crate::Config;
 
-/// What a run did: counts, time, the in-flight peak, and how each page ended.
+/// What a run did: what the tally recorded, and the run's shape.
 #[derive(Debug, Clone)]
 pub struct Summary {
-    /// The final counts (requested, online, offline, scraped, failed, discarded, peak).
-    pub progress: Progress,
-    /// From the first request to the last page's end.
-    pub elapsed: Duration,
-    /// Every page requested, in request order.
-    pub requested: Vec<String>,
-    /// How many times each page's online check ran (1 for every page, in a good run).
-    pub checks: HashMap<String, usize>,
-    /// How many times each page's scrape started (1 for every online page).
-    pub scrapes: HashMap<String, usize>,
-    /// How each page ended, in the order they ended.
-    pub reports: Vec<PageReport>,
+    /// The counts, the time and how each page ended.
+    pub record: Record,
     /// The consumer supervisor's `max_demand` on each producer-consumer.
     pub max_demand: usize,
     /// How many producer-consumers ran.
@@ -38,12 +27,7 @@ impl Summary {
             Work::Http(_) => None,
         };
         Summary {
-            progress: record.progress,
-            elapsed: record.elapsed,
-            requested: record.requested,
-            checks: record.checks,
-            scrapes: record.scrapes,
-            reports: record.reports,
+            record,
             max_demand: config.max_demand,
             producer_consumers: config.producer_consumers,
             simulation,
@@ -58,7 +42,8 @@ impl Summary {
 
     /// How `page` ended (its first report), if it did.
     pub fn outcome(&self, page: &str) -> Option<&PageOutcome> {
-        self.reports
+        self.record
+            .reports
             .iter()
             .find(|report| report.page == page)
             .map(|report| &report.outcome)
@@ -67,10 +52,10 @@ impl Summary {
     /// The reports in request order (the order they ended breaks ties).
     fn reports_in_request_order(&self) -> Vec<&PageReport> {
         let mut position: HashMap<&str, usize> = HashMap::new();
-        for (index, page) in self.requested.iter().enumerate() {
+        for (index, page) in self.record.requested.iter().enumerate() {
             position.entry(page.as_str()).or_insert(index);
         }
-        let mut reports: Vec<&PageReport> = self.reports.iter().collect();
+        let mut reports: Vec<&PageReport> = self.record.reports.iter().collect();
         reports.sort_by_key(|report| {
             position
                 .get(report.page.as_str())
@@ -83,12 +68,12 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let progress = &self.progress;
+        let progress = &self.record.progress;
         if self.simulation.is_none() {
             for report in self.reports_in_request_order() {
                 writeln!(f, "{}", PageLine(report))?;
             }
-            if !self.reports.is_empty() {
+            if !self.record.reports.is_empty() {
                 writeln!(f)?;
             }
         }
@@ -106,7 +91,7 @@ impl fmt::Display for Summary {
                 progress.discarded
             )?;
         }
-        writeln!(f, "elapsed          {:.2?}", self.elapsed)?;
+        writeln!(f, "elapsed          {:.2?}", self.record.elapsed)?;
         write!(
             f,
             "peak in flight   {} (max_demand {} × {} producer-consumers: at most {})",

@@ -140,7 +140,7 @@ async fn real_mode_reports_status_size_and_title_and_survives_failures() {
         other => panic!("down: {other:?}"),
     }
 
-    let progress = summary.progress;
+    let progress = summary.record.progress;
     assert_eq!(progress.requested, 5);
     assert_eq!((progress.online, progress.offline), (4, 1));
     assert_eq!((progress.scraped, progress.failed), (3, 1));
@@ -194,8 +194,8 @@ async fn many_pages_are_fetched_once_each_under_back_pressure() {
     let fetcher = HttpFetcher::new(Duration::from_secs(5)).unwrap();
     let config = Config::new(Work::Http(fetcher)).max_demand(3);
     let summary = within(run(config, pages.clone())).await.unwrap();
-    assert_eq!(summary.progress.scraped, 40);
-    assert!(summary.progress.peak_in_flight <= 6);
+    assert_eq!(summary.record.progress.scraped, 40);
+    assert!(summary.record.progress.peak_in_flight <= 6);
     let seen = seen.lock().unwrap();
     let mut per_request: HashMap<&str, usize> = HashMap::new();
     for request in seen.iter() {

@@ -34,19 +34,27 @@ fn assert_each_page_handled_once(summary: &Summary, simulation: &Simulation, pag
         .filter(|page| simulation.is_online(page))
         .collect();
     for page in pages {
-        assert_eq!(summary.checks.get(page), Some(&1), "{page} checked once");
-        let scrapes = summary.scrapes.get(page).copied().unwrap_or(0);
+        assert_eq!(
+            summary.record.checks.get(page),
+            Some(&1),
+            "{page} checked once"
+        );
+        let scrapes = summary.record.scrapes.get(page).copied().unwrap_or(0);
         let expected = usize::from(online.contains(page));
         assert_eq!(scrapes, expected, "{page} scraped {expected} time(s)");
     }
     assert_eq!(
-        summary.checks.len(),
+        summary.record.checks.len(),
         pages.len(),
         "no page checked that was not asked for"
     );
-    assert_eq!(summary.reports.len(), pages.len(), "one end per page");
+    assert_eq!(
+        summary.record.reports.len(),
+        pages.len(),
+        "one end per page"
+    );
 
-    let progress = summary.progress;
+    let progress = summary.record.progress;
     assert_eq!(progress.requested, pages.len());
     assert_eq!(progress.checked, pages.len());
     assert_eq!(progress.online, online.len());
@@ -91,7 +99,10 @@ async fn only_online_pages_reach_the_consumers() {
             assert_eq!(outcome, &PageOutcome::Scraped(None), "{page}");
         } else {
             assert_eq!(outcome, &PageOutcome::Offline("offline".into()), "{page}");
-            assert!(!summary.scrapes.contains_key(page), "{page} was scraped");
+            assert!(
+                !summary.record.scrapes.contains_key(page),
+                "{page} was scraped"
+            );
         }
     }
 }
@@ -109,7 +120,7 @@ async fn in_flight_pages_reach_max_demand_and_never_exceed_it() {
         let summary = within(run(config, pages.clone())).await.unwrap();
         assert_each_page_handled_once(&summary, &simulation, &pages);
         assert_eq!(
-            summary.progress.peak_in_flight,
+            summary.record.progress.peak_in_flight,
             max_demand * producer_consumers,
             "max_demand {max_demand} × {producer_consumers} producer-consumers"
         );
@@ -125,7 +136,7 @@ async fn with_slow_checks_the_producer_consumers_are_the_bottleneck() {
     let config = simulated(simulation.clone()).max_demand(8);
     let summary = within(run(config, pages.clone())).await.unwrap();
     assert_each_page_handled_once(&summary, &simulation, &pages);
-    assert!(summary.progress.peak_in_flight <= 2, "{summary}");
+    assert!(summary.record.progress.peak_in_flight <= 2, "{summary}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -139,7 +150,7 @@ async fn pages_can_be_requested_while_others_are_scraped() {
     assert_eq!(progress.requested, 24);
     let summary = scraper.stop().await;
     assert_each_page_handled_once(&summary, &simulation, &pages);
-    assert_eq!(summary.requested, pages);
+    assert_eq!(summary.record.requested, pages);
 }
 
 #[tokio::test(start_paused = true)]
@@ -151,7 +162,7 @@ async fn a_full_buffer_discards_pages_and_the_run_still_ends() {
     let pages = simulated_pages(5);
     let config = simulated(simulation).buffer_size(1);
     let summary = within(run(config, pages)).await.unwrap();
-    let progress = summary.progress;
+    let progress = summary.record.progress;
     assert_eq!(progress.discarded, 2, "{summary}");
     assert_eq!(progress.checked, 3);
     assert_eq!(progress.settled(), 5);
@@ -216,8 +227,8 @@ async fn the_summary_reads_like_a_report() {
     let text = summary.to_string();
     for line in [
         "pages requested  10",
-        &format!("online           {}", summary.progress.online),
-        &format!("scraped          {}", summary.progress.scraped),
+        &format!("online           {}", summary.record.progress.online),
+        &format!("scraped          {}", summary.record.progress.scraped),
         "max_demand 4 × 2 producer-consumers: at most 8",
         "seed 42",
     ] {
@@ -225,7 +236,11 @@ async fn the_summary_reads_like_a_report() {
     }
     // Ten pages of 1–5 virtual seconds each, two checks at a time: the elapsed time is
     // the virtual time the run took, at least 5 checks of 1 s.
-    assert!(summary.elapsed.as_secs() >= 5, "{:?}", summary.elapsed);
+    assert!(
+        summary.record.elapsed.as_secs() >= 5,
+        "{:?}",
+        summary.record.elapsed
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -246,5 +261,5 @@ async fn an_empty_run_ends_at_once() {
     let summary = within(run(simulated(Simulation::new(0, 1.0)), Vec::new()))
         .await
         .unwrap();
-    assert_eq!(summary.progress, scraper::Progress::default());
+    assert_eq!(summary.record.progress, scraper::Progress::default());
 }

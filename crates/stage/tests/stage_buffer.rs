@@ -4,7 +4,7 @@
 mod support;
 
 use arbor_stage::{BufferKeep, BufferSize, Stage, SubscribeOptions};
-use support::{collect, Probe, Push, Pusher};
+use support::{collect, probe_on, Push, Pusher};
 
 async fn overflow(keep: BufferKeep) -> (u64, Vec<u64>) {
     let producer = Stage::producer(Pusher, ())
@@ -17,12 +17,7 @@ async fn overflow(keep: BufferKeep) -> (u64, Vec<u64>) {
     assert_eq!(producer.buffered_count().await.unwrap(), 10);
     let discarded = producer.discarded_count().await.unwrap();
 
-    let (probe, mut seen) = Probe::new();
-    Stage::consumer(probe, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(100))
-        .start()
-        .await
-        .unwrap();
+    let mut seen = probe_on(&producer, SubscribeOptions::new().max_demand(100)).await;
     let (_, events) = collect(&mut seen, 10).await;
     assert_eq!(producer.buffered_count().await.unwrap(), 0);
     (discarded, events)
@@ -45,15 +40,11 @@ async fn a_full_buffer_keeping_first_drops_the_newest_and_counts_them() {
 #[tokio::test]
 async fn events_cast_in_reach_a_waiting_consumer_without_buffering() {
     let producer = Stage::producer(Pusher, ()).start().await.unwrap();
-    let (probe, mut seen) = Probe::new();
-    Stage::consumer(probe, ())
-        .subscribe_to(
-            &producer,
-            SubscribeOptions::new().max_demand(10).min_demand(0),
-        )
-        .start()
-        .await
-        .unwrap();
+    let mut seen = probe_on(
+        &producer,
+        SubscribeOptions::new().max_demand(10).min_demand(0),
+    )
+    .await;
     producer.cast(Push(vec![1, 2, 3])).unwrap();
     let (_, events) = collect(&mut seen, 3).await;
     assert_eq!(events, vec![1, 2, 3]);

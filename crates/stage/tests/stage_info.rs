@@ -8,7 +8,7 @@ use arbor_stage::{
     Consumer, DemandMode, GenStage, NoEvents, Producer, Stage, StageCast, StageContext, StageInfo,
     SubscribeOptions, SubscriptionTag,
 };
-use support::{collect, Probe, Push, Seen, STALL};
+use support::{collect, probe_on, Probe, Push, Seen, STALL};
 use tokio::sync::mpsc;
 
 /// An info: its label is reported when the stage handles it.
@@ -194,12 +194,7 @@ async fn an_info_queued_in_a_callback_follows_the_events_that_callback_emitted()
         .unwrap();
     assert_eq!(handled(&producer, &mut handled_infos).await, (3, vec![]));
 
-    let (probe, mut seen) = Probe::new();
-    let _consumer = Stage::consumer(probe, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(10))
-        .start()
-        .await
-        .unwrap();
+    let mut seen = probe_on(&producer, SubscribeOptions::new().max_demand(10)).await;
     assert_eq!(collect(&mut seen, 3).await.1, vec![1, 2, 3]);
     assert_eq!(next_info(&mut handled_infos).await, "pushed");
 }
@@ -252,12 +247,7 @@ async fn accumulating() -> (
         .start()
         .await
         .unwrap();
-    let (probe, mut seen) = Probe::new();
-    Stage::consumer(probe, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(10))
-        .start()
-        .await
-        .unwrap();
+    let mut seen = probe_on(&producer, SubscribeOptions::new().max_demand(10)).await;
     subscribed_tag(&mut seen).await;
     (producer, handled_infos, seen)
 }

@@ -8,7 +8,7 @@ use arbor_stage::{
     BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
     Stage, StageContext, SubscribeOptions, SubscriptionTag,
 };
-use support::{collect, Counter, Doubler, Probe};
+use support::{collect, probe_on, Counter, Doubler, Probe};
 use tokio::sync::oneshot;
 
 #[tokio::test]
@@ -25,15 +25,11 @@ async fn a_producer_consumer_transforms_events_in_order() {
         .start()
         .await
         .unwrap();
-    let (probe, mut seen) = Probe::new();
-    Stage::consumer(probe, ())
-        .subscribe_to(
-            &doubler,
-            SubscribeOptions::new().max_demand(4).min_demand(2),
-        )
-        .start()
-        .await
-        .unwrap();
+    let mut seen = probe_on(
+        &doubler,
+        SubscribeOptions::new().max_demand(4).min_demand(2),
+    )
+    .await;
     let (sizes, events) = collect(&mut seen, 100).await;
     assert_eq!(events, (0..100).map(|n| n * 2).collect::<Vec<_>>());
     assert!(sizes.iter().all(|&size| size <= 2), "{sizes:?}");
@@ -57,15 +53,11 @@ async fn a_producer_consumer_holds_upstream_events_without_downstream_demand() {
     // asks for no more and buffers nothing.
     producer.buffered_count().await.unwrap();
     assert_eq!(doubler.buffered_count().await.unwrap(), 0);
-    let (probe, mut seen) = Probe::new();
-    Stage::consumer(probe, ())
-        .subscribe_to(
-            &doubler,
-            SubscribeOptions::new().max_demand(3).min_demand(0),
-        )
-        .start()
-        .await
-        .unwrap();
+    let mut seen = probe_on(
+        &doubler,
+        SubscribeOptions::new().max_demand(3).min_demand(0),
+    )
+    .await;
     let (_, events) = collect(&mut seen, 3).await;
     assert_eq!(events, vec![0, 2, 4]);
 }

@@ -3,8 +3,8 @@
 
 use arbor_actor::{Exit, Init, Outcome};
 use arbor_stage::{
-    Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side, StageCast,
-    StageContext, SubscriptionInfo, SubscriptionTag,
+    Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side, Stage, StageCast,
+    StageContext, SubscribeOptions, SubscriptionInfo, SubscriptionTag,
 };
 use tokio::sync::mpsc;
 
@@ -204,6 +204,20 @@ impl ProducerConsumer for Doubler {
         ctx.emit_all(events.into_iter().map(|event| event * 2));
         Outcome::NoReply
     }
+}
+
+/// Starts a [`Probe`] consumer subscribed to `producer`; returns what it sees.
+pub async fn probe_on<P: GenStage<Out = u64>>(
+    producer: &Stage<P>,
+    options: SubscribeOptions<u64>,
+) -> mpsc::UnboundedReceiver<Seen> {
+    let (probe, seen) = Probe::new();
+    Stage::consumer(probe, ())
+        .subscribe_to(producer, options)
+        .start()
+        .await
+        .expect("the probe starts");
+    seen
 }
 
 /// How long a test waits for the next event before calling the pipeline stalled.

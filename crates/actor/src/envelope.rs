@@ -17,6 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use ractor::{ActorCell, ActorRef};
 use smallbox::{smallbox, SmallBox};
 
 use crate::handle::Shared;
@@ -242,3 +243,40 @@ one_way_envelope!(
     HandleContinue,
     handle_continue
 );
+
+/// An exit signal sent with [`Pid::exit_signal`](crate::Pid::exit_signal): the server's
+/// `handle_exit` runs as if `from` were linked under it.
+struct ExitSignal(Option<(ActorCell, Exit)>);
+
+impl<G: GenServer> Erased<G> for ExitSignal {
+    fn run<'a>(
+        &mut self,
+        server: &'a G,
+        _shared: &'a Arc<Shared>,
+        state: &'a mut G::State,
+        ctx: &'a mut Context<G>,
+    ) -> CallbackFuture<'a> {
+        match self.0.take() {
+            Some((from, exit)) => Box::pin(server.handle_exit(from, exit, state, ctx)),
+            None => spent(),
+        }
+    }
+
+    fn take_payload(&mut self) -> Option<Box<dyn Any + Send>> {
+        None
+    }
+}
+
+/// Queues an exit signal for the server of behaviour `G` whose cell is `server`; `false`
+/// when it is not running. A plain function, so every server's record holds a pointer to
+/// its own instance without allocating.
+pub(crate) fn send_exit_signal<G: GenServer>(
+    server: &ActorCell,
+    from: ActorCell,
+    exit: Exit,
+) -> bool {
+    let actor: ActorRef<Envelope<G>> = ActorRef::from(server.clone());
+    actor
+        .send_message(Envelope::message(ExitSignal(Some((from, exit)))))
+        .is_ok()
+}

@@ -77,11 +77,22 @@ pub(crate) struct Shared {
     /// The server's own cell, known once its actor exists.
     cell: OnceLock<ActorCell>,
     runtime: Handle,
+    /// Delivers an exit signal to this server (typed by its behaviour; see [`Pid::exit_signal`]).
+    exit_signal: ExitSignalFn,
 }
 
+/// Queues an exit signal `(from, reason)` for the server whose cell is the first argument.
+pub(crate) type ExitSignalFn = fn(&ActorCell, ActorCell, Exit) -> bool;
+
 impl Shared {
-    pub(crate) fn new(name: Option<Arc<str>>, behaviour: TypeId, runtime: Handle) -> Self {
+    pub(crate) fn new(
+        name: Option<Arc<str>>,
+        behaviour: TypeId,
+        runtime: Handle,
+        exit_signal: ExitSignalFn,
+    ) -> Self {
         Shared {
+            exit_signal,
             name,
             behaviour,
             stopping: AtomicBool::new(false),
@@ -175,6 +186,14 @@ impl Shared {
 
     pub(crate) fn runtime(&self) -> &Handle {
         &self.runtime
+    }
+
+    /// Queues an exit signal for this server; `false` when it is not running.
+    pub(crate) fn send_exit_signal(&self, from: ActorCell, reason: Exit) -> bool {
+        match self.cell.get() {
+            Some(cell) if !self.is_stopping() => (self.exit_signal)(cell, from, reason),
+            _ => false,
+        }
     }
 }
 

@@ -121,6 +121,66 @@ impl Pid {
         }
     }
 
+    /// The server whose callback is running on this task: OTP's `self()`. `None` outside
+    /// a server's callbacks (in `main`, in a plain tokio task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arbor_actor::{CallOutcome, Caller, Context, GenServer, HandleCall, Init, Pid, Server};
+    ///
+    /// struct WhoAmI;
+    /// impl GenServer for WhoAmI {
+    ///     type Args = ();
+    ///     type State = ();
+    ///     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
+    ///         Init::Ready(())
+    ///     }
+    /// }
+    /// struct Ask;
+    /// impl HandleCall<Ask> for WhoAmI {
+    ///     type Reply = Option<Pid>;
+    ///     async fn handle_call(&self, _: Ask, _: Caller<'_, Option<Pid>>, _: &mut (), _: &mut Context<Self>) -> CallOutcome<Option<Pid>> {
+    ///         CallOutcome::Reply(Pid::current())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = Server::start(WhoAmI, ()).await?;
+    /// assert_eq!(server.call(Ask).await?, Some(server.pid()));
+    /// assert_eq!(Pid::current(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn current() -> Option<Pid> {
+        crate::runtime::current_pid()
+    }
+
+    /// Sends the server an exit signal from `from` with `reason`, as if `from` were linked
+    /// under it and had exited: its [`GenServer::handle_exit`] runs, whose default stops
+    /// the server with any reason but `Normal` (OTP's `Process.exit/2` from a linked
+    /// process). The signal is queued behind the messages already sent.
+    ///
+    /// It is how an actor that cannot be linked under the server through ractor (which
+    /// gives every actor one parent), such as a task started under a task supervisor on
+    /// the server's behalf, still takes the server down when it crashes.
+    ///
+    /// # Errors
+    ///
+    /// [`StopError::NoProc`](crate::StopError::NoProc) when the server is not running, or
+    /// the pid names a plain ractor actor, which has no `handle_exit`.
+    pub fn exit_signal(
+        &self,
+        from: ActorCell,
+        reason: crate::Exit,
+    ) -> Result<(), crate::StopError> {
+        match &self.inner.shared {
+            Some(shared) if shared.send_exit_signal(from, reason) => Ok(()),
+            _ => Err(crate::StopError::NoProc),
+        }
+    }
+
     /// The typed handle, when the pid names an arbor server of behaviour `G`.
     pub fn server<G: GenServer>(&self) -> Option<Server<G>> {
         let shared = self.inner.shared.as_ref()?;

@@ -14,22 +14,39 @@ use crate::timer::IdleTimer;
 use crate::{Context, Exit, GenServer, Init, Naming, Outcome, Pid, Server};
 
 thread_local! {
-    /// The server whose callback this thread is polling, if any.
-    static CURRENT_SERVER: std::cell::Cell<Option<ActorId>> = const { std::cell::Cell::new(None) };
+    /// The server whose callback this thread is polling, if any. Its pid is moved in for
+    /// each poll and back out after, so marking costs no reference count.
+    static CURRENT_SERVER: std::cell::Cell<Option<Pid>> = const { std::cell::Cell::new(None) };
 }
 
 /// The server whose callback is running on this task, if any.
 pub(crate) fn current_server() -> Option<ActorId> {
-    CURRENT_SERVER.with(std::cell::Cell::get)
+    CURRENT_SERVER.with(|current| {
+        let pid = current.take();
+        let id = pid.as_ref().map(Pid::id);
+        current.set(pid);
+        id
+    })
 }
 
-/// Runs a callback as server `id`, turning a panic into [`Exit::Panic`].
-async fn guarded<F: Future>(id: ActorId, callback: F) -> Result<F::Output, Exit> {
+/// The pid of the server whose callback is running on this task, if any.
+pub(crate) fn current_pid() -> Option<Pid> {
+    CURRENT_SERVER.with(|current| {
+        let pid = current.take();
+        let copy = pid.clone();
+        current.set(pid);
+        copy
+    })
+}
+
+/// Runs a callback as the server whose pid `me` holds, turning a panic into
+/// [`Exit::Panic`]. The pid is lent to the thread for each poll and given back after.
+async fn guarded<F: Future>(me: &mut Option<Pid>, callback: F) -> Result<F::Output, Exit> {
     let mut future = std::pin::pin!(callback);
     std::future::poll_fn(move |cx| {
-        let outer = CURRENT_SERVER.with(|current| current.replace(Some(id)));
+        let outer = CURRENT_SERVER.with(|current| current.replace(me.take()));
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
-        CURRENT_SERVER.with(|current| current.set(outer));
+        *me = CURRENT_SERVER.with(|current| current.replace(outer));
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
@@ -70,6 +87,8 @@ pub(crate) struct Slot<G: GenServer> {
     state: Option<G::State>,
     ctx: Context<G>,
     idle: IdleTimer,
+    /// The server's own pid, lent to the thread while its callbacks run.
+    me: Option<Pid>,
 }
 
 type Step = Result<Outcome, Exit>;
@@ -84,14 +103,14 @@ impl<G: GenServer> Runtime<G> {
         mut work: Work<G>,
         slot: &'a mut Slot<G>,
     ) -> impl Future<Output = Step> + Send + 'a {
-        let id = slot.ctx.myself().id();
-        let callback = slot.state.as_mut().map(|state| {
-            let _ = slot.ctx.take_idle();
-            work.run(&self.server, &self.shared, state, &mut slot.ctx)
+        let Slot { state, ctx, me, .. } = slot;
+        let callback = state.as_mut().map(|state| {
+            let _ = ctx.take_idle();
+            work.run(&self.server, &self.shared, state, ctx)
         });
         async move {
             match callback {
-                Some(callback) => guarded(id, callback).await,
+                Some(callback) => guarded(me, callback).await,
                 None => Ok(Outcome::NoReply),
             }
         }
@@ -154,8 +173,11 @@ impl<G: GenServer> Runtime<G> {
         let Some(mut state) = slot.state.take() else {
             return;
         };
-        let id = slot.ctx.myself().id();
-        let terminated = guarded(id, self.server.terminate(exit, &mut state, &mut slot.ctx)).await;
+        let terminated = guarded(
+            &mut slot.me,
+            self.server.terminate(exit, &mut state, &mut slot.ctx),
+        )
+        .await;
         if let Err(panic) = terminated {
             tracing::error!(server = %slot.ctx.myself(), reason = %panic, "terminate panicked");
         }
@@ -183,13 +205,15 @@ impl<G: GenServer> Actor for Runtime<G> {
                 return Err(Box::new(InitRefused::Taken { name, holder }));
             }
         }
+        let mut me = Some(server.pid());
         let mut ctx = Context::new(server);
-        let refused = match guarded(myself.get_id(), self.server.init(args, &mut ctx)).await {
+        let refused = match guarded(&mut me, self.server.init(args, &mut ctx)).await {
             Ok(Init::Ready(state)) => {
                 return Ok(Slot {
                     state: Some(state),
                     ctx,
                     idle: IdleTimer::default(),
+                    me,
                 })
             }
             Ok(Init::Ignore) => {
@@ -284,9 +308,8 @@ impl<G: GenServer> Runtime<G> {
         };
         slot.idle.disarm();
         let _ = slot.ctx.take_idle();
-        let id = myself.get_id();
         let step = guarded(
-            id,
+            &mut slot.me,
             self.server
                 .handle_exit(actor.clone(), exit, state, &mut slot.ctx),
         )

@@ -120,7 +120,12 @@ impl<G: GenServer> Server<G> {
         let name = options
             .name
             .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
-        let shared = Arc::new(Shared::new(name, TypeId::of::<G>(), runtime));
+        let shared = Arc::new(Shared::new(
+            name,
+            TypeId::of::<G>(),
+            runtime,
+            crate::envelope::send_exit_signal::<G>,
+        ));
         let handler = Runtime {
             server,
             shared: Arc::clone(&shared),

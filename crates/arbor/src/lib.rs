@@ -33,6 +33,12 @@
 //!   [`PartitionDispatcher`](stage::PartitionDispatcher): who gets which event.
 //! - [`ConsumerSupervisor`](stage::ConsumerSupervisor): one child per event, bounded by demand.
 //!
+//! # Tasks — [`task`]
+//! - [`Task`](task::Task): one unit of async work with one result; `spawn` + `await`,
+//!   `start`, `yield_for`, `shutdown`; [`Task::async_stream`](task::Task::async_stream)
+//!   for many at once with bounded concurrency.
+//! - [`TaskSupervisor`](task::TaskSupervisor): tasks as supervised children, linked or not.
+//!
 //! ```
 //! use arbor::prelude::*;
 //!
@@ -73,6 +79,7 @@ pub use arbor_actor as actor;
 pub use arbor_registry as registry;
 pub use arbor_stage as stage;
 pub use arbor_supervisor as supervisor;
+pub use arbor_task as task;
 
 pub mod prelude {
     //! The traits and handles most programs use.
@@ -89,6 +96,10 @@ pub mod prelude {
     pub use arbor_supervisor::{
         ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, Shutdown, Strategy,
         Supervisor, SupervisorOptions,
+    };
+    pub use arbor_task::{
+        AsyncStream, ItemError, OnTimeout, StreamOptions, Task, TaskError, TaskReply,
+        TaskSupervisor,
     };
 }
 

@@ -195,7 +195,7 @@ impl<T: Send + 'static> Task<T> {
         Await {
             task: self,
             timeout,
-            deadline: tokio::time::sleep(timeout),
+            deadline: None,
         }
     }
 
@@ -480,8 +480,10 @@ pin_project_lite::pin_project! {
     pub struct Await<T> {
         task: Task<T>,
         timeout: Duration,
+        // Armed at the first poll: the wait starts when awaiting does, and building the
+        // future needs no runtime.
         #[pin]
-        deadline: Sleep,
+        deadline: Option<Sleep>,
     }
 }
 
@@ -489,11 +491,16 @@ impl<T: Send + 'static> Future for Await<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         if let Poll::Ready(result) = this.task.poll_result(cx) {
             return Poll::Ready(result);
         }
-        ready!(this.deadline.poll(cx));
+        if this.deadline.is_none() {
+            this.deadline.set(Some(tokio::time::sleep(*this.timeout)));
+        }
+        if let Some(deadline) = this.deadline.as_pin_mut() {
+            ready!(deadline.poll(cx));
+        }
         this.task.kill();
         this.task.state = State::Taken;
         Poll::Ready(Err(TaskError::Timeout(*this.timeout)))

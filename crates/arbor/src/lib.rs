@@ -107,3 +107,8 @@ pub mod prelude {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The task guide's examples, compiled and run as doctests.
+#[doc = include_str!("../../../docs/guide-task.md")]
+#[cfg(doctest)]
+pub struct GuideTaskDoctests;

@@ -105,3 +105,41 @@ async fn a_pid_gives_back_the_typed_handle_of_its_behaviour_only() {
     assert!(bare.server::<Probe>().is_none());
     assert_eq!(bare.on_stop(|_| ()), OnStop::Unsupported);
 }
+
+#[tokio::test]
+async fn an_exit_signal_runs_handle_exit_in_mailbox_order() {
+    let (server, mut events) = probe().await;
+    let (other, _other_events) = probe().await;
+    let pid = server.pid();
+    pid.exit_signal(other.cell(), Exit::Normal).unwrap();
+    support::flush(&server).await;
+    assert!(support::drain(&mut events).contains(&support::Event::Exit("normal".into())));
+    assert!(server.is_alive());
+
+    pid.exit_signal(other.cell(), Exit::Panic("linked crash".into()))
+        .unwrap();
+    assert_eq!(
+        server.wait().await,
+        Exit::error("linked actor exited: panic: linked crash")
+    );
+    // A stopped server takes no signal.
+    assert_eq!(
+        pid.exit_signal(other.cell(), Exit::Normal),
+        Err(arbor_actor::StopError::NoProc)
+    );
+}
+
+#[tokio::test]
+async fn a_plain_actor_pid_takes_no_exit_signal() {
+    let (server, _events) = probe().await;
+    let plain = Pid::from(server.cell());
+    assert_eq!(
+        plain.exit_signal(server.cell(), Exit::Normal),
+        Err(arbor_actor::StopError::NoProc)
+    );
+}
+
+#[tokio::test]
+async fn pid_current_is_none_outside_callbacks() {
+    assert_eq!(Pid::current(), None);
+}

@@ -19,21 +19,34 @@ pub(crate) type ResultSender<T> = oneshot::Sender<Result<T, Exit>>;
 
 /// Runs `future`, catching its panic as [`Exit::Panic`], and sends the outcome to
 /// `result` when there is someone to tell.
-pub(crate) fn body<F>(future: F, result: Option<ResultSender<F::Output>>) -> Body
+///
+/// A linked task whose awaiter is gone before it finishes stops at once: its owner went
+/// away, and nobody can read its result (this covers a handle lost while its task was
+/// still being started under a supervisor).
+pub(crate) fn body<F>(future: F, result: Option<ResultSender<F::Output>>, linked: bool) -> Body
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     Box::pin(async move {
-        let outcome = AssertUnwindSafe(future)
-            .catch_unwind()
-            .await
-            .map_err(Exit::from_panic);
+        let run = AssertUnwindSafe(future).catch_unwind();
+        let outcome = match result {
+            Some(mut result) if linked => {
+                tokio::select! {
+                    outcome = run => Some((outcome, result)),
+                    () = result.closed() => None,
+                }
+            }
+            Some(result) => Some((run.await, result)),
+            None => return run.await.map(drop).map_err(Exit::from_panic),
+        };
+        let Some((outcome, result)) = outcome else {
+            return Ok(());
+        };
+        let outcome = outcome.map_err(Exit::from_panic);
         let exit = outcome.as_ref().err().cloned();
-        if let Some(result) = result {
-            // The awaiter may be gone (shut down, dropped): nothing is waiting then.
-            let _ = result.send(outcome);
-        }
+        // The awaiter may be gone (shut down, dropped): nothing is waiting then.
+        let _ = result.send(outcome);
         exit.map_or(Ok(()), Err)
     })
 }

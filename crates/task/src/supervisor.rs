@@ -116,7 +116,7 @@ impl TaskSupervisor {
         F: Future<Output = ()> + Send + 'static,
     {
         let run = Run {
-            body: Some(body(future, None)),
+            body: Some(body(future, None, false)),
             owner: None,
         };
         self.supervisor.start_child(once_spec(run)).await
@@ -144,7 +144,7 @@ impl TaskSupervisor {
     {
         let spec = ChildSpec::from_fn(TASK_ID, move |supervisor| {
             let run = Run {
-                body: Some(body(make(), None)),
+                body: Some(body(make(), None, false)),
                 owner: None,
             };
             start_actor(run, supervisor)
@@ -319,7 +319,7 @@ impl TaskSupervisor {
     {
         let (tx, rx) = oneshot::channel();
         let run = Run {
-            body: Some(body(future, Some(tx))),
+            body: Some(body(future, Some(tx), linked)),
             owner,
         };
         let child = self.supervisor.start_child(once_spec(run)).await?;

@@ -394,7 +394,7 @@ where
 {
     let (tx, rx) = oneshot::channel();
     let run = Run {
-        body: Some(body(future, Some(tx))),
+        body: Some(body(future, Some(tx), true)),
         owner: None,
     };
     match ActorRuntime::<TaskActor>::spawn_linked_instant(None, TaskActor, run, server) {

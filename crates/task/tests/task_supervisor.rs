@@ -187,3 +187,18 @@ async fn a_task_supervisor_lives_in_a_tree() {
     assert_eq!(app.stop(Exit::shutdown()).await, Exit::shutdown());
     watch.gone().await;
 }
+
+#[tokio::test]
+async fn a_linked_task_whose_handle_was_lost_while_starting_stops() {
+    let tasks = supervisor().await;
+    let watch = Watch::new();
+    let token = watch.token();
+    let mut spawning = Box::pin(tasks.spawn(async move {
+        let _token = token;
+        std::future::pending::<()>().await;
+    }));
+    // The start request is on its way; the caller gives up before the handle exists.
+    assert!(futures::poll!(spawning.as_mut()).is_pending());
+    drop(spawning);
+    watch.gone().await;
+}

@@ -141,6 +141,10 @@ pub(crate) enum Spawner {
 ///
 /// Each item is `Ok(result)` or an [`ItemError`] (Elixir's `{:ok, r}` / `{:exit, reason}`).
 ///
+/// A per-item timeout needs tokio's time driver (`enable_time()` / `enable_all()`, as
+/// `#[tokio::main]` builds); on a runtime without it, use
+/// [`no_timeout`](StreamOptions::no_timeout).
+///
 /// # Examples
 ///
 /// ```
@@ -162,6 +166,8 @@ pub struct AsyncStream<It: Iterator, F, Fut: Future> {
     input: It,
     input_done: bool,
     f: F,
+    /// Where the tasks run, found at the first start.
+    runtime: Option<tokio::runtime::Handle>,
     options: StreamOptions,
     spawner: Spawner,
     /// Whether a crash ends the stream.
@@ -201,6 +207,7 @@ where
             input,
             input_done: false,
             f,
+            runtime: None,
             options,
             spawner,
             linked,
@@ -226,35 +233,48 @@ where
     /// Starts the task for one input.
     fn start(&mut self, item: It::Item) {
         let input = self.zip.map(|clone| clone(&item));
-        let work = timed((self.f)(item), self.options.timeout);
-        let handle = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => match &self.spawner {
-                Spawner::Local => runtime.spawn(work),
-                Spawner::Supervised { supervisor, owner } => {
-                    let supervisor = supervisor.clone();
-                    let owner = owner.clone();
-                    runtime.spawn(async move {
-                        // The handle kills the child if this task is aborted.
-                        let task = supervisor
-                            .spawn_task(work, owner, true)
-                            .await
-                            .map_err(TaskError::Start)?;
-                        task.join().await?
-                    })
+        let runtime = match &self.runtime {
+            Some(runtime) => runtime,
+            None => match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => self.runtime.insert(runtime),
+                Err(_) => {
+                    self.halt();
+                    let error = TaskError::NoRuntime;
+                    self.waiting
+                        .push_back(Some(Err(ItemError { error, input })));
+                    return;
                 }
             },
-            Err(_) => {
-                self.halt();
-                self.waiting.push_back(Some(Err(ItemError {
-                    error: TaskError::NoRuntime,
-                    input,
-                })));
-                return;
+        };
+        let work = (self.f)(item);
+        let timeout = self.options.timeout;
+        let handle = match &self.spawner {
+            // The task's future and output stay small: tokio moves both several times
+            // per task. A timeout is only `None` inside; it becomes an error out here.
+            Spawner::Local => Joined::Local(match timeout {
+                Some(limit) => {
+                    runtime.spawn(async move { tokio::time::timeout(limit, work).await.ok() })
+                }
+                None => runtime.spawn(async move { Some(work.await) }),
+            }),
+            Spawner::Supervised { supervisor, owner } => {
+                let supervisor = supervisor.clone();
+                let owner = owner.clone();
+                let work = timed(work, timeout);
+                Joined::Supervised(runtime.spawn(async move {
+                    // The handle kills the child if this task is aborted.
+                    let task = supervisor
+                        .spawn_task(work, owner, true)
+                        .await
+                        .map_err(TaskError::Start)?;
+                    task.join().await?
+                }))
             }
         };
         self.running.push(Running {
             index: self.next_in,
             handle,
+            timeout,
             input,
         });
         self.next_in += 1;
@@ -320,7 +340,7 @@ where
                     return Poll::Ready(Some(result));
                 }
             }
-            if !this.options.ordered {
+            if !this.options.ordered || (index == this.next_out && this.waiting.is_empty()) {
                 this.next_out += 1;
                 return Poll::Ready(Some(result));
             }
@@ -363,16 +383,36 @@ async fn timed<F: Future>(work: F, timeout: Option<Duration>) -> Result<F::Outpu
 /// down.
 struct Running<T, I> {
     index: u64,
-    handle: JoinHandle<Result<T, TaskError>>,
+    handle: Joined<T>,
+    /// The per-item limit, to name it in a timeout's error.
+    timeout: Option<Duration>,
     input: Option<I>,
+}
+
+/// A running task's handle: a plain task answers `None` for a timeout; a supervised one
+/// runs the whole exchange with its supervisor and answers the full error.
+enum Joined<T> {
+    Local(JoinHandle<Option<T>>),
+    Supervised(JoinHandle<Result<T, TaskError>>),
+    /// Its result was taken: nothing left to shut down.
+    Done,
 }
 
 impl<T, I> Future for Running<T, I> {
     type Output = (u64, Item<T, I>);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let joined = std::task::ready!(Pin::new(&mut self.handle).poll(cx));
-        let result = joined.unwrap_or_else(|error| Err(crate::task::join_exit(error)));
+        let result = match &mut self.handle {
+            Joined::Local(handle) => match std::task::ready!(Pin::new(handle).poll(cx)) {
+                Ok(Some(value)) => Ok(value),
+                Ok(None) => Err(TaskError::Timeout(self.timeout.unwrap_or_default())),
+                Err(error) => Err(crate::task::join_exit(error)),
+            },
+            Joined::Supervised(handle) => std::task::ready!(Pin::new(handle).poll(cx))
+                .unwrap_or_else(|error| Err(crate::task::join_exit(error))),
+            Joined::Done => Err(TaskError::AlreadyTaken),
+        };
+        self.handle = Joined::Done;
         let index = self.index;
         let input = self.input.take();
         Poll::Ready((index, result.map_err(|error| ItemError { error, input })))
@@ -383,6 +423,10 @@ impl<T, I> Unpin for Running<T, I> {}
 
 impl<T, I> Drop for Running<T, I> {
     fn drop(&mut self) {
-        self.handle.abort();
+        match &self.handle {
+            Joined::Local(handle) => handle.abort(),
+            Joined::Supervised(handle) => handle.abort(),
+            Joined::Done => {}
+        }
     }
 }

@@ -22,6 +22,9 @@ use crate::{StreamOptions, StreamOptionsError, TaskError};
 /// How long awaiting a task waits by default (Elixir's `Task.await/2` default of 5 s).
 pub const DEFAULT_AWAIT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// From thirty years on, a timeout is no limit (as `Server::call_timeout` reads it).
+const NO_LIMIT: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+
 /// A task: async work started at once, whose one result its owner awaits.
 ///
 /// [`Task::spawn`] is Elixir's `Task.async`: the task is linked to its owner. Awaiting it
@@ -40,6 +43,10 @@ pub const DEFAULT_AWAIT_TIMEOUT: Duration = Duration::from_secs(5);
 ///   stopping server takes its tasks with it.
 ///
 /// `await` consumes the handle, so a task cannot be awaited twice.
+///
+/// Timeouts need tokio's time driver: run tasks on a runtime built with `enable_time()` or
+/// `enable_all()` (what `#[tokio::main]` and `#[tokio::test]` build). Without it, arming the
+/// timer of an `await` panics inside tokio.
 ///
 /// # Examples
 ///
@@ -181,7 +188,9 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Waits up to `timeout` for the result (Elixir's `Task.await/2`). On timeout the task
-    /// is shut down and its result, should it come later, is dropped.
+    /// is shut down and its result, should it come later, is dropped. `Duration::MAX` (or
+    /// any duration of thirty years or more) waits as long as it takes and arms no timer
+    /// (Elixir's `:infinity`).
     ///
     /// # Errors
     ///
@@ -496,6 +505,10 @@ impl<T: Send + 'static> Future for Await<T> {
             return Poll::Ready(result);
         }
         if this.deadline.is_none() {
+            if *this.timeout >= NO_LIMIT {
+                // Elixir's `:infinity`: no timer to arm, the cheapest await.
+                return Poll::Pending;
+            }
             this.deadline.set(Some(tokio::time::sleep(*this.timeout)));
         }
         if let Some(deadline) = this.deadline.as_pin_mut() {

@@ -225,3 +225,12 @@ async fn many_tasks_on_many_threads_all_answer() {
     }
     assert_eq!(sum, (0..1_000).map(|n| n * 2).sum::<u64>());
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_await_with_no_limit_waits_as_long_as_it_takes() {
+    let task = Task::spawn(async {
+        sleep_ms(3_600_000).await;
+        "an hour later"
+    });
+    assert_eq!(task.await_timeout(Duration::MAX).await, Ok("an hour later"));
+}

@@ -158,6 +158,12 @@ impl<G: GenServer> Runtime<G> {
             tracing::error!(server = %slot.ctx.myself(), reason = %exit, "server terminating");
         }
         self.terminate(&exit, slot).await;
+        // A `StopWithReply` answers now, so its caller can count on `terminate` having run.
+        if let Some(reply) = slot.ctx.take_held_reply() {
+            if !reply() {
+                tracing::debug!(server = %slot.ctx.myself(), "reply dropped: the caller stopped waiting");
+            }
+        }
         if exit.is_normal() {
             myself.stop(Some(exit.to_stop_reason()));
             Ok(())

@@ -41,7 +41,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let jobs: Registry<String, JobType> = Registry::unique("jobs");
 //! // Started already named: no moment runs unnamed.
-//! let via = jobs.via("job-1".to_string(), JobType::Import)?;
+//! let via = jobs.via("job-1".to_string(), JobType::Import);
 //! let job = Server::start_with(Job, (), StartOptions::new().via(via)).await?;
 //!
 //! assert_eq!(jobs.call::<Job, _>(&"job-1".to_string(), Status).await?, "running");

@@ -32,7 +32,8 @@ impl<K: Key, V: Value> Registry<K, V> {
     }
 
     /// The keys `actor` is registered under, once per entry; empty once it has stopped.
-    pub fn keys(&self, actor: &Pid) -> Vec<K> {
+    pub fn keys(&self, actor: impl Into<Pid>) -> Vec<K> {
+        let actor = actor.into();
         if !actor.is_alive() {
             return Vec::new();
         }
@@ -40,10 +41,11 @@ impl<K: Key, V: Value> Registry<K, V> {
     }
 
     /// The values of `actor`'s entries under `key`.
-    pub fn values(&self, key: &K, actor: &Pid) -> Vec<V> {
+    pub fn values(&self, key: &K, actor: impl Into<Pid>) -> Vec<V> {
+        let actor = actor.into();
         let mut values = Vec::new();
         self.scan_key(key, |entry| {
-            if entry.pid == *actor {
+            if entry.pid == actor {
                 values.push(entry.value.clone());
             }
         });

@@ -118,7 +118,7 @@ async fn once_a_call_fails_no_lookup_returns_the_stopped_server() {
 #[tokio::test]
 async fn a_server_that_fails_init_leaves_its_name_free() {
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("job", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("job", ()));
     let refused = Server::start_with(Worker::default(), REFUSE, options.clone()).await;
     assert!(matches!(refused, Err(StartError::Init(_))));
     assert!(registry.lookup(&"job").is_empty());

@@ -64,7 +64,7 @@ pub struct Registry<K, V = ()> {
 }
 
 /// One table: each key's entries (at most one live entry in a unique registry).
-type Table<K, V> = DashMap<K, Entries<V>>;
+pub(crate) type Table<K, V> = DashMap<K, Entries<V>>;
 
 pub(crate) struct Inner<K, V> {
     pub(crate) options: RegistryOptions,

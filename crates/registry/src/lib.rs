@@ -75,6 +75,7 @@ mod child_spec;
 mod entries;
 mod error;
 mod listener;
+mod lock;
 mod lookup;
 mod meta;
 mod options;
@@ -82,7 +83,7 @@ mod query;
 mod registry;
 mod via;
 
-pub use error::{RegisterError, RegistryError, ViaCallError, ViaSendError};
+pub use error::{LockError, RegisterError, RegistryError, ViaCallError, ViaSendError};
 pub use listener::{RegistryEvent, RegistryEvents};
 pub use lookup::{Lookup, LookupIter};
 pub use options::{Keys, RegistryOptions};

@@ -12,6 +12,7 @@ use dashmap::DashMap;
 
 use crate::entries::{Entries, Entry};
 use crate::listener::{Listeners, RegistryEvent};
+use crate::lock::Locks;
 use crate::meta::Meta;
 use crate::{Keys, RegisterError, RegistryError, RegistryOptions};
 
@@ -74,6 +75,7 @@ pub(crate) struct Inner<K, V> {
     spread: RandomState,
     pub(crate) meta: Meta,
     pub(crate) listeners: Listeners<K, V>,
+    pub(crate) locks: Locks<K>,
 }
 
 struct Owner<K> {
@@ -95,6 +97,7 @@ impl<K: Key, V: Value> Registry<K, V> {
                 spread: RandomState::new(),
                 meta: Meta::default(),
                 listeners: Listeners::default(),
+                locks: Locks::default(),
             }),
         }
     }

@@ -164,10 +164,10 @@ async fn one_actor_may_register_a_key_many_times() {
     registry.register("news", &server, 2).unwrap();
     registry.register("sport", &server, 3).unwrap();
 
-    let mut values = registry.values(&"news", &server.pid());
+    let mut values = registry.values(&"news", &server);
     values.sort_unstable();
     assert_eq!(values, vec![1, 2]);
-    let mut keys = registry.keys(&server.pid());
+    let mut keys = registry.keys(&server);
     keys.sort_unstable();
     assert_eq!(keys, vec!["news", "news", "sport"]);
     assert_eq!(registry.count(), 3);
@@ -198,15 +198,12 @@ async fn unregister_match_removes_only_matching_entries_of_that_actor() {
     registry.register("n", &server, 2).unwrap();
     registry.register("n", &other, 2).unwrap();
 
-    assert_eq!(
-        registry.unregister_match(&"n", &server.pid(), |v| *v == 2),
-        1
-    );
+    assert_eq!(registry.unregister_match(&"n", &server, |v| *v == 2), 1);
     let mut left: Vec<u32> = registry.lookup(&"n").into_iter().map(|(_, v)| v).collect();
     left.sort_unstable();
     assert_eq!(left, vec![1, 2]);
-    assert_eq!(registry.values(&"n", &other.pid()), vec![2]);
-    assert_eq!(registry.keys(&server.pid()), vec!["n"]);
+    assert_eq!(registry.values(&"n", &other), vec![2]);
+    assert_eq!(registry.keys(&server), vec!["n"]);
 }
 
 #[tokio::test]

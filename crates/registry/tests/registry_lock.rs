@@ -123,7 +123,7 @@ async fn a_panic_in_the_function_releases_the_lock_and_reaches_the_caller() {
 async fn a_cancelled_holder_releases_the_lock() {
     let registry: Registry<&str> = Registry::unique("locks");
     let abandoned =
-        tokio::time::timeout(SECOND, registry.lock("k", || std::future::pending::<()>())).await;
+        tokio::time::timeout(SECOND, registry.lock("k", std::future::pending::<()>)).await;
     assert!(abandoned.is_err());
     let after = tokio::time::timeout(SECOND, registry.lock("k", || async { 2 })).await;
     assert_eq!(after, Ok(Ok(2)));

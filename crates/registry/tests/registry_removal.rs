@@ -61,7 +61,7 @@ async fn entries_go_on_every_stop_path() {
         server.wait().await;
 
         assert!(registry.lookup(&"a").is_empty(), "{path:?}");
-        assert!(registry.keys(&server.pid()).is_empty(), "{path:?}");
+        assert!(registry.keys(&server).is_empty(), "{path:?}");
         assert_eq!(registry.count(), 0, "{path:?}");
         // Removed, not only hidden: both removals were announced.
         let mut gone = Vec::new();
@@ -146,7 +146,7 @@ async fn registering_while_the_server_stops_never_leaves_a_stale_entry() {
         server.kill();
         server.wait().await;
         registering.await.unwrap();
-        assert!(registry.keys(&server.pid()).is_empty());
+        assert!(registry.keys(&server).is_empty());
         assert_eq!(registry.count(), 0);
     }
 }

@@ -9,6 +9,10 @@ use crate::{GenServer, HandleContinue, HandleInfo, IdleTimeout, Server, TimerRef
 
 type MakeIdle<G> = fn() -> Work<G>;
 
+/// A reply held back until `terminate` has run (`CallOutcome::StopWithReply`); `false`
+/// when the caller no longer waits.
+pub(crate) type HeldReply = Box<dyn FnOnce() -> bool + Send>;
+
 /// Handed to every callback: the server's own handle, continuations, timers to self and
 /// the idle timeout.
 ///
@@ -58,6 +62,8 @@ pub struct Context<G: GenServer> {
     // `.await`); it is only ever reached through `&mut self`, so never locked.
     continuation: Mutex<Option<Work<G>>>,
     idle: Option<(Duration, MakeIdle<G>)>,
+    // In a Mutex for the same reason as `continuation`.
+    held_reply: Mutex<Option<HeldReply>>,
 }
 
 impl<G: GenServer> Context<G> {
@@ -66,6 +72,7 @@ impl<G: GenServer> Context<G> {
             myself,
             continuation: Mutex::new(None),
             idle: None,
+            held_reply: Mutex::new(None),
         }
     }
 
@@ -133,6 +140,22 @@ impl<G: GenServer> Context<G> {
         self.continuation
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps `reply` to be sent once `terminate` has run.
+    pub(crate) fn hold_reply(&mut self, reply: HeldReply) {
+        *self
+            .held_reply
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = Some(reply);
+    }
+
+    /// The reply held back by `hold_reply`, if any.
+    pub(crate) fn take_held_reply(&mut self) -> Option<HeldReply> {
+        self.held_reply
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     pub(crate) fn take_idle(&mut self) -> Option<(Duration, MakeIdle<G>)> {

@@ -143,10 +143,10 @@ where
 }
 
 /// Answers the caller as the call's outcome says, and turns it into the server's outcome.
-fn settle<G: GenServer, R>(
+fn settle<G: GenServer, R: Send + 'static>(
     outcome: CallOutcome<R>,
     slot: Option<ReplySender<R>>,
-    ctx: &Context<G>,
+    ctx: &mut Context<G>,
 ) -> Outcome {
     match outcome {
         CallOutcome::Reply(reply) => {
@@ -167,7 +167,12 @@ fn settle<G: GenServer, R>(
             Outcome::Stop(exit)
         }
         CallOutcome::StopWithReply(exit, reply) => {
-            answer(slot, reply, ctx);
+            // As in OTP, the caller gets its reply once `terminate` has run: the runtime
+            // sends it as the last step of the stop, before the actor goes.
+            match slot {
+                Some(tx) => ctx.hold_reply(Box::new(move || tx.send(Ok(reply)).is_ok())),
+                None => answer(slot, reply, ctx),
+            }
             Outcome::Stop(exit)
         }
     }

@@ -26,6 +26,16 @@ pub enum StartError {
         /// The server holding it.
         holder: Pid,
     },
+    /// The name service given with [`StartOptions::via`](crate::StartOptions::via)
+    /// refused the name for another reason than a live holder (see
+    /// [`NameError::Refused`](crate::NameError::Refused)); `init` did not run.
+    #[error("{name} cannot be registered: {reason}")]
+    NameRefused {
+        /// The name, as the name service shows it.
+        name: String,
+        /// Why the service refused it.
+        reason: String,
+    },
     /// `start` was called outside a tokio runtime.
     #[error("no tokio runtime: servers must be started inside a tokio runtime")]
     NoRuntime,

@@ -100,7 +100,7 @@ pub use envelope::Envelope;
 pub use error::{CallError, SendError, StartError, StopError};
 pub use exit::Exit;
 pub use handle::{Server, DEFAULT_CALL_TIMEOUT};
-pub use naming::Naming;
+pub use naming::{NameError, Naming};
 pub use outcome::{CallOutcome, Init, Outcome};
 pub use pid::{OnStop, Pid};
 pub use reply::{Caller, ReplyTo};

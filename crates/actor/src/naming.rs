@@ -18,16 +18,16 @@ use crate::Pid;
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use arbor_actor::{Context, GenServer, Init, Naming, Pid, Server, StartError, StartOptions};
+/// use arbor_actor::{Context, GenServer, Init, NameError, Naming, Pid, Server, StartError, StartOptions};
 ///
 /// #[derive(Debug, Default, Clone)]
 /// struct OneName(Arc<Mutex<Option<Pid>>>);
 ///
 /// impl Naming for OneName {
-///     fn register(&self, pid: &Pid) -> Result<(), Pid> {
+///     fn register(&self, pid: &Pid) -> Result<(), NameError> {
 ///         let mut slot = self.0.lock().unwrap();
 ///         match slot.as_ref().filter(|holder| holder.is_alive()) {
-///             Some(holder) => Err(holder.clone()),
+///             Some(holder) => Err(NameError::Taken(holder.clone())),
 ///             None => {
 ///                 *slot = Some(pid.clone());
 ///                 Ok(())
@@ -65,9 +65,26 @@ pub trait Naming: fmt::Debug + Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// The live holder of the name, when it is taken; the start then fails.
-    fn register(&self, pid: &Pid) -> Result<(), Pid>;
+    /// [`NameError::Taken`] with the live holder of the name, when it is taken (the start
+    /// fails with [`StartError::AlreadyStarted`]); [`NameError::Refused`] when the service
+    /// cannot give this name at all (the start fails with [`StartError::NameRefused`]).
+    ///
+    /// [`StartError::NameRefused`]: crate::StartError::NameRefused
+    fn register(&self, pid: &Pid) -> Result<(), NameError>;
 
     /// The name, as shown in logs and errors.
     fn name(&self) -> String;
+}
+
+/// Why a [`Naming`] service did not register a server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The name is held by this live server.
+    #[error("the name is held by {0}")]
+    Taken(Pid),
+    /// The service cannot give this name to this server at all (for example: a registry
+    /// whose keys are not unique, or a server that is already stopping); the text says why.
+    #[error("{0}")]
+    Refused(String),
 }

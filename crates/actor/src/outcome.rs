@@ -68,7 +68,10 @@ pub enum CallOutcome<R> {
     /// Stop without answering; the caller gets
     /// [`CallError::Exited`](crate::CallError::Exited) with this reason.
     Stop(Exit),
-    /// Answer, then stop (OTP's `{:stop, reason, reply, state}`).
+    /// Stop, and answer once `terminate` has run (OTP's `{:stop, reason, reply, state}`):
+    /// a caller holding the reply can count on the server's cleanup being done. A server
+    /// killed during its `terminate` never answers; its caller gets
+    /// [`CallError::Exited`](crate::CallError::Exited).
     StopWithReply(Exit, R),
 }
 

@@ -200,6 +200,13 @@ impl From<ActorCell> for Pid {
     }
 }
 
+impl From<&Pid> for Pid {
+    /// A clone, so that APIs taking `impl Into<Pid>` accept `&pid` as well.
+    fn from(pid: &Pid) -> Self {
+        pid.clone()
+    }
+}
+
 impl<G: GenServer> From<&Server<G>> for Pid {
     fn from(server: &Server<G>) -> Self {
         server.pid()

@@ -11,7 +11,7 @@ use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 use crate::envelope::{Envelope, Inner, Work};
 use crate::handle::Shared;
 use crate::timer::IdleTimer;
-use crate::{Context, Exit, GenServer, Init, Naming, Outcome, Pid, Server};
+use crate::{Context, Exit, GenServer, Init, NameError, Naming, Outcome, Pid, Server};
 
 thread_local! {
     /// The server whose callback this thread is polling, if any. Its pid is moved in for
@@ -65,6 +65,8 @@ pub(crate) enum InitRefused {
     Stop(Exit),
     #[error("{name} is already registered by {holder}")]
     Taken { name: String, holder: Pid },
+    #[error("{name} cannot be registered: {reason}")]
+    NameRefused { name: String, reason: String },
 }
 
 /// The ractor handler: the user's behaviour plus what its handles share.
@@ -158,6 +160,12 @@ impl<G: GenServer> Runtime<G> {
             tracing::error!(server = %slot.ctx.myself(), reason = %exit, "server terminating");
         }
         self.terminate(&exit, slot).await;
+        // A `StopWithReply` answers now, so its caller can count on `terminate` having run.
+        if let Some(reply) = slot.ctx.take_held_reply() {
+            if !reply() {
+                tracing::debug!(server = %slot.ctx.myself(), "reply dropped: the caller stopped waiting");
+            }
+        }
         if exit.is_normal() {
             myself.stop(Some(exit.to_stop_reason()));
             Ok(())
@@ -199,10 +207,14 @@ impl<G: GenServer> Actor for Runtime<G> {
         self.shared.set_cell(myself.get_cell());
         let server = Server::from_parts(myself.clone(), Arc::clone(&self.shared));
         if let Some(via) = &self.via {
-            if let Err(holder) = via.register(&server.pid()) {
+            if let Err(error) = via.register(&server.pid()) {
                 self.shared.begin_stop(&Exit::Normal);
                 let name = via.name();
-                return Err(Box::new(InitRefused::Taken { name, holder }));
+                let refused = match error {
+                    NameError::Taken(holder) => InitRefused::Taken { name, holder },
+                    NameError::Refused(reason) => InitRefused::NameRefused { name, reason },
+                };
+                return Err(Box::new(refused));
             }
         }
         let mut me = Some(server.pid());

@@ -50,7 +50,8 @@ impl StartOptions {
     }
 
     /// Registers the server in `naming` before `init` runs, so it never runs unnamed; a
-    /// taken name fails the start with [`StartError::AlreadyStarted`].
+    /// taken name fails the start with [`StartError::AlreadyStarted`], a name the service
+    /// cannot give with [`StartError::NameRefused`].
     pub fn via(mut self, naming: impl Naming) -> Self {
         self.via = Some(Arc::new(naming));
         self
@@ -156,6 +157,9 @@ fn start_error(error: SpawnErr) -> StartError {
                 InitRefused::Ignore => StartError::Ignored,
                 InitRefused::Stop(exit) => StartError::Init(exit),
                 InitRefused::Taken { name, holder } => StartError::AlreadyStarted { name, holder },
+                InitRefused::NameRefused { name, reason } => {
+                    StartError::NameRefused { name, reason }
+                }
             },
             Err(other) => StartError::Spawn(other.to_string()),
         },

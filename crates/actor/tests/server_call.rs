@@ -5,7 +5,10 @@ mod support;
 use std::time::Duration;
 
 use arbor_actor::{CallError, Exit, DEFAULT_CALL_TIMEOUT};
-use support::{probe, CallCrash, CallSelf, CallStop, Crash, Echo, Ping, Slow};
+use support::{
+    drain, probe, CallCrash, CallSelf, CallStop, Crash, Echo, Event, PanicInTerminate, Ping, Slow,
+    SlowTerminate,
+};
 
 #[tokio::test]
 async fn each_request_gets_its_own_reply_type() {
@@ -129,6 +132,39 @@ async fn stop_with_reply_answers_then_stops() {
     assert_eq!(server.call(stop).await, Ok(8));
     assert_eq!(server.wait().await, Exit::Normal);
     assert!(!server.is_alive());
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_with_reply_answers_after_terminate_has_run() {
+    // OTP's `{:stop, reason, reply, state}` runs `terminate` before the reply is sent, so
+    // a caller holding the reply can rely on the server's cleanup being done.
+    let (server, mut events) = probe().await;
+    server
+        .cast(SlowTerminate(Duration::from_millis(50)))
+        .unwrap();
+    let stop = CallStop {
+        exit: Exit::shutdown_with("done"),
+        reply: Some(8),
+    };
+    assert_eq!(server.call(stop).await, Ok(8));
+    assert_eq!(
+        drain(&mut events),
+        vec![Event::Init, Event::Terminated(Exit::shutdown_with("done"))],
+        "terminate had run when the reply arrived"
+    );
+    assert_eq!(server.wait().await, Exit::shutdown_with("done"));
+}
+
+#[tokio::test]
+async fn stop_with_reply_still_answers_when_terminate_panics() {
+    let (server, _events) = probe().await;
+    server.cast(PanicInTerminate).unwrap();
+    let stop = CallStop {
+        exit: Exit::Normal,
+        reply: Some(3),
+    };
+    assert_eq!(server.call(stop).await, Ok(3));
+    assert_eq!(server.wait().await, Exit::Normal);
 }
 
 #[tokio::test]

@@ -167,3 +167,32 @@ async fn a_linked_server_normal_exit_leaves_its_parent_running() {
     assert!(parent.is_alive());
     assert!(drain(&mut parent_events).contains(&Event::Exit("normal".into())));
 }
+
+/// A name service that gives no name at all.
+#[derive(Debug)]
+struct RefusesEverything;
+
+impl arbor_actor::Naming for RefusesEverything {
+    fn register(&self, _pid: &arbor_actor::Pid) -> Result<(), arbor_actor::NameError> {
+        Err(arbor_actor::NameError::Refused("no names here".into()))
+    }
+
+    fn name(&self) -> String {
+        "nowhere/x".into()
+    }
+}
+
+#[tokio::test]
+async fn a_name_refused_by_its_service_fails_the_start_before_init() {
+    let (events, mut rx) = mpsc::unbounded_channel();
+    let options = StartOptions::new().via(RefusesEverything);
+    let started = Server::start_with(Probe { events }, Plan::Ready, options).await;
+    assert_eq!(
+        started.err(),
+        Some(StartError::NameRefused {
+            name: "nowhere/x".into(),
+            reason: "no names here".into()
+        })
+    );
+    assert_eq!(drain(&mut rx), Vec::<Event>::new(), "init never ran");
+}

@@ -63,6 +63,20 @@ pub enum RegistryError {
     },
 }
 
+/// Why [`Registry::lock`](crate::Registry::lock) did not run its function.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// The calling task already holds this key's lock: waiting for it would wait forever.
+    #[error("the lock of key {key} in {registry} is already held by this task")]
+    Reentrant {
+        /// The key, as `Debug` shows it.
+        key: String,
+        /// The registry's name.
+        registry: String,
+    },
+}
+
 /// Why [`Registry::call`](crate::Registry::call) returned no reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ViaCallError {

@@ -41,7 +41,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let jobs: Registry<String, JobType> = Registry::unique("jobs");
 //! // Started already named: no moment runs unnamed.
-//! let via = jobs.via("job-1".to_string(), JobType::Import)?;
+//! let via = jobs.via("job-1".to_string(), JobType::Import);
 //! let job = Server::start_with(Job, (), StartOptions::new().via(via)).await?;
 //!
 //! assert_eq!(jobs.call::<Job, _>(&"job-1".to_string(), Status).await?, "running");
@@ -75,6 +75,7 @@ mod child_spec;
 mod entries;
 mod error;
 mod listener;
+mod lock;
 mod lookup;
 mod meta;
 mod options;
@@ -82,7 +83,7 @@ mod query;
 mod registry;
 mod via;
 
-pub use error::{RegisterError, RegistryError, ViaCallError, ViaSendError};
+pub use error::{LockError, RegisterError, RegistryError, ViaCallError, ViaSendError};
 pub use listener::{RegistryEvent, RegistryEvents};
 pub use lookup::{Lookup, LookupIter};
 pub use options::{Keys, RegistryOptions};

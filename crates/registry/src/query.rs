@@ -1,11 +1,14 @@
 //! Reads: lookup, keys, values, select, match, count and dispatch. None goes through a
 //! mailbox, and none returns an entry of an actor whose stop is decided.
 
+use std::sync::Arc;
+
 use arbor_actor::ractor::ActorId;
 use arbor_actor::Pid;
+use tokio::task::JoinSet;
 
 use crate::entries::Entry;
-use crate::registry::{Key, Value};
+use crate::registry::{Key, Table, Value};
 use crate::{Lookup, Registry, RegistryError};
 
 impl<K: Key, V: Value> Registry<K, V> {
@@ -32,7 +35,8 @@ impl<K: Key, V: Value> Registry<K, V> {
     }
 
     /// The keys `actor` is registered under, once per entry; empty once it has stopped.
-    pub fn keys(&self, actor: &Pid) -> Vec<K> {
+    pub fn keys(&self, actor: impl Into<Pid>) -> Vec<K> {
+        let actor = actor.into();
         if !actor.is_alive() {
             return Vec::new();
         }
@@ -40,10 +44,11 @@ impl<K: Key, V: Value> Registry<K, V> {
     }
 
     /// The values of `actor`'s entries under `key`.
-    pub fn values(&self, key: &K, actor: &Pid) -> Vec<V> {
+    pub fn values(&self, key: &K, actor: impl Into<Pid>) -> Vec<V> {
+        let actor = actor.into();
         let mut values = Vec::new();
         self.scan_key(key, |entry| {
-            if entry.pid == *actor {
+            if entry.pid == actor {
                 values.push(entry.value.clone());
             }
         });
@@ -119,20 +124,144 @@ impl<K: Key, V: Value> Registry<K, V> {
         found
     }
 
-    /// Calls `deliver` with every live entry under `key`, outside any lock (pub/sub:
-    /// Elixir's `dispatch`); returns how many entries it was called with.
-    pub fn dispatch(&self, key: &K, mut deliver: impl FnMut(&Pid, &V)) -> usize {
+    /// Calls `deliver` once with all the live entries under `key`, as `(actor, value)`
+    /// pairs, outside any lock, and returns how many there were (pub/sub: Elixir's
+    /// `dispatch`). With no entry, `deliver` is not called.
+    ///
+    /// Elixir calls its callback once per partition that holds entries; arbor gathers
+    /// them into one call (see [`Registry::dispatch_parallel`] for one call per partition,
+    /// run concurrently).
+    ///
+    /// ```
+    /// # use arbor_actor::{Context, GenServer, Init, Server};
+    /// # struct Listener;
+    /// # impl GenServer for Listener {
+    /// #     type Args = ();
+    /// #     type State = ();
+    /// #     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> { Init::Ready(()) }
+    /// # }
+    /// use arbor_registry::Registry;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let topics: Registry<&str, u32> = Registry::duplicate("topics");
+    /// let a = Server::start(Listener, ()).await?;
+    /// let b = Server::start(Listener, ()).await?;
+    /// topics.register("prices", &a, 100)?;
+    /// topics.register("prices", &b, 200)?;
+    ///
+    /// let mut calls = 0;
+    /// let reached = topics.dispatch(&"prices", |entries| {
+    ///     calls += 1;
+    ///     assert_eq!(entries.iter().map(|(_, floor)| floor).sum::<u32>(), 300);
+    /// });
+    /// assert_eq!((calls, reached), (1, 2));
+    /// assert_eq!(topics.dispatch(&"nothing", |_| unreachable!()), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn dispatch(&self, key: &K, deliver: impl FnOnce(&[(Pid, V)])) -> usize {
         let entries = self.lookup(key);
-        for (pid, value) in entries.iter() {
-            deliver(pid, value);
+        if entries.is_empty() {
+            return 0;
         }
+        deliver(&entries);
         entries.len()
     }
 
+    /// Elixir's `dispatch` with `parallel: true`: calls `deliver` once per partition
+    /// that holds live entries under `key`, with that partition's entries, each call in a
+    /// tokio task of its own, all running concurrently; returns, once every call has
+    /// finished, how many entries were delivered.
+    ///
+    /// Only a partitioned duplicate registry spreads a key's entries over partitions
+    /// ([`RegistryOptions::partitions`](crate::RegistryOptions::partitions)); otherwise
+    /// there is one call, made in the caller's task, as [`Registry::dispatch`] would.
+    /// Outside a tokio runtime the calls are made one after the other, in the caller.
+    ///
+    /// # Panics
+    ///
+    /// When a call of `deliver` panics, the panic is resumed in the caller once every
+    /// call has finished (Elixir's dispatching tasks are linked to the caller).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future aborts the calls that have not started yet.
+    pub async fn dispatch_parallel<F>(&self, key: &K, deliver: F) -> usize
+    where
+        F: Fn(&[(Pid, V)]) + Send + Sync + 'static,
+    {
+        let partitions = self.inner.tables_for(key).len();
+        let runtime = tokio::runtime::Handle::try_current();
+        let runtime = match runtime {
+            Ok(runtime) if partitions > 1 => runtime,
+            _ => {
+                let mut reached = 0;
+                for partition in 0..partitions {
+                    reached += self.dispatch_partition(key, partition, &deliver);
+                }
+                return reached;
+            }
+        };
+        let deliver = Arc::new(deliver);
+        let mut calls = JoinSet::new();
+        for partition in 0..partitions {
+            let registry = self.clone();
+            let key = key.clone();
+            let deliver = Arc::clone(&deliver);
+            calls.spawn_on(
+                async move { registry.dispatch_partition(&key, partition, &*deliver) },
+                &runtime,
+            );
+        }
+        let mut reached = 0;
+        let mut panic = None;
+        while let Some(call) = calls.join_next().await {
+            match call {
+                Ok(count) => reached += count,
+                Err(error) if error.is_panic() => {
+                    panic.get_or_insert(error.into_panic());
+                }
+                Err(error) => tracing::debug!(%error, "dispatch call cancelled"),
+            }
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+        reached
+    }
+
+    /// Calls `deliver` with the live entries under `key` in one of the key's partitions,
+    /// if there are any; returns how many.
+    fn dispatch_partition(
+        &self,
+        key: &K,
+        partition: usize,
+        deliver: &impl Fn(&[(Pid, V)]),
+    ) -> usize {
+        let Some(table) = self.inner.tables_for(key).get(partition) else {
+            return 0;
+        };
+        let mut found = Lookup::new();
+        self.scan_tables(key, std::slice::from_ref(table), |entry| {
+            found.push((entry.pid.clone(), entry.value.clone()));
+        });
+        if found.is_empty() {
+            return 0;
+        }
+        deliver(&found);
+        found.len()
+    }
+
     /// Visits every live entry under `key`, then purges the dead ones it met.
-    fn scan_key(&self, key: &K, mut visit: impl FnMut(&Entry<V>)) {
+    fn scan_key(&self, key: &K, visit: impl FnMut(&Entry<V>)) {
+        self.scan_tables(key, self.inner.tables_for(key), visit);
+    }
+
+    /// Visits every live entry under `key` in `tables`, then purges the dead ones it met.
+    fn scan_tables(&self, key: &K, tables: &[Table<K, V>], mut visit: impl FnMut(&Entry<V>)) {
         let mut dead: Vec<ActorId> = Vec::new();
-        for table in self.inner.tables_for(key) {
+        for table in tables {
             let Some(entries) = table.get(key) else {
                 continue;
             };

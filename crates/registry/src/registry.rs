@@ -12,6 +12,7 @@ use dashmap::DashMap;
 
 use crate::entries::{Entries, Entry};
 use crate::listener::{Listeners, RegistryEvent};
+use crate::lock::Locks;
 use crate::meta::Meta;
 use crate::{Keys, RegisterError, RegistryError, RegistryOptions};
 
@@ -64,7 +65,7 @@ pub struct Registry<K, V = ()> {
 }
 
 /// One table: each key's entries (at most one live entry in a unique registry).
-type Table<K, V> = DashMap<K, Entries<V>>;
+pub(crate) type Table<K, V> = DashMap<K, Entries<V>>;
 
 pub(crate) struct Inner<K, V> {
     pub(crate) options: RegistryOptions,
@@ -74,6 +75,7 @@ pub(crate) struct Inner<K, V> {
     spread: RandomState,
     pub(crate) meta: Meta,
     pub(crate) listeners: Listeners<K, V>,
+    pub(crate) locks: Locks<K>,
 }
 
 struct Owner<K> {
@@ -95,6 +97,7 @@ impl<K: Key, V: Value> Registry<K, V> {
                 spread: RandomState::new(),
                 meta: Meta::default(),
                 listeners: Listeners::default(),
+                locks: Locks::default(),
             }),
         }
     }
@@ -119,7 +122,8 @@ impl<K: Key, V: Value> Registry<K, V> {
         self.inner.options.keys
     }
 
-    /// Registers `actor` under `key` with `value`. The entry goes when the actor stops,
+    /// Registers `actor` (a `&Server`, a `Pid` or a `&Pid`, as every method taking an
+    /// actor) under `key` with `value`. The entry goes when the actor stops,
     /// or on [`Registry::unregister`]. In a duplicate registry an actor may register the
     /// same key many times.
     ///
@@ -163,14 +167,21 @@ impl<K: Key, V: Value> Registry<K, V> {
         }
     }
 
-    /// Removes every entry of `actor` under `key`; returns how many went.
-    pub fn unregister(&self, key: &K, actor: &Pid) -> usize {
+    /// Removes every entry of `actor` (a `&Server`, a `Pid` or a `&Pid`) under `key`;
+    /// returns how many went.
+    pub fn unregister(&self, key: &K, actor: impl Into<Pid>) -> usize {
         self.unregister_match(key, actor, |_| true)
     }
 
     /// Removes the entries of `actor` under `key` whose value satisfies `pattern`;
     /// returns how many went (Elixir's `unregister_match`).
-    pub fn unregister_match(&self, key: &K, actor: &Pid, pattern: impl Fn(&V) -> bool) -> usize {
+    pub fn unregister_match(
+        &self,
+        key: &K,
+        actor: impl Into<Pid>,
+        pattern: impl Fn(&V) -> bool,
+    ) -> usize {
+        let actor = actor.into();
         let removed = self.inner.remove_entries(key, actor.id(), pattern);
         self.inner.disown(actor.id(), key, removed.len());
         for entry in removed.as_slice() {
@@ -190,10 +201,11 @@ impl<K: Key, V: Value> Registry<K, V> {
     pub fn update_value(
         &self,
         key: &K,
-        actor: &Pid,
+        actor: impl Into<Pid>,
         update: impl FnOnce(&V) -> V,
     ) -> Result<(V, V), RegistryError> {
         self.inner.unique_only("update_value")?;
+        let actor = actor.into();
         let table = self.inner.table(key, actor.id());
         let mut entries = table
             .get_mut(key)
@@ -201,7 +213,7 @@ impl<K: Key, V: Value> Registry<K, V> {
         let entry = entries
             .as_mut_slice()
             .iter_mut()
-            .find(|entry| entry.pid == *actor && entry.pid.is_alive())
+            .find(|entry| entry.pid == actor && entry.pid.is_alive())
             .ok_or_else(|| self.inner.not_registered(key))?;
         let new = update(&entry.value);
         let old = std::mem::replace(&mut entry.value, new.clone());

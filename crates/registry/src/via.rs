@@ -3,7 +3,7 @@
 use std::any::type_name;
 use std::fmt;
 
-use arbor_actor::{GenServer, HandleCall, HandleCast, HandleInfo, Naming, Pid, Server};
+use arbor_actor::{GenServer, HandleCall, HandleCast, HandleInfo, NameError, Naming, Pid, Server};
 
 use crate::registry::{Key, Value};
 use crate::{RegisterError, Registry, RegistryError, ViaCallError, ViaSendError};
@@ -38,7 +38,7 @@ use crate::{RegisterError, Registry, RegistryError, ViaCallError, ViaSendError};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let names: Registry<&'static str> = Registry::unique("names");
-/// let options = StartOptions::new().via(names.via("counter", ())?);
+/// let options = StartOptions::new().via(names.via("counter", ()));
 /// Server::start_with(Counter, 7, options.clone()).await?;
 ///
 /// assert_eq!(names.call::<Counter, _>(&"counter", Get).await?, 7);
@@ -56,16 +56,20 @@ pub struct Via<K, V = ()> {
 }
 
 impl<K: Key, V: Value> Naming for Via<K, V> {
-    fn register(&self, pid: &Pid) -> Result<(), Pid> {
+    fn register(&self, pid: &Pid) -> Result<(), NameError> {
+        // A name has one holder: on a duplicate registry the start fails (Elixir raises).
+        if let Err(error) = self.registry.inner.unique_only("via") {
+            return Err(NameError::Refused(error.to_string()));
+        }
         match self
             .registry
-            .register(self.key.clone(), pid.clone(), self.value.clone())
+            .register(self.key.clone(), pid, self.value.clone())
         {
             Ok(()) => Ok(()),
-            Err(RegisterError::AlreadyRegistered { holder, .. }) => Err(holder),
+            Err(RegisterError::AlreadyRegistered { holder, .. }) => Err(NameError::Taken(holder)),
             // A server whose init has not run is alive, unless it is being killed
             // already: then no one holds the name, and the start fails all the same.
-            Err(RegisterError::NotAlive(pid)) => Err(pid),
+            Err(error @ RegisterError::NotAlive(_)) => Err(NameError::Refused(error.to_string())),
         }
     }
 
@@ -86,16 +90,16 @@ impl<K: fmt::Debug, V> fmt::Debug for Via<K, V> {
 impl<K: Key, V: Value> Registry<K, V> {
     /// The name `key` (with `value` as the entry's value), to start a server under.
     ///
-    /// # Errors
-    ///
-    /// [`RegistryError::UniqueOnly`] on a duplicate registry: a name has one holder.
-    pub fn via(&self, key: K, value: V) -> Result<Via<K, V>, RegistryError> {
-        self.inner.unique_only("via")?;
-        Ok(Via {
+    /// A name has one holder, so only a unique registry can give it: a server started
+    /// under a `via` name of a duplicate registry fails to start with
+    /// [`StartError::NameRefused`](arbor_actor::StartError::NameRefused) (Elixir raises at
+    /// the same moment), and its `init` never runs.
+    pub fn via(&self, key: K, value: V) -> Via<K, V> {
+        Via {
             registry: self.clone(),
             key,
             value,
-        })
+        }
     }
 
     /// The server of behaviour `G` holding `key`.

@@ -13,7 +13,7 @@ async fn listeners_hear_register_unregister_and_stop() {
     let server = worker().await;
 
     registry.register("a", &server, 1).unwrap();
-    registry.unregister(&"a", &server.pid());
+    registry.unregister(&"a", &server);
     registry.register("b", &server, 2).unwrap();
     server.kill();
     server.wait().await;

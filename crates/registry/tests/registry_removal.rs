@@ -61,7 +61,7 @@ async fn entries_go_on_every_stop_path() {
         server.wait().await;
 
         assert!(registry.lookup(&"a").is_empty(), "{path:?}");
-        assert!(registry.keys(&server.pid()).is_empty(), "{path:?}");
+        assert!(registry.keys(&server).is_empty(), "{path:?}");
         assert_eq!(registry.count(), 0, "{path:?}");
         // Removed, not only hidden: both removals were announced.
         let mut gone = Vec::new();
@@ -118,7 +118,7 @@ async fn once_a_call_fails_no_lookup_returns_the_stopped_server() {
 #[tokio::test]
 async fn a_server_that_fails_init_leaves_its_name_free() {
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("job", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("job", ()));
     let refused = Server::start_with(Worker::default(), REFUSE, options.clone()).await;
     assert!(matches!(refused, Err(StartError::Init(_))));
     assert!(registry.lookup(&"job").is_empty());
@@ -146,7 +146,7 @@ async fn registering_while_the_server_stops_never_leaves_a_stale_entry() {
         server.kill();
         server.wait().await;
         registering.await.unwrap();
-        assert!(registry.keys(&server.pid()).is_empty());
+        assert!(registry.keys(&server).is_empty());
         assert_eq!(registry.count(), 0);
     }
 }

@@ -47,12 +47,12 @@ async fn a_key_freed_by_unregister_can_be_taken_again() {
     let first = worker().await;
     let second = worker().await;
     registry.register("a", &first, ()).unwrap();
-    assert_eq!(registry.unregister(&"a", &first.pid()), 1);
-    assert_eq!(registry.unregister(&"a", &first.pid()), 0);
+    assert_eq!(registry.unregister(&"a", &first), 1);
+    assert_eq!(registry.unregister(&"a", &first), 0);
     registry.register("a", &second, ()).unwrap();
     assert_eq!(registry.whereis(&"a").unwrap(), second.pid());
-    assert_eq!(registry.keys(&first.pid()), Vec::<&str>::new());
-    assert_eq!(registry.keys(&second.pid()), vec!["a"]);
+    assert_eq!(registry.keys(&first), Vec::<&str>::new());
+    assert_eq!(registry.keys(&second), vec!["a"]);
 }
 
 #[tokio::test]
@@ -61,7 +61,7 @@ async fn unregistering_another_actors_key_changes_nothing() {
     let holder = worker().await;
     let other = worker().await;
     registry.register("a", &holder, ()).unwrap();
-    assert_eq!(registry.unregister(&"a", &other.pid()), 0);
+    assert_eq!(registry.unregister(&"a", &other), 0);
     assert_eq!(registry.whereis(&"a").unwrap(), holder.pid());
 }
 
@@ -86,18 +86,37 @@ async fn update_value_replaces_the_holders_value_and_returns_both() {
     registry.register("a", &holder, 1).unwrap();
 
     assert_eq!(
-        registry.update_value(&"a", &holder.pid(), |old| old + 10),
+        registry.update_value(&"a", &holder, |old| old + 10),
         Ok((11, 1))
     );
-    assert_eq!(registry.values(&"a", &holder.pid()), vec![11]);
+    assert_eq!(registry.values(&"a", &holder), vec![11]);
     assert!(matches!(
-        registry.update_value(&"a", &other.pid(), |old| *old),
+        registry.update_value(&"a", &other, |old| *old),
         Err(RegistryError::NotRegistered { .. })
     ));
     assert!(matches!(
-        registry.update_value(&"missing", &holder.pid(), |old| *old),
+        registry.update_value(&"missing", &holder, |old| *old),
         Err(RegistryError::NotRegistered { .. })
     ));
+}
+
+#[tokio::test]
+async fn every_method_naming_an_actor_takes_a_server_a_pid_or_a_pid_reference() {
+    let registry: Registry<&str, u32> = Registry::unique("names");
+    let server = worker().await;
+    let pid = server.pid();
+    registry.register("a", &server, 1).unwrap();
+    assert_eq!(registry.keys(&server), vec!["a"]);
+    assert_eq!(registry.keys(&pid), vec!["a"]);
+    assert_eq!(registry.keys(pid.clone()), vec!["a"]);
+    assert_eq!(registry.values(&"a", &server), vec![1]);
+    assert_eq!(registry.values(&"a", pid.clone()), vec![1]);
+    assert_eq!(registry.update_value(&"a", &server, |v| v + 1), Ok((2, 1)));
+    assert_eq!(registry.update_value(&"a", &pid, |v| v + 1), Ok((3, 2)));
+    assert_eq!(registry.unregister_match(&"a", &server, |v| *v == 0), 0);
+    assert_eq!(registry.unregister(&"a", pid.clone()), 1);
+    registry.register("b", pid.clone(), 1).unwrap();
+    assert_eq!(registry.unregister(&"b", &server), 1);
 }
 
 #[tokio::test]
@@ -112,10 +131,9 @@ async fn unique_only_operations_on_a_duplicate_registry_are_typed_errors() {
     };
     assert_eq!(registry.whereis(&"a"), Err(only("whereis")));
     assert_eq!(
-        registry.update_value(&"a", &server.pid(), |v| *v),
+        registry.update_value(&"a", &server, |v| *v),
         Err(only("update_value"))
     );
-    assert_eq!(registry.via("a", 1).unwrap_err(), only("via"));
     assert!(only("via").to_string().contains("unique keys"));
 }
 
@@ -150,7 +168,7 @@ async fn partitions_spread_keys_without_changing_answers() {
         assert_eq!(registry.lookup(&key), vec![(server.pid(), key * 2)]);
     }
     assert_eq!(registry.count(), 100);
-    let mut keys = registry.keys(&server.pid());
+    let mut keys = registry.keys(&server);
     keys.sort_unstable();
     assert_eq!(keys, (0..100).collect::<Vec<_>>());
 }

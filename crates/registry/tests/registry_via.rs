@@ -18,7 +18,7 @@ async fn a_via_named_server_is_registered_before_init_runs() {
     let worker = Worker {
         seen_in_init: Some(seen),
     };
-    let options = StartOptions::new().via(registry.via("job", "import").unwrap());
+    let options = StartOptions::new().via(registry.via("job", "import"));
     let server = Server::start_with(worker, 0, options).await.unwrap();
 
     // The log name is the via name, and the entry carries the value given.
@@ -43,16 +43,37 @@ async fn init_already_finds_itself_by_name() {
     }
 
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("me", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("me", ()));
     Server::start_with(SelfFinder(registry.clone()), (), options)
         .await
         .unwrap();
 }
 
 #[tokio::test]
+async fn a_via_name_of_a_duplicate_registry_fails_the_start_before_init() {
+    let registry: Registry<&str> = Registry::duplicate("topics");
+    let (seen, mut seen_rx) = mpsc::unbounded_channel();
+    let worker = Worker {
+        seen_in_init: Some(seen),
+    };
+    // Building the name cannot fail; the start does, as Elixir's does.
+    let options = StartOptions::new().via(registry.via("job", ()));
+    let refused = Server::start_with(worker, 0, options).await;
+    match refused {
+        Err(StartError::NameRefused { name, reason }) => {
+            assert_eq!(name, "topics/\"job\"");
+            assert!(reason.contains("unique keys"), "{reason}");
+        }
+        other => panic!("expected NameRefused, got {other:?}"),
+    }
+    assert!(seen_rx.try_recv().is_err(), "init never ran");
+    assert_eq!(registry.count(), 0);
+}
+
+#[tokio::test]
 async fn a_taken_name_fails_the_start_naming_the_holder() {
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("job", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("job", ()));
     let holder = Server::start_with(Worker::default(), 0, options.clone())
         .await
         .unwrap();
@@ -74,7 +95,7 @@ async fn a_taken_name_fails_the_start_naming_the_holder() {
 #[tokio::test]
 async fn call_cast_and_send_by_key() {
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("counter", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("counter", ()));
     Server::start_with(Worker::default(), 1, options)
         .await
         .unwrap();
@@ -114,7 +135,7 @@ async fn a_name_held_by_another_behaviour_is_a_typed_error() {
         }
     }
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("x", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("x", ()));
     Server::start_with(Other, (), options).await.unwrap();
     assert!(matches!(
         registry.server::<Worker>(&"x"),
@@ -125,7 +146,7 @@ async fn a_name_held_by_another_behaviour_is_a_typed_error() {
 #[tokio::test]
 async fn a_call_to_a_name_whose_server_stops_meanwhile_reports_the_exit() {
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("job", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("job", ()));
     Server::start_with(Worker::default(), 0, options)
         .await
         .unwrap();
@@ -142,7 +163,7 @@ async fn a_call_to_a_name_whose_server_stops_meanwhile_reports_the_exit() {
 #[tokio::test]
 async fn a_restarted_server_is_reachable_again_by_the_same_name() {
     let registry: Registry<&str> = Registry::unique("names");
-    let options = StartOptions::new().via(registry.via("worker", ()).unwrap());
+    let options = StartOptions::new().via(registry.via("worker", ()));
     let tree = Supervisor::start(
         [
             registry.child_spec("registry"),

@@ -111,7 +111,7 @@ async fn a_stream_producer_emits_items_as_they_come_without_waiting_for_the_whol
 async fn an_iterator_producer_runs_under_a_supervisor_and_a_transient_one_finishes() {
     let names: Registry<&str> = Registry::unique("stream-stages");
     let spec = arbor_stage::from_iter(0..20_u64)
-        .via(names.via("numbers", ()).unwrap())
+        .via(names.via("numbers", ()))
         .child_spec("numbers")
         .unwrap()
         .restart(Restart::Transient)

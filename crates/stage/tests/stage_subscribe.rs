@@ -49,7 +49,7 @@ async fn an_async_subscription_is_made_without_waiting() {
 async fn a_consumer_subscribes_by_registry_name() {
     let names: Registry<&str> = Registry::unique("stages");
     let _producer = Stage::producer(Counter::default(), 0)
-        .via(names.via("counter", ()).unwrap())
+        .via(names.via("counter", ()))
         .start()
         .await
         .unwrap();

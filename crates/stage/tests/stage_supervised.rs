@@ -30,7 +30,7 @@ async fn first_events(seen: &mut UnboundedReceiver<Seen>, count: usize) -> Vec<u
 async fn rest_for_one_restarts_producer_and_consumer_and_events_flow_again() {
     let names: Registry<&str> = Registry::unique("pipeline");
     let producer = Stage::producer(Counter::default(), 0)
-        .via(names.via("producer", ()).unwrap())
+        .via(names.via("producer", ()))
         .child_spec("producer")
         .unwrap();
     let (probe, mut seen) = Probe::new();
@@ -78,7 +78,7 @@ async fn rest_for_one_restarts_producer_and_consumer_and_events_flow_again() {
 #[tokio::test]
 async fn a_via_named_stage_cannot_start_twice() {
     let names: Registry<&str> = Registry::unique("pipeline");
-    let via = || names.via("producer", ()).unwrap();
+    let via = || names.via("producer", ());
     Stage::producer(Counter::default(), 0)
         .via(via())
         .start()

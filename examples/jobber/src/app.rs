@@ -169,7 +169,7 @@ impl Jobber {
     }
 
     async fn start_under_runner(&self, job: Job) -> Result<StartedJob, StartJobError> {
-        let spec = JobSupervisor::child_spec(&job, &self.registry, self.options.auto_shutdown)?;
+        let spec = JobSupervisor::child_spec(&job, &self.registry, self.options.auto_shutdown);
         let runner = self.job_runner().await?;
         let supervisor = runner.start_child(spec).await?;
         Ok(StartedJob {

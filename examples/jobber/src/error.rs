@@ -1,7 +1,6 @@
 //! The errors of the jobber API.
 
 use arbor_actor::CallError;
-use arbor_registry::RegistryError;
 use arbor_supervisor::{ChildError, StartChildError, SupervisorError};
 
 /// Why [`Jobber::start_job`](crate::Jobber::start_job) started no job.
@@ -14,9 +13,6 @@ pub enum StartJobError {
         /// The quota.
         quota: usize,
     },
-    /// The job could not be named in the registry.
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
     /// The JobRunner could not be reached.
     #[error(transparent)]
     Jobber(#[from] JobberError),

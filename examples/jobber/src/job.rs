@@ -11,7 +11,6 @@ use std::time::Duration;
 use arbor_actor::{
     Context, Exit, GenServer, HandleContinue, HandleInfo, Init, Outcome, StartOptions,
 };
-use arbor_registry::RegistryError;
 use arbor_supervisor::{ChildSpec, Restart};
 use tokio::sync::broadcast;
 
@@ -242,17 +241,11 @@ impl Job {
     /// The job as a child: registered in `registry` under its id with its type as value
     /// (the book's `via/2`) on every start, and `Transient`, so it is restarted after a
     /// crash but not after it stops on its own (the book's `restart: :transient`).
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError::UniqueOnly`] when `registry` has duplicate keys.
-    pub fn child_spec(&self, registry: &JobRegistry) -> Result<ChildSpec, RegistryError> {
-        let via = registry.via(self.id.clone(), self.job_type.clone())?;
+    pub fn child_spec(&self, registry: &JobRegistry) -> ChildSpec {
+        let via = registry.via(self.id.clone(), self.job_type.clone());
         let options = StartOptions::new().via(via);
-        Ok(
-            ChildSpec::worker_with(self.id.clone(), self.clone(), (), options)
-                .restart(Restart::Transient),
-        )
+        ChildSpec::worker_with(self.id.clone(), self.clone(), (), options)
+            .restart(Restart::Transient)
     }
 
     fn report(&self, event: JobEvent) {

@@ -2,7 +2,6 @@
 //! `Jobber.JobSupervisor`), so that a job that keeps crashing takes down only its own
 //! supervisor, never the JobRunner and the other jobs.
 
-use arbor_registry::RegistryError;
 use arbor_supervisor::{AutoShutdown, ChildSpec, Restart, Supervisor, SupervisorOptions};
 
 use crate::job::Job;
@@ -27,23 +26,15 @@ impl JobSupervisor {
     /// - with `auto_shutdown`, the job is significant and the supervisor stops once the
     ///   job has ended on its own (OTP 24's cure for the idle supervisor the book finds
     ///   with `count_children`); without it, it stays, idle, as in the book.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError::UniqueOnly`] when `registry` has duplicate keys.
-    pub fn child_spec(
-        job: &Job,
-        registry: &JobRegistry,
-        auto_shutdown: bool,
-    ) -> Result<ChildSpec, RegistryError> {
+    pub fn child_spec(job: &Job, registry: &JobRegistry, auto_shutdown: bool) -> ChildSpec {
         let mut options = SupervisorOptions::one_for_one()
             .max_seconds(JOB_SUPERVISOR_MAX_SECONDS)
             .name(format!("job_supervisor/{}", job.id()));
-        let mut child = job.child_spec(registry)?;
+        let mut child = job.child_spec(registry);
         if auto_shutdown {
             child = child.significant(true);
             options = options.auto_shutdown(AutoShutdown::AnySignificant);
         }
-        Ok(Supervisor::child_spec(job.id(), vec![child], options).restart(Restart::Temporary))
+        Supervisor::child_spec(job.id(), vec![child], options).restart(Restart::Temporary)
     }
 }

@@ -183,7 +183,7 @@ impl Scraper {
             tally: Tally::new(),
         });
         let page_producer = Stage::producer(PageProducer, ())
-            .via(registry.via(PAGE_PRODUCER.to_owned(), ())?)
+            .via(registry.via(PAGE_PRODUCER.to_owned(), ()))
             .buffer_size(BufferSize::Bounded(config.buffer_size))
             .child_spec(PAGE_PRODUCER)?;
         let ids: Vec<String> = (1..=config.producer_consumers)

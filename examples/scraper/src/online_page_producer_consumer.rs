@@ -99,7 +99,7 @@ pub(crate) fn producer_consumer_spec(
     };
     let page_producer = SubscribeTo::via::<PageProducer, _, _>(registry, PAGE_PRODUCER.to_owned());
     Ok(Stage::producer_consumer(stage, id.clone())
-        .via(registry.via(id.clone(), ())?)
+        .via(registry.via(id.clone(), ()))
         .subscribe_to(
             page_producer,
             SubscribeOptions::new().min_demand(0).max_demand(1),

@@ -49,6 +49,9 @@ pub struct ProbeState {
     pub deferred: Vec<ReplyTo<u32>>,
     pub gate: Option<oneshot::Receiver<()>>,
     pub panic_in_terminate: bool,
+    /// How long `terminate` waits before it reports (so a test can tell whether anything
+    /// overtook it).
+    pub terminate_delay: Option<Duration>,
 }
 
 impl Probe {
@@ -67,6 +70,7 @@ impl GenServer for Probe {
             deferred: Vec::new(),
             gate: None,
             panic_in_terminate: false,
+            terminate_delay: None,
         };
         match plan {
             Plan::Ready => {}
@@ -87,6 +91,9 @@ impl GenServer for Probe {
     }
 
     async fn terminate(&self, reason: &Exit, state: &mut ProbeState, _ctx: &mut Context<Self>) {
+        if let Some(delay) = state.terminate_delay {
+            tokio::time::sleep(delay).await;
+        }
         self.report(Event::Terminated(reason.clone()));
         if state.panic_in_terminate {
             panic!("terminate blew up");
@@ -246,6 +253,20 @@ impl HandleCast<PanicInTerminate> for Probe {
         _: &mut Context<Self>,
     ) -> Outcome {
         state.panic_in_terminate = true;
+        Outcome::NoReply
+    }
+}
+
+/// Cast: make `terminate` wait this long before it reports.
+pub struct SlowTerminate(pub Duration);
+impl HandleCast<SlowTerminate> for Probe {
+    async fn handle_cast(
+        &self,
+        SlowTerminate(delay): SlowTerminate,
+        state: &mut ProbeState,
+        _: &mut Context<Self>,
+    ) -> Outcome {
+        state.terminate_delay = Some(delay);
         Outcome::NoReply
     }
 }

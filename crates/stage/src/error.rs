@@ -67,6 +67,11 @@ pub enum InvalidOptions {
     /// A partition dispatcher was given the same partition name twice.
     #[error("partition name {0:?} is given twice")]
     DuplicatePartition(Arc<str>),
+    /// A consumer supervisor's restart-intensity window was 0 seconds: no restart could
+    /// ever be counted against it, so a crash loop would never stop (a Supervisor refuses
+    /// it too).
+    #[error("a consumer supervisor's max_seconds must be at least 1")]
+    ZeroRestartWindow,
 }
 
 /// Why a consumer could not subscribe to a producer.

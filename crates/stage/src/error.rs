@@ -36,6 +36,16 @@ pub enum DispatchError {
         /// The subscription that holds it.
         holder: SubscriptionTag,
     },
+    /// A [`PartitionDispatcher`](crate::PartitionDispatcher)'s hash routed an event to a
+    /// partition that does not exist: a programming error, which stops the producer
+    /// (gen_stage crashes the same way).
+    #[error("the partition hash routed an event to partition {index}, but there are {partitions} partitions")]
+    PartitionOutOfRange {
+        /// The index the hash returned.
+        index: usize,
+        /// How many partitions there are.
+        partitions: usize,
+    },
 }
 
 /// Why options were rejected before anything started.

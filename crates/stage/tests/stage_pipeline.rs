@@ -318,3 +318,38 @@ async fn events_the_partition_hash_drops_are_asked_for_again() {
     assert_eq!(drain(&mut seen[0]), expected(0));
     assert_eq!(drain(&mut seen[1]), expected(1));
 }
+
+#[tokio::test]
+async fn a_partition_hash_out_of_range_stops_the_producer_with_the_error() {
+    // Event 5 hashes to partition 9 of 2: a programming error.
+    let producer = Stage::producer(Counter { limit: Some(100) }, 0)
+        .dispatcher(|| {
+            PartitionDispatcher::new(Partitions::count(2), |n: &u64| {
+                Some(if *n == 5 { 9 } else { (n % 2) as usize })
+            })
+            .expect("two partitions")
+        })
+        .start()
+        .await
+        .unwrap();
+    for partition in 0..2 {
+        let (probe, _seen) = Probe::new();
+        Stage::consumer(probe, ())
+            .subscribe_to(
+                &producer,
+                SubscribeOptions::new()
+                    .max_demand(10)
+                    .partition(partition)
+                    .cancel(arbor_stage::Cancel::Temporary),
+            )
+            .start()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        producer.wait().await,
+        Exit::error(
+            "the partition hash routed an event to partition 9, but there are 2 partitions"
+        )
+    );
+}

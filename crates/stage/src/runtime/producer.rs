@@ -317,6 +317,10 @@ impl<S: GenStage> Runtime<S> {
         if dropped > 0 {
             tracing::debug!(stage = %state.ctx.myself(), dropped, "events dropped by the dispatcher's rule");
         }
+        if let Some(error) = producer.outbox.take_failure() {
+            tracing::error!(stage = %state.ctx.myself(), %error, lost = dropped, "the dispatcher failed; stopping");
+            state.stopping.get_or_insert(Exit::error(error));
+        }
         producer.owed += producer.outbox.take_demand();
     }
 

@@ -314,15 +314,6 @@ impl<S: GenStage> Stage<S> {
         self.control(Control::Ask(tag, demand))
     }
 
-    /// Switches a producer's demand mode (gen_stage's `GenStage.demand/2`).
-    ///
-    /// # Errors
-    ///
-    /// [`SendError`] when the stage is not running.
-    pub fn demand(&self, mode: DemandMode) -> Result<(), SendError<()>> {
-        self.control(Control::Demand(mode))
-    }
-
     /// How many events wait in the producer's buffer (gen_stage's
     /// `estimate_buffered_count`).
     ///
@@ -407,6 +398,54 @@ impl<S: GenStage> Stage<S> {
     /// The stage's ractor cell.
     pub fn cell(&self) -> ActorCell {
         self.server.cell()
+    }
+}
+
+/// What only a producer has: a demand mode (a producer-consumer's demand is its
+/// consumers', and a consumer has none to forward), so the calls do not compile on the
+/// other kinds.
+impl<S: Producer> Stage<S> {
+    /// Switches a producer's demand mode (gen_stage's `GenStage.demand/2`).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] when the stage is not running.
+    pub fn demand(&self, mode: DemandMode) -> Result<(), SendError<()>> {
+        self.control(Control::Demand(mode))
+    }
+}
+
+impl<S: Producer> StageBuilder<S> {
+    /// Whether demand reaches `handle_demand` at once or accumulates until
+    /// [`Stage::demand`] switches to forward. Default: [`DemandMode::Forward`].
+    ///
+    /// A producer's setting only: on a producer-consumer (whose demand is its consumers')
+    /// it does not compile.
+    ///
+    /// ```compile_fail
+    /// use arbor_actor::{Init, Outcome};
+    /// use arbor_stage::{DemandMode, GenStage, ProducerConsumer, Stage, StageContext, SubscriptionTag};
+    ///
+    /// struct Relay;
+    /// impl GenStage for Relay {
+    ///     type Args = ();
+    ///     type State = ();
+    ///     type In = u64;
+    ///     type Out = u64;
+    ///     async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> { Init::Ready(()) }
+    /// }
+    /// impl ProducerConsumer for Relay {
+    ///     async fn handle_events(&self, events: Vec<u64>, _: SubscriptionTag, _: &mut (), ctx: &mut StageContext<Self>) -> Outcome {
+    ///         ctx.emit_all(events);
+    ///         Outcome::NoReply
+    ///     }
+    /// }
+    ///
+    /// let _ = Stage::producer_consumer(Relay, ()).demand_mode(DemandMode::Accumulate);
+    /// ```
+    pub fn demand_mode(mut self, mode: DemandMode) -> Self {
+        self.producer.demand_mode = mode;
+        self
     }
 }
 
@@ -504,13 +543,6 @@ impl<S: GenStage> StageBuilder<S> {
     /// Which events a full buffer keeps. Default: [`BufferKeep::Last`].
     pub fn buffer_keep(mut self, keep: BufferKeep) -> Self {
         self.producer.buffer_keep = keep;
-        self
-    }
-
-    /// Whether demand reaches `handle_demand` at once or accumulates until
-    /// [`Stage::demand`] switches to forward. Default: [`DemandMode::Forward`].
-    pub fn demand_mode(mut self, mode: DemandMode) -> Self {
-        self.producer.demand_mode = mode;
         self
     }
 
@@ -678,7 +710,7 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
             }
             Control::Cancel(tag, reason) => state.ctx_mut().cancel(tag, reason),
             Control::Ask(tag, demand) => state.ctx_mut().ask(tag, demand),
-            Control::Demand(mode) => state.ctx_mut().set_demand_mode(mode),
+            Control::Demand(mode) => state.ctx_mut().request_demand_mode(mode),
         }
         self.settle(state, Outcome::NoReply).await
     }

@@ -149,3 +149,125 @@ async fn a_dead_producer_stops_a_permanent_consumer_and_not_a_temporary_one() {
         .await;
     assert!(matches!(started, Err(StageStartError::Start(_))));
 }
+
+#[tokio::test]
+async fn a_second_subscription_of_one_consumer_to_one_producer_is_refused() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .dispatcher(arbor_stage::BroadcastDispatcher::new)
+        .start()
+        .await
+        .unwrap();
+    let (probe, mut seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let options = || {
+        SubscribeOptions::new()
+            .max_demand(5)
+            .min_demand(0)
+            .cancel(Cancel::Temporary)
+    };
+    let first = consumer.subscribe(&producer, options()).await.unwrap();
+    let second = consumer.subscribe(&producer, options()).await.unwrap();
+    assert_ne!(first, second);
+    // The second is cancelled by the producer; the first goes on, each event once.
+    let mut events = Vec::new();
+    let mut refused = None;
+    while events.len() < 20 || refused.is_none() {
+        match tokio::time::timeout(support::STALL, seen.recv())
+            .await
+            .unwrap()
+        {
+            Some(Seen::Batch(tag, batch)) => {
+                assert_eq!(tag, first, "events only through the first subscription");
+                events.extend(batch);
+            }
+            Some(Seen::Cancelled(tag, reason)) => refused = Some((tag, reason)),
+            Some(Seen::Subscribed(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let count = events.len() as u64;
+    assert_eq!(events, (0..count).collect::<Vec<_>>());
+    let (tag, reason) = refused.expect("the duplicate was cancelled");
+    assert_eq!(tag, second);
+    assert_eq!(reason, Exit::error("already subscribed"));
+    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+}
+
+/// Blocks the producer's mailbox until the gate opens.
+struct Hold(tokio::sync::oneshot::Receiver<()>);
+
+impl arbor_stage::StageCast<Hold> for Counter {
+    async fn handle_cast(
+        &self,
+        Hold(gate): Hold,
+        _: &mut u64,
+        _: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        let _ = gate.await;
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_that_stops_before_its_subscription_is_handled_is_never_subscribed() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (open, gate) = tokio::sync::oneshot::channel();
+    producer.cast(Hold(gate)).unwrap();
+    let (probe, _seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    consumer
+        .subscribe_async(&producer, SubscribeOptions::new().cancel(Cancel::Temporary))
+        .unwrap();
+    // A call is a barrier: the subscription request is in the producer's mailbox.
+    consumer.subscriptions().await.unwrap();
+    consumer.kill();
+    consumer.wait().await;
+    open.send(()).unwrap();
+    // The dead consumer holds no subscription, and so no demand that would swallow events.
+    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+}
+
+impl arbor_stage::StageCast<Hold> for support::Pusher {
+    async fn handle_cast(
+        &self,
+        Hold(gate): Hold,
+        _: &mut (),
+        _: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        let _ = gate.await;
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+#[tokio::test]
+async fn events_sent_to_a_consumer_that_just_died_go_back_to_the_buffer() {
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
+    let (probe, _seen) = Probe::new();
+    let doomed = Stage::consumer(probe, ())
+        .subscribe_to(
+            &producer,
+            SubscribeOptions::new()
+                .max_demand(10)
+                .cancel(Cancel::Temporary),
+        )
+        .start()
+        .await
+        .unwrap();
+    // The doomed consumer's demand is registered; then the producer is held, the
+    // events queued behind the hold, and the consumer dies before they go out.
+    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    let (open, gate) = tokio::sync::oneshot::channel();
+    producer.cast(Hold(gate)).unwrap();
+    producer.cast(support::Push((0..5).collect())).unwrap();
+    doomed.kill();
+    doomed.wait().await;
+    open.send(()).unwrap();
+    // Nothing was lost: a new consumer gets all five.
+    assert_eq!(producer.buffered_count().await.unwrap(), 5);
+    let mut seen = support::probe_on(&producer, SubscribeOptions::new().max_demand(10)).await;
+    let (_, events) = collect(&mut seen, 5).await;
+    assert_eq!(events, vec![0, 1, 2, 3, 4]);
+}

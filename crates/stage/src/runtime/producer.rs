@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arbor_actor::{Exit, Outcome};
+use arbor_actor::{Exit, OnStop, Outcome};
 
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
@@ -144,6 +144,31 @@ impl<S: GenStage> Runtime<S> {
             refuse(&*consumer, tag, "duplicated subscription");
             return Outcome::NoReply;
         }
+        let pid = consumer.pid();
+        if state
+            .producer
+            .consumers
+            .values()
+            .any(|other| other.pid() == pid)
+        {
+            // gen_stage cancels a second subscription of one consumer to one producer:
+            // a broadcast would deliver each event to it twice.
+            refuse(&*consumer, tag, "already subscribed");
+            return Outcome::NoReply;
+        }
+        let me = state.ctx.myself().server().clone();
+        // The consumer's stop reaches this stage as a message, after the consumer's last one.
+        let watched = pid.on_stop(move |exit| {
+            let _ = me.send(Upward::<S::Out>::ConsumerDown {
+                tag,
+                exit: exit.clone(),
+            });
+        });
+        if watched == OnStop::AlreadyStopping {
+            // It stopped between asking and now: its subscription is over before it began.
+            tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, "consumer stopped before its subscription was handled");
+            return Outcome::NoReply;
+        }
         let _ = self
             .stage
             .handle_subscribe(Side::Producer, info, &mut state.user, &mut state.ctx)
@@ -156,14 +181,6 @@ impl<S: GenStage> Runtime<S> {
                 return self.settle(state, Outcome::NoReply).await;
             }
         };
-        let me = state.ctx.myself().server().clone();
-        // The consumer's stop reaches this stage as a message, after the consumer's last one.
-        consumer.pid().on_stop(move |exit| {
-            let _ = me.send(Upward::<S::Out>::ConsumerDown {
-                tag,
-                exit: exit.clone(),
-            });
-        });
         state.producer.consumers.insert(tag, consumer);
         let outcome = self.on_demand(state, demand).await;
         self.settle(state, outcome).await
@@ -288,20 +305,24 @@ impl<S: GenStage> Runtime<S> {
     /// Sends what the dispatcher put in the outbox, and notes the demand it raised.
     fn flush(&self, state: &mut StageState<S>) {
         let producer = &mut state.producer;
+        let mut returned = Vec::new();
         for (tag, events) in producer.outbox.drain_batches() {
             let sent = match producer.consumers.get(&tag) {
                 Some(consumer) => consumer.send(Downward::Events { tag, events }),
                 None => Err(Downward::Events { tag, events }),
             };
             if let Err(Downward::Events { events, .. }) = sent {
-                tracing::warn!(
-                    stage = %state.ctx.myself(),
-                    subscription = %tag,
-                    lost = events.len(),
-                    "events dropped: their consumer is gone"
-                );
+                returned.push((tag, events));
             }
         }
+        for (tag, events) in returned {
+            // The consumer is gone, and its stop hook's message, which ends the
+            // subscription with its exit, is on its way. Its events are kept for the
+            // consumers that remain (they used up its demand, so none go to it again).
+            tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, returned = events.len(), "consumer gone; its events go back to the buffer");
+            self.rebuffer(state, events);
+        }
+        let producer = &mut state.producer;
         for token in producer.outbox.take_infos() {
             let Some(at) = producer.waiting.iter().position(|(t, _)| *t == token) else {
                 continue;
@@ -322,6 +343,19 @@ impl<S: GenStage> Runtime<S> {
             state.stopping.get_or_insert(Exit::error(error));
         }
         producer.owed += producer.outbox.take_demand();
+    }
+
+    /// Puts events that could not be delivered back in the buffer, counting what a full
+    /// buffer discards.
+    fn rebuffer(&self, state: &mut StageState<S>, events: Vec<S::Out>) {
+        let pushed = state.producer.buffer.push(events);
+        if pushed.discarded > 0 {
+            tracing::warn!(stage = %state.ctx.myself(), discarded = pushed.discarded, "events of a gone consumer discarded: the buffer is full");
+        }
+        let producer = &mut state.producer;
+        for token in pushed.infos {
+            producer.dispatcher.info(token, &mut producer.outbox);
+        }
     }
 
     /// Switches the demand mode; returns the demand accumulated until now, after

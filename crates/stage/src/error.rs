@@ -23,6 +23,11 @@ pub enum DispatchError {
     /// A [`PartitionDispatcher`](crate::PartitionDispatcher) subscriber gave no partition.
     #[error("subscribing to a partition dispatcher needs a partition")]
     MissingPartition,
+    /// A subscriber named a partition, but the producer's dispatcher has no partitions
+    /// (it is not a [`PartitionDispatcher`](crate::PartitionDispatcher)): the option
+    /// would be silently meaningless.
+    #[error("partition {0} asked of a dispatcher that has no partitions")]
+    NotPartitioned(PartitionKey),
     /// A [`PartitionDispatcher`](crate::PartitionDispatcher) subscriber named a partition
     /// the dispatcher does not have.
     #[error("unknown partition {0}")]

@@ -271,3 +271,35 @@ async fn events_sent_to_a_consumer_that_just_died_go_back_to_the_buffer() {
     let (_, events) = collect(&mut seen, 5).await;
     assert_eq!(events, vec![0, 1, 2, 3, 4]);
 }
+
+#[tokio::test]
+async fn a_partition_asked_of_a_producer_without_partitions_is_refused() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (probe, mut seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let options = SubscribeOptions::new()
+        .partition(0)
+        .cancel(Cancel::Temporary);
+    let tag = consumer.subscribe(&producer, options).await.unwrap();
+    loop {
+        match tokio::time::timeout(support::STALL, seen.recv())
+            .await
+            .unwrap()
+        {
+            Some(Seen::Cancelled(cancelled, reason)) => {
+                assert_eq!(cancelled, tag);
+                assert_eq!(
+                    reason,
+                    Exit::error("partition 0 asked of a dispatcher that has no partitions")
+                );
+                break;
+            }
+            Some(Seen::Subscribed(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+}

@@ -303,3 +303,25 @@ async fn a_partition_asked_of_a_producer_without_partitions_is_refused() {
     }
     assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
 }
+
+#[tokio::test]
+async fn subscribing_to_a_name_nobody_holds_stops_a_permanent_consumer_as_a_dead_producer_does() {
+    let names: Registry<&str> = Registry::unique("stages-unheld");
+    let to = || SubscribeTo::via::<Counter, _, _>(&names, "nobody");
+    let (probe, _seen) = Probe::new();
+    let temporary = Stage::consumer(probe.clone(), ()).start().await.unwrap();
+    let refused = temporary
+        .subscribe(to(), SubscribeOptions::new().cancel(Cancel::Temporary))
+        .await;
+    assert!(matches!(refused, Err(SubscribeError::NotRegistered(_))));
+    assert!(temporary.is_alive());
+
+    for cancel in [Cancel::Permanent, Cancel::Transient] {
+        let consumer = Stage::consumer(probe.clone(), ()).start().await.unwrap();
+        let refused = consumer
+            .subscribe(to(), SubscribeOptions::new().cancel(cancel))
+            .await;
+        assert!(matches!(refused, Err(SubscribeError::NotRegistered(_))));
+        assert_eq!(consumer.wait().await, Exit::error("noproc"), "{cancel:?}");
+    }
+}

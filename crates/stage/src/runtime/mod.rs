@@ -191,7 +191,12 @@ pub(crate) fn failed_subscription_exit(
     error: &SubscribeError,
     cancel: crate::Cancel,
 ) -> Option<Exit> {
-    let missing = matches!(error, SubscribeError::NoProc(_));
+    // A name nobody holds is a producer that is not running, as gen_stage sees it.
+    let missing = matches!(
+        error,
+        SubscribeError::NoProc(_)
+            | SubscribeError::NotRegistered(arbor_registry::RegistryError::NotRegistered { .. })
+    );
     (missing && cancel.stops_on(&noproc())).then(noproc)
 }
 

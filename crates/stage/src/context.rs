@@ -98,9 +98,18 @@ impl<S: GenStage> StageContext<S> {
         S: StageInfo<M>,
         M: Send + 'static,
     {
+        let pending = self.pending_info(message);
+        self.infos.push(pending);
+    }
+
+    /// `message`, ready to be queued for this stage's own [`StageInfo`] handler.
+    pub(crate) fn pending_info<M>(&self, message: M) -> PendingInfo
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
         let myself = self.myself.clone();
-        self.infos
-            .push(Box::new(move || myself.deliver_info(message)));
+        Box::new(move || myself.deliver_info(message))
     }
 
     /// Sends `message` to this stage's [`StageInfo`] handler after `after`.

@@ -727,7 +727,9 @@ where
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> Outcome {
-        state.ctx_mut().async_info(message);
+        if !state.queue_info(message) {
+            return Outcome::NoReply;
+        }
         self.settle(state, Outcome::NoReply).await
     }
 }
@@ -746,7 +748,9 @@ where
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> CallOutcome<()> {
-        state.ctx_mut().async_info(message);
+        if !state.queue_info(message) {
+            return CallOutcome::Reply(());
+        }
         self.settle_and_reply(state, Outcome::NoReply, Some(()))
             .await
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arbor_actor::{Exit, OnStop, Outcome};
 
 use super::{Kind, Runtime, StageState};
+use crate::context::PendingInfo;
 use crate::link::UpstreamLink;
 use crate::protocol::{Downward, Upward};
 use crate::stage::Subscription;
@@ -28,6 +29,9 @@ struct Upstream<E> {
 enum Queued<E> {
     Events(SubscriptionTag, Vec<E>),
     Cancel(SubscriptionTag, Cancelled, Cancel),
+    /// An `async_info` / `sync_info` sent from outside: it waits for the events that
+    /// arrived before it (it needs no demand of its own).
+    Info(PendingInfo),
 }
 
 pub(crate) struct ConsumerSide<E> {
@@ -58,6 +62,16 @@ impl<E> ConsumerSide<E> {
 
     pub(crate) fn subscription_count(&self) -> usize {
         self.upstreams.len()
+    }
+
+    /// Queues an info behind the upstream events still waiting, if any; gives it back
+    /// when nothing waits.
+    pub(crate) fn queue_info(&mut self, info: PendingInfo) -> Option<PendingInfo> {
+        if self.queue.is_empty() {
+            return Some(info);
+        }
+        self.queue.push_back(Queued::Info(info));
+        None
     }
 }
 
@@ -169,7 +183,11 @@ impl<S: GenStage> Runtime<S> {
 
     /// Handles queued upstream events while downstream demand is open.
     pub(super) async fn take_queued(&self, state: &mut StageState<S>) -> Outcome {
-        while state.consumer.open > 0 {
+        loop {
+            let needs_demand = !matches!(state.consumer.queue.front(), Some(Queued::Info(_)));
+            if needs_demand && state.consumer.open == 0 {
+                break;
+            }
             let Some(queued) = state.consumer.queue.pop_front() else {
                 break;
             };
@@ -177,6 +195,10 @@ impl<S: GenStage> Runtime<S> {
                 Queued::Events(tag, events) => self.handle_batches(state, tag, events).await,
                 Queued::Cancel(tag, why, cancel) => {
                     Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
+                }
+                Queued::Info(info) => {
+                    state.ctx.infos.push(info);
+                    self.settle(state, Outcome::NoReply).await
                 }
             };
             if let Outcome::Stop(exit) = outcome {

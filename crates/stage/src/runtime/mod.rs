@@ -163,6 +163,24 @@ impl<S: GenStage> StageState<S> {
         &mut self.ctx
     }
 
+    /// Queues an info sent from outside (`async_info` / `sync_info`): behind the upstream
+    /// events a producer-consumer has not handled yet, else behind its buffered events.
+    /// Returns whether it went to the context, for the caller to settle.
+    pub(crate) fn queue_info<M>(&mut self, message: M) -> bool
+    where
+        S: crate::StageInfo<M>,
+        M: Send + 'static,
+    {
+        let info = self.ctx.pending_info(message);
+        match self.consumer.queue_info(info) {
+            Some(info) => {
+                self.ctx.infos.push(info);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub(crate) fn producer_buffered(&self) -> usize {
         self.producer.buffered()
     }

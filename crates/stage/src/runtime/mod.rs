@@ -311,14 +311,18 @@ impl<S: GenStage> Runtime<S> {
     /// Settles everything, serving demand and cancels in the order they were asked.
     async fn settle_awaiting(&self, state: &mut StageState<S>) -> Outcome {
         while self.has_work(state) {
-            let mut demand = std::mem::take(&mut state.producer.owed);
-            if let Some(mode) = state.ctx.demand_mode.take() {
-                demand += self.set_demand_mode(state, mode);
-            }
-            if demand > 0 {
+            let owed = std::mem::take(&mut state.producer.owed);
+            let replayed = match state.ctx.demand_mode.take() {
+                Some(mode) => self.set_demand_mode(state, mode),
+                None => Vec::new(),
+            };
+            // Demand held in accumulate mode is replayed as it was asked, one
+            // `handle_demand` per ask, each dispatched before the next (gen_stage's).
+            for demand in replayed.into_iter().chain((owed > 0).then_some(owed)) {
                 if let Outcome::Stop(exit) = self.on_demand(state, demand).await {
                     return Outcome::Stop(exit);
                 }
+                self.settle_step(state);
             }
             self.settle_step(state);
             for (tag, reason) in std::mem::take(&mut state.ctx.cancels) {

@@ -358,9 +358,13 @@ impl<S: GenStage> Runtime<S> {
         }
     }
 
-    /// Switches the demand mode; returns the demand accumulated until now, after
-    /// dispatching the events held meanwhile.
-    pub(super) fn set_demand_mode(&self, state: &mut StageState<S>, mode: DemandMode) -> usize {
+    /// Switches the demand mode; returns the demands held until now, as they came,
+    /// after dispatching the events held meanwhile.
+    pub(super) fn set_demand_mode(
+        &self,
+        state: &mut StageState<S>,
+        mode: DemandMode,
+    ) -> Vec<usize> {
         let demand = state.producer.gate.set_mode(mode);
         if mode == DemandMode::Forward {
             let held = std::mem::take(&mut state.producer.held);

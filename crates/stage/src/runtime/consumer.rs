@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use arbor_actor::{Exit, OnStop, Outcome};
+use arbor_actor::{Exit, OnStop, Outcome, StopHookId};
 
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
@@ -20,6 +20,9 @@ use crate::{
 /// One subscription, seen from its consumer.
 struct Upstream<E> {
     link: Arc<dyn UpstreamLink<E>>,
+    /// The hook that tells this stage of the producer's stop: taken back when the
+    /// subscription ends another way.
+    hook: StopHookId,
     /// `None` in manual mode: the stage asks by itself.
     demand: Option<DemandCounter>,
     cancel: Cancel,
@@ -106,7 +109,14 @@ impl<S: GenStage> Runtime<S> {
             subscriber: subscription.options.subscriber(tag),
             min_demand,
         };
-        if watched == OnStop::AlreadyStopping || !link.send(subscribe) {
+        let hook = match watched {
+            OnStop::Registered(hook) => hook,
+            OnStop::AlreadyStopping | OnStop::Unsupported => {
+                return Err(SubscribeError::NoProc(subscription.to.name().to_string()))
+            }
+        };
+        if !link.send(subscribe) {
+            link.pid().cancel_on_stop(hook);
             return Err(SubscribeError::NoProc(subscription.to.name().to_string()));
         }
         let info = SubscriptionInfo {
@@ -133,6 +143,7 @@ impl<S: GenStage> Runtime<S> {
             tag,
             Upstream {
                 link,
+                hook,
                 demand,
                 cancel,
             },
@@ -153,6 +164,10 @@ impl<S: GenStage> Runtime<S> {
         let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
             return Outcome::NoReply;
         };
+        if let Cancelled::Cancel(_) = why {
+            // The producer lives on: its hook for this subscription is no longer needed.
+            upstream.link.pid().cancel_on_stop(upstream.hook);
+        }
         if self.config.ops.kind == Kind::ProducerConsumer && !state.consumer.queue.is_empty() {
             // Cancel after the events that arrived before it.
             let queued = Queued::Cancel(tag, why, upstream.cancel);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arbor_actor::{Exit, OnStop, Outcome};
+use arbor_actor::{Exit, OnStop, Outcome, StopHookId};
 
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
@@ -44,13 +44,22 @@ pub(super) enum Waiting {
     Deliver(PendingInfo),
 }
 
+/// One subscription, seen from its producer.
+struct Downstream<E> {
+    link: Arc<dyn DownstreamLink<E>>,
+    /// The hook that tells this stage of the consumer's stop: taken back when the
+    /// subscription ends another way, so a long-lived consumer holds no hook per past
+    /// subscription.
+    hook: StopHookId,
+}
+
 pub(crate) struct ProducerSide<E> {
     dispatcher: Box<dyn Dispatcher<E>>,
     buffer: Buffer<E>,
     gate: DemandGate,
     /// Events emitted while demand accumulates: dispatched when it is forwarded again.
     held: Vec<E>,
-    consumers: TagMap<Arc<dyn DownstreamLink<E>>>,
+    consumers: TagMap<Downstream<E>>,
     outbox: Outbox<E>,
     /// Info tokens on their way through the buffer and the dispatcher, oldest first.
     waiting: Vec<(InfoToken, Waiting)>,
@@ -149,7 +158,7 @@ impl<S: GenStage> Runtime<S> {
             .producer
             .consumers
             .values()
-            .any(|other| other.pid() == pid)
+            .any(|other| other.link.pid() == pid)
         {
             // gen_stage cancels a second subscription of one consumer to one producer:
             // a broadcast would deliver each event to it twice.
@@ -164,11 +173,15 @@ impl<S: GenStage> Runtime<S> {
                 exit: exit.clone(),
             });
         });
-        if watched == OnStop::AlreadyStopping {
-            // It stopped between asking and now: its subscription is over before it began.
-            tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, "consumer stopped before its subscription was handled");
-            return Outcome::NoReply;
-        }
+        let hook = match watched {
+            OnStop::Registered(hook) => hook,
+            OnStop::AlreadyStopping | OnStop::Unsupported => {
+                // It stopped between asking and now: its subscription is over before it
+                // began. (Every consumer is an arbor stage, so `Unsupported` cannot come.)
+                tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, "consumer stopped before its subscription was handled");
+                return Outcome::NoReply;
+            }
+        };
         let _ = self
             .stage
             .handle_subscribe(Side::Producer, info, &mut state.user, &mut state.ctx)
@@ -177,11 +190,16 @@ impl<S: GenStage> Runtime<S> {
             Ok(demand) => demand,
             Err(error) => {
                 tracing::warn!(stage = %state.ctx.myself(), subscription = %tag, %error, "subscription refused");
+                pid.cancel_on_stop(hook);
                 refuse(&*consumer, tag, &error.to_string());
                 return self.settle(state, Outcome::NoReply).await;
             }
         };
-        state.producer.consumers.insert(tag, consumer);
+        let downstream = Downstream {
+            link: consumer,
+            hook,
+        };
+        state.producer.consumers.insert(tag, downstream);
         let outcome = self.on_demand(state, demand).await;
         self.settle(state, outcome).await
     }
@@ -218,8 +236,10 @@ impl<S: GenStage> Runtime<S> {
             return Outcome::NoReply;
         };
         if answer {
+            // The consumer lives on: its hook for this subscription is no longer needed.
+            consumer.link.pid().cancel_on_stop(consumer.hook);
             let reason = why.reason().clone();
-            let _ = consumer.send(Downward::Cancelled { tag, reason });
+            let _ = consumer.link.send(Downward::Cancelled { tag, reason });
         }
         let outcome = self
             .stage
@@ -308,7 +328,7 @@ impl<S: GenStage> Runtime<S> {
         let mut returned = Vec::new();
         for (tag, events) in producer.outbox.drain_batches() {
             let sent = match producer.consumers.get(&tag) {
-                Some(consumer) => consumer.send(Downward::Events { tag, events }),
+                Some(consumer) => consumer.link.send(Downward::Events { tag, events }),
                 None => Err(Downward::Events { tag, events }),
             };
             if let Err(Downward::Events { events, .. }) = sent {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arbor_actor::{CallError, StartError};
+use arbor_actor::{CallError, Exit, StartError};
 use arbor_registry::RegistryError;
 
 use crate::{PartitionKey, SubscriptionTag};
@@ -111,6 +111,11 @@ pub enum SubscribeError {
     /// The producer's name did not resolve to a stage of the expected behaviour.
     #[error(transparent)]
     NotRegistered(#[from] RegistryError),
+    /// The producer refused the subscription (it is not a producer, the consumer is
+    /// already subscribed to it, its dispatcher refused the options), or stopped before
+    /// accepting it; the reason is the cancel the consumer received.
+    #[error("the producer refused the subscription: {0}")]
+    Refused(Exit),
     /// The consumer stage itself did not answer the subscribe request.
     #[error("the consumer stage did not answer: {0}")]
     Stage(CallError),
@@ -125,4 +130,8 @@ pub enum StageStartError {
     /// The stage's server did not start (its `init` or an initial subscription failed).
     #[error(transparent)]
     Start(#[from] StartError),
+    /// A producer refused an initial subscription (or was gone before answering): the
+    /// stage is not left running.
+    #[error("an initial subscription failed")]
+    Subscribe(#[source] SubscribeError),
 }

@@ -13,8 +13,8 @@ use arbor_registry::{Key, Registry, RegistryError, Value};
 use arbor_supervisor::{Child, ChildSpec};
 
 use crate::runtime::{
-    failed_subscription_exit, Config, Ops, ProducerConfig, Runtime, StageState, UserCall, UserCast,
-    UserInfo,
+    failed_subscription_exit, Config, Ops, ProducerConfig, Runtime, StageState, StartReply,
+    UserCall, UserCast, UserInfo,
 };
 use crate::{
     BufferKeep, BufferSize, Consumer, DemandDispatcher, DemandMode, Dispatcher, GenStage,
@@ -353,6 +353,22 @@ impl<S: GenStage> Stage<S> {
             .map(|counts| (counts.consumers, counts.producers))
     }
 
+    /// The stage just started, once its initial subscriptions are accepted; a refused
+    /// one fails the start with the refusal (a stage its cancel mode stopped included).
+    async fn accepted(server: Server<Runtime<S>>) -> Result<Self, StageStartError> {
+        let refused = match server.call(AwaitSubscriptions).await {
+            Ok(Ok(())) => return Ok(Stage { server }),
+            Ok(Err(error)) => error,
+            Err(CallError::Exited(exit)) => SubscribeError::Refused(exit),
+            Err(error) => SubscribeError::Stage(error),
+        };
+        if server.is_alive() {
+            // Its cancel mode kept it running, but the start the caller asked for failed.
+            let _ = server.stop(Exit::shutdown());
+        }
+        Err(StageStartError::Subscribe(refused))
+    }
+
     fn control(&self, control: Control<S::In>) -> Result<(), SendError<()>> {
         self.server.cast(control).map_err(|_| SendError(()))
     }
@@ -591,7 +607,7 @@ impl<S: GenStage> StageBuilder<S> {
         self.validate()?;
         let (runtime, args, options) = self.into_parts();
         let server = Server::start_with(runtime, args, options).await?;
-        Ok(Stage { server })
+        Stage::accepted(server).await
     }
 
     /// Starts the stage linked under `supervisor`.
@@ -603,7 +619,7 @@ impl<S: GenStage> StageBuilder<S> {
         self.validate()?;
         let (runtime, args, options) = self.into_parts();
         let server = Server::start_with(runtime, args, options.link(supervisor)).await?;
-        Ok(Stage { server })
+        Stage::accepted(server).await
     }
 
     /// A child spec that starts this stage under a supervisor, with the same options at
@@ -659,6 +675,9 @@ enum Control<E> {
 /// An info to queue behind the stage's buffered events, from `async_info` / `sync_info`.
 struct QueueInfo<M>(M);
 
+/// Ask to hear once the initial subscriptions are accepted (or one is refused).
+struct AwaitSubscriptions;
+
 /// Ask for the stage's counts.
 struct Inspect;
 
@@ -676,7 +695,7 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
     async fn handle_call(
         &self,
         SubscribeNow(subscription): SubscribeNow<S::In>,
-        _: Caller<'_, Self::Reply>,
+        from: Caller<'_, Self::Reply>,
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
@@ -686,7 +705,18 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
             .err()
             .and_then(|error| failed_subscription_exit(error, subscription.options.cancel));
         let outcome = stop.map_or(Outcome::NoReply, Outcome::Stop);
-        self.settle_and_reply(state, outcome, Some(result)).await
+        let reply = match result {
+            // The caller is answered when the producer accepts or refuses.
+            Ok(tag) => {
+                state
+                    .consumer_mut()
+                    .acceptance
+                    .answer_call(tag, from.defer());
+                None
+            }
+            Err(error) => Some(Err(error)),
+        };
+        self.settle_and_reply(state, outcome, reply).await
     }
 }
 
@@ -753,6 +783,21 @@ where
         }
         self.settle_and_reply(state, Outcome::NoReply, Some(()))
             .await
+    }
+}
+
+impl<S: GenStage> HandleCall<AwaitSubscriptions> for Runtime<S> {
+    type Reply = StartReply;
+
+    async fn handle_call(
+        &self,
+        _: AwaitSubscriptions,
+        from: Caller<'_, StartReply>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<StartReply> {
+        state.consumer_mut().acceptance.await_start(from.defer());
+        CallOutcome::NoReply
     }
 }
 

@@ -183,16 +183,36 @@ async fn a_partition_that_does_not_exist_is_refused() {
         .start()
         .await
         .unwrap();
-    let (probe, mut seen) = Probe::new();
-    let consumer = Stage::consumer(probe, ())
+    let (probe, _seen) = Probe::new();
+    // The producer refuses the subscription: the start returns the refusal, typed.
+    let started = Stage::consumer(probe.clone(), ())
         .subscribe_to(&producer, SubscribeOptions::new().partition(7))
         .start()
-        .await
-        .unwrap();
-    // The producer cancels the subscription; a permanent consumer stops with the reason.
-    let exit = consumer.wait().await;
+        .await;
+    let Err(arbor_stage::StageStartError::Subscribe(arbor_stage::SubscribeError::Refused(exit))) =
+        started
+    else {
+        panic!("expected the refusal, got {started:?}");
+    };
     assert!(exit.to_string().contains("unknown partition 7"), "{exit}");
-    drop(drain(&mut seen));
+    // At run time, the subscribe call returns it too.
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let refused = consumer
+        .subscribe(
+            &producer,
+            SubscribeOptions::new()
+                .partition(9)
+                .cancel(arbor_stage::Cancel::Temporary),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(arbor_stage::SubscribeError::Refused(exit)) if exit.to_string().contains("unknown partition 9")),
+        "{refused:?}"
+    );
+    assert!(
+        consumer.is_alive(),
+        "a temporary subscription's refusal leaves it running"
+    );
 }
 
 /// Sums what it receives and reports once it has seen `expected` events.

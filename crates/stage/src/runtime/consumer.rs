@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome, StopHookId};
 
+use super::acceptance::Acceptance;
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
 use crate::link::UpstreamLink;
@@ -39,6 +40,8 @@ enum Queued<E> {
 
 pub(crate) struct ConsumerSide<E> {
     upstreams: TagMap<Upstream<E>>,
+    /// Subscriptions their producers have not answered yet.
+    pub(crate) acceptance: Acceptance,
     queue: VecDeque<Queued<E>>,
     /// Downstream demand not yet met (producer-consumers only).
     open: usize,
@@ -48,6 +51,7 @@ impl<E> Default for ConsumerSide<E> {
     fn default() -> Self {
         ConsumerSide {
             upstreams: TagMap::default(),
+            acceptance: Acceptance::default(),
             queue: VecDeque::new(),
             open: 0,
         }
@@ -139,6 +143,7 @@ impl<S: GenStage> Runtime<S> {
             DemandAsk::Manual => None,
         };
         let cancel = subscription.options.cancel;
+        state.consumer.acceptance.sent(tag);
         state.consumer.upstreams.insert(
             tag,
             Upstream {
@@ -158,9 +163,14 @@ impl<S: GenStage> Runtime<S> {
     ) -> Outcome {
         let (tag, why) = match message {
             Downward::Events { tag, events } => return self.on_events(state, tag, events).await,
+            Downward::Accepted { tag } => {
+                state.consumer.acceptance.accepted(tag);
+                return Outcome::NoReply;
+            }
             Downward::Cancelled { tag, reason } => (tag, Cancelled::Cancel(reason)),
             Downward::ProducerDown { tag, exit } => (tag, Cancelled::Down(exit)),
         };
+        state.consumer.acceptance.refused(tag, why.reason());
         let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
             return Outcome::NoReply;
         };

@@ -6,6 +6,7 @@
 //! a producer-consumer both, with a queue between them so that it handles upstream
 //! events only while downstream demand is open.
 
+mod acceptance;
 mod consumer;
 mod producer;
 
@@ -25,6 +26,7 @@ use crate::{
     StageInfo, SubscribeError, SubscriptionTag,
 };
 
+pub(crate) use acceptance::StartReply;
 pub(crate) use consumer::ConsumerSide;
 use producer::Waiting;
 pub(crate) use producer::{ProducerConfig, ProducerSide};
@@ -163,6 +165,10 @@ impl<S: GenStage> StageState<S> {
         &mut self.ctx
     }
 
+    pub(crate) fn consumer_mut(&mut self) -> &mut ConsumerSide<S::In> {
+        &mut self.consumer
+    }
+
     /// Queues an info sent from outside (`async_info` / `sync_info`): behind the upstream
     /// events a producer-consumer has not handled yet, else behind its buffered events.
     /// Returns whether it went to the context, for the caller to settle.
@@ -244,12 +250,18 @@ impl<S: GenStage> GenServer for Runtime<S> {
             stopping: None,
         };
         for subscription in &self.config.subscribe_to {
-            let subscribed = self.subscribe(&mut state, subscription).await;
-            if let Err(error) = subscribed {
-                if subscription.options.cancel.stops_on(&noproc()) {
-                    return Init::Stop(Exit::error(error.to_string()));
+            match self.subscribe(&mut state, subscription).await {
+                Ok(tag) if subscription.options.cancel != crate::Cancel::Temporary => {
+                    // The start returns once the producer has accepted or refused.
+                    state.consumer.acceptance.gate_start(tag);
                 }
-                tracing::warn!(stage = %state.ctx.myself(), %error, "temporary subscription failed");
+                Ok(_) => {}
+                Err(error) => {
+                    if subscription.options.cancel.stops_on(&noproc()) {
+                        return Init::Stop(Exit::error(error.to_string()));
+                    }
+                    tracing::warn!(stage = %state.ctx.myself(), %error, "temporary subscription failed");
+                }
             }
         }
         match self.settle(&mut state, Outcome::NoReply).await {

@@ -195,6 +195,7 @@ impl<S: GenStage> Runtime<S> {
                 return self.settle(state, Outcome::NoReply).await;
             }
         };
+        let _ = consumer.send(Downward::Accepted { tag });
         let downstream = Downstream {
             link: consumer,
             hook,

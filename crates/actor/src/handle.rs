@@ -10,7 +10,7 @@ use ractor::{ActorCell, ActorId, ActorRef, ActorStatus};
 use tokio::runtime::Handle;
 
 use crate::envelope::{CastEnvelope, Envelope, InfoEnvelope, Inner};
-use crate::pid::OnStop;
+use crate::pid::{OnStop, StopHookId};
 use crate::{
     call, runtime, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Pid,
     SendError, StopError, TimerRef,
@@ -18,6 +18,14 @@ use crate::{
 
 /// Work to run once when a server's stop is decided (see [`Pid::on_stop`]).
 pub(crate) type StopHook = Box<dyn FnOnce(&Exit) + Send>;
+
+/// A server's stop hooks, each under the id it was registered with, so that a watcher
+/// that loses interest can take its hook back.
+#[derive(Default)]
+pub(crate) struct StopHooks {
+    hooks: Vec<(StopHookId, StopHook)>,
+    next: u64,
+}
 
 /// How long [`Server::call`] waits for a reply (OTP's default of 5 seconds).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,8 +76,8 @@ pub(crate) struct Shared {
     behaviour: TypeId,
     /// Set once the stop is decided, before any caller can observe it.
     stopping: AtomicBool,
-    /// Run when `stopping` is set; `None` once they have run.
-    stop_hooks: Mutex<Option<Vec<StopHook>>>,
+    /// Run when `stopping` is set, in the order registered; `None` once they have run.
+    stop_hooks: Mutex<Option<StopHooks>>,
     /// Why the server is stopping, decided as soon as it is known.
     exit: OnceLock<Exit>,
     /// Set once `terminate` has run to its end: a server that stopped without it was killed.
@@ -96,7 +104,7 @@ impl Shared {
             name,
             behaviour,
             stopping: AtomicBool::new(false),
-            stop_hooks: Mutex::new(Some(Vec::new())),
+            stop_hooks: Mutex::new(Some(StopHooks::default())),
             exit: OnceLock::new(),
             terminated: AtomicBool::new(false),
             cell: OnceLock::new(),
@@ -120,7 +128,7 @@ impl Shared {
             Ok(mut hooks) => hooks.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
-        for hook in hooks.into_iter().flatten() {
+        for (_, hook) in hooks.into_iter().flat_map(|hooks| hooks.hooks) {
             hook(exit);
         }
     }
@@ -130,16 +138,46 @@ impl Shared {
     }
 
     pub(crate) fn on_stop(&self, hook: StopHook) -> OnStop {
-        let mut hooks = match self.stop_hooks.lock() {
-            Ok(hooks) => hooks,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut hooks = self.lock_hooks();
         match hooks.as_mut() {
             Some(hooks) => {
-                hooks.push(hook);
-                OnStop::Registered
+                let id = StopHookId(hooks.next);
+                hooks.next += 1;
+                hooks.hooks.push((id, hook));
+                OnStop::Registered(id)
             }
             None => OnStop::AlreadyStopping,
+        }
+    }
+
+    /// Takes hook `id` back without running it; `false` when it is not waiting (it ran,
+    /// or was taken back before).
+    pub(crate) fn cancel_stop_hook(&self, id: StopHookId) -> bool {
+        let mut hooks = self.lock_hooks();
+        let Some(hooks) = hooks.as_mut() else {
+            return false;
+        };
+        match hooks.hooks.iter().position(|(held, _)| *held == id) {
+            Some(at) => {
+                // Dropped outside the lock would be nicer, but a hook is a small closure.
+                drop(hooks.hooks.remove(at));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many stop hooks wait.
+    pub(crate) fn stop_hook_count(&self) -> usize {
+        self.lock_hooks()
+            .as_ref()
+            .map_or(0, |hooks| hooks.hooks.len())
+    }
+
+    fn lock_hooks(&self) -> std::sync::MutexGuard<'_, Option<StopHooks>> {
+        match self.stop_hooks.lock() {
+            Ok(hooks) => hooks,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
 

@@ -102,7 +102,7 @@ pub use exit::Exit;
 pub use handle::{Server, DEFAULT_CALL_TIMEOUT};
 pub use naming::{NameError, Naming};
 pub use outcome::{CallOutcome, Init, Outcome};
-pub use pid::{OnStop, Pid};
+pub use pid::{OnStop, Pid, StopHookId};
 pub use reply::{Caller, ReplyTo};
 pub use server::{GenServer, HandleCall, HandleCast, HandleContinue, HandleInfo};
 pub use start::StartOptions;

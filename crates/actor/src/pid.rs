@@ -59,14 +59,20 @@ struct PidInner {
 /// What [`Pid::on_stop`] did with the hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnStop {
-    /// The hook will run once, as soon as the server's stop is decided.
-    Registered,
+    /// The hook will run once, as soon as the server's stop is decided; until then
+    /// [`Pid::cancel_on_stop`] with this id takes it back.
+    Registered(StopHookId),
     /// The server is already stopping: the hook was dropped without running.
     AlreadyStopping,
     /// The pid names a plain ractor actor, which offers no such hook: the hook was
     /// dropped without running. Check [`Pid::is_alive`] on read instead.
     Unsupported,
 }
+
+/// Names one hook registered with [`Pid::on_stop`], to take it back with
+/// [`Pid::cancel_on_stop`]. Ids are per server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StopHookId(pub(crate) u64);
 
 impl Pid {
     pub(crate) fn of_server(cell: ActorCell, shared: Arc<Shared>) -> Self {
@@ -119,6 +125,51 @@ impl Pid {
             Some(shared) => shared.on_stop(Box::new(hook)),
             None => OnStop::Unsupported,
         }
+    }
+
+    /// Takes back the stop hook `id` without running it: a watcher that no longer cares
+    /// (a subscription that ended) must, or the server would hold its hook, and what the
+    /// hook holds, until it stops (OTP's `demonitor`). Returns whether the hook was still
+    /// waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arbor_actor::{Context, GenServer, Init, OnStop, Server};
+    ///
+    /// struct Idle;
+    /// impl GenServer for Idle {
+    ///     type Args = ();
+    ///     type State = ();
+    ///     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
+    ///         Init::Ready(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = Server::start(Idle, ()).await?;
+    /// let pid = server.pid();
+    /// let OnStop::Registered(id) = pid.on_stop(|_| println!("stopped")) else { unreachable!() };
+    /// assert_eq!(pid.stop_hook_count(), 1);
+    /// assert!(pid.cancel_on_stop(id));
+    /// assert_eq!(pid.stop_hook_count(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cancel_on_stop(&self, id: StopHookId) -> bool {
+        self.inner
+            .shared
+            .as_ref()
+            .is_some_and(|shared| shared.cancel_stop_hook(id))
+    }
+
+    /// How many stop hooks wait for this server's stop (0 for a plain ractor actor).
+    pub fn stop_hook_count(&self) -> usize {
+        self.inner
+            .shared
+            .as_ref()
+            .map_or(0, |shared| shared.stop_hook_count())
     }
 
     /// The server whose callback is running on this task: OTP's `self()`. `None` outside

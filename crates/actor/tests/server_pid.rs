@@ -43,7 +43,7 @@ async fn a_stop_hook_has_run_when_a_caller_sees_the_exit() {
     let (server, _events) = probe().await;
     let pid = server.pid();
     let (ran, hook) = flag();
-    assert_eq!(pid.on_stop(hook), OnStop::Registered);
+    assert!(matches!(pid.on_stop(hook), OnStop::Registered(_)));
 
     let stopped = server
         .call(CallStop {

@@ -159,7 +159,7 @@ impl<K: Key, V: Value> Registry<K, V> {
         match watched {
             // A plain ractor actor offers no hook: reads skip its entries once it stops
             // and purge them.
-            OnStop::Registered | OnStop::Unsupported => Ok(()),
+            OnStop::Registered(_) | OnStop::Unsupported => Ok(()),
             OnStop::AlreadyStopping => {
                 self.inner.remove_owner(id);
                 Err(RegisterError::NotAlive(pid.clone()))

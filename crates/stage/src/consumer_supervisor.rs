@@ -138,10 +138,23 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
 
     /// At most `max_restarts` restarts within `max_seconds` (default: 3 in 5 s); one
     /// more stops the consumer supervisor.
-    pub fn intensity(mut self, max_restarts: u32, max_seconds: u64) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidOptions::ZeroRestartWindow`] when `max_seconds` is 0, as a
+    /// [`Supervisor`](arbor_supervisor::Supervisor) refuses it: a window of no time
+    /// would count no restart, and a crash loop would never end.
+    pub fn intensity(
+        mut self,
+        max_restarts: u32,
+        max_seconds: u64,
+    ) -> Result<Self, InvalidOptions> {
+        if max_seconds == 0 {
+            return Err(InvalidOptions::ZeroRestartWindow);
+        }
         self.max_restarts = max_restarts;
         self.max_seconds = max_seconds;
-        self
+        Ok(self)
     }
 }
 

@@ -70,15 +70,14 @@ impl<S: GenStage> StageContext<S> {
         }
     }
 
+    /// Queues a demand-mode switch (reached through the producer-only calls).
+    pub(crate) fn request_demand_mode(&mut self, mode: DemandMode) {
+        self.demand_mode = Some(mode);
+    }
+
     /// Cancels subscription `tag`, on either side, with `reason`.
     pub fn cancel(&mut self, tag: SubscriptionTag, reason: Exit) {
         self.cancels.push((tag, reason));
-    }
-
-    /// Switches a producer between forwarding demand to `handle_demand` and
-    /// accumulating it (gen_stage's `GenStage.demand/2`).
-    pub fn set_demand_mode(&mut self, mode: DemandMode) {
-        self.demand_mode = Some(mode);
     }
 
     /// Stops the stage with `reason` once every event emitted so far, buffered ones
@@ -99,9 +98,18 @@ impl<S: GenStage> StageContext<S> {
         S: StageInfo<M>,
         M: Send + 'static,
     {
+        let pending = self.pending_info(message);
+        self.infos.push(pending);
+    }
+
+    /// `message`, ready to be queued for this stage's own [`StageInfo`] handler.
+    pub(crate) fn pending_info<M>(&self, message: M) -> PendingInfo
+    where
+        S: StageInfo<M>,
+        M: Send + 'static,
+    {
         let myself = self.myself.clone();
-        self.infos
-            .push(Box::new(move || myself.deliver_info(message)));
+        Box::new(move || myself.deliver_info(message))
     }
 
     /// Sends `message` to this stage's [`StageInfo`] handler after `after`.
@@ -133,5 +141,14 @@ impl<S: GenStage> fmt::Debug for StageContext<S> {
             .field("myself", &self.myself)
             .field("emitted", &self.emitted.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// Only a producer has a demand mode: on the other kinds the call does not compile.
+impl<S: crate::Producer> StageContext<S> {
+    /// Switches a producer between forwarding demand to `handle_demand` and
+    /// accumulating it (gen_stage's `GenStage.demand/2`).
+    pub fn set_demand_mode(&mut self, mode: DemandMode) {
+        self.request_demand_mode(mode);
     }
 }

@@ -237,6 +237,9 @@ pub enum DemandMode {
 
 /// Holds a producer's demand back while it is in [`DemandMode::Accumulate`].
 ///
+/// Each demand is kept as it came, so that switching back to forward replays them one
+/// by one, as gen_stage does: each becomes its own `handle_demand` call.
+///
 /// # Examples
 ///
 /// ```
@@ -245,13 +248,14 @@ pub enum DemandMode {
 /// let mut gate = DemandGate::new(DemandMode::Accumulate);
 /// assert_eq!(gate.demand(10), 0); // held
 /// assert_eq!(gate.demand(5), 0);
-/// assert_eq!(gate.set_mode(DemandMode::Forward), 15); // released at once
+/// assert_eq!(gate.accumulated(), 15);
+/// assert_eq!(gate.set_mode(DemandMode::Forward), vec![10, 5]); // replayed as asked
 /// assert_eq!(gate.demand(3), 3);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemandGate {
     mode: DemandMode,
-    accumulated: usize,
+    held: Vec<usize>,
 }
 
 impl DemandGate {
@@ -259,7 +263,7 @@ impl DemandGate {
     pub fn new(mode: DemandMode) -> Self {
         DemandGate {
             mode,
-            accumulated: 0,
+            held: Vec::new(),
         }
     }
 
@@ -268,9 +272,11 @@ impl DemandGate {
         self.mode
     }
 
-    /// The demand held back so far.
+    /// The demand held back so far, in total.
     pub fn accumulated(&self) -> usize {
-        self.accumulated
+        self.held
+            .iter()
+            .fold(0, |total, demand| total.saturating_add(*demand))
     }
 
     /// Demand arrived; returns what to pass to `handle_demand` now (0 while
@@ -279,19 +285,21 @@ impl DemandGate {
         match self.mode {
             DemandMode::Forward => demand,
             DemandMode::Accumulate => {
-                self.accumulated = self.accumulated.saturating_add(demand);
+                if demand > 0 {
+                    self.held.push(demand);
+                }
                 0
             }
         }
     }
 
-    /// Switches mode; returns the held demand to pass to `handle_demand` now when
-    /// switching to [`DemandMode::Forward`], else 0.
-    pub fn set_mode(&mut self, mode: DemandMode) -> usize {
+    /// Switches mode; when switching to [`DemandMode::Forward`], returns the held
+    /// demands, in the order they came, each to pass to `handle_demand` on its own.
+    pub fn set_mode(&mut self, mode: DemandMode) -> Vec<usize> {
         self.mode = mode;
         match mode {
-            DemandMode::Forward => std::mem::take(&mut self.accumulated),
-            DemandMode::Accumulate => 0,
+            DemandMode::Forward => std::mem::take(&mut self.held),
+            DemandMode::Accumulate => Vec::new(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arbor_actor::{CallError, StartError};
+use arbor_actor::{CallError, Exit, StartError};
 use arbor_registry::RegistryError;
 
 use crate::{PartitionKey, SubscriptionTag};
@@ -23,6 +23,11 @@ pub enum DispatchError {
     /// A [`PartitionDispatcher`](crate::PartitionDispatcher) subscriber gave no partition.
     #[error("subscribing to a partition dispatcher needs a partition")]
     MissingPartition,
+    /// A subscriber named a partition, but the producer's dispatcher has no partitions
+    /// (it is not a [`PartitionDispatcher`](crate::PartitionDispatcher)): the option
+    /// would be silently meaningless.
+    #[error("partition {0} asked of a dispatcher that has no partitions")]
+    NotPartitioned(PartitionKey),
     /// A [`PartitionDispatcher`](crate::PartitionDispatcher) subscriber named a partition
     /// the dispatcher does not have.
     #[error("unknown partition {0}")]
@@ -35,6 +40,16 @@ pub enum DispatchError {
         partition: PartitionKey,
         /// The subscription that holds it.
         holder: SubscriptionTag,
+    },
+    /// A [`PartitionDispatcher`](crate::PartitionDispatcher)'s hash routed an event to a
+    /// partition that does not exist: a programming error, which stops the producer
+    /// (gen_stage crashes the same way).
+    #[error("the partition hash routed an event to partition {index}, but there are {partitions} partitions")]
+    PartitionOutOfRange {
+        /// The index the hash returned.
+        index: usize,
+        /// How many partitions there are.
+        partitions: usize,
     },
 }
 
@@ -67,6 +82,11 @@ pub enum InvalidOptions {
     /// A partition dispatcher was given the same partition name twice.
     #[error("partition name {0:?} is given twice")]
     DuplicatePartition(Arc<str>),
+    /// A consumer supervisor's restart-intensity window was 0 seconds: no restart could
+    /// ever be counted against it, so a crash loop would never stop (a Supervisor refuses
+    /// it too).
+    #[error("a consumer supervisor's max_seconds must be at least 1")]
+    ZeroRestartWindow,
 }
 
 /// Why a consumer could not subscribe to a producer.
@@ -91,6 +111,11 @@ pub enum SubscribeError {
     /// The producer's name did not resolve to a stage of the expected behaviour.
     #[error(transparent)]
     NotRegistered(#[from] RegistryError),
+    /// The producer refused the subscription (it is not a producer, the consumer is
+    /// already subscribed to it, its dispatcher refused the options), or stopped before
+    /// accepting it; the reason is the cancel the consumer received.
+    #[error("the producer refused the subscription: {0}")]
+    Refused(Exit),
     /// The consumer stage itself did not answer the subscribe request.
     #[error("the consumer stage did not answer: {0}")]
     Stage(CallError),
@@ -105,4 +130,8 @@ pub enum StageStartError {
     /// The stage's server did not start (its `init` or an initial subscription failed).
     #[error(transparent)]
     Start(#[from] StartError),
+    /// A producer refused an initial subscription (or was gone before answering): the
+    /// stage is not left running.
+    #[error("an initial subscription failed")]
+    Subscribe(#[source] SubscribeError),
 }

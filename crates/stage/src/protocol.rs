@@ -15,6 +15,8 @@
 //!   producer forgets the subscription without answering.
 //!
 //! Producer → consumer ([`Downward`]):
+//! - `Accepted` answers a `Subscribe` the producer took, before any `Events` of it: a
+//!   consumer's `subscribe` call returns once its producer has accepted or refused.
 //! - `Events` carries a non-empty batch, in the order the producer emitted them.
 //! - `Cancelled` ends the subscription; the consumer applies its `cancel` mode.
 //! - `ProducerDown` is sent by the producer's stop hook, after every `Events` the
@@ -54,6 +56,9 @@ pub(crate) enum Upward<E> {
 
 /// What a producer tells its consumers.
 pub(crate) enum Downward<E> {
+    Accepted {
+        tag: SubscriptionTag,
+    },
     Events {
         tag: SubscriptionTag,
         events: Vec<E>,
@@ -82,6 +87,7 @@ impl<E> fmt::Debug for Upward<E> {
 impl<E> fmt::Debug for Downward<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Downward::Accepted { tag } => write!(f, "Accepted({tag})"),
             Downward::Events { tag, events } => write!(f, "Events({tag}, {})", events.len()),
             Downward::Cancelled { tag, reason } => write!(f, "Cancelled({tag}, {reason})"),
             Downward::ProducerDown { tag, exit } => write!(f, "ProducerDown({tag}, {exit})"),

@@ -13,8 +13,8 @@ use arbor_registry::{Key, Registry, RegistryError, Value};
 use arbor_supervisor::{Child, ChildSpec};
 
 use crate::runtime::{
-    failed_subscription_exit, Config, Ops, ProducerConfig, Runtime, StageState, UserCall, UserCast,
-    UserInfo,
+    failed_subscription_exit, Config, Ops, ProducerConfig, Runtime, StageState, StartReply,
+    UserCall, UserCast, UserInfo,
 };
 use crate::{
     BufferKeep, BufferSize, Consumer, DemandDispatcher, DemandMode, Dispatcher, GenStage,
@@ -314,15 +314,6 @@ impl<S: GenStage> Stage<S> {
         self.control(Control::Ask(tag, demand))
     }
 
-    /// Switches a producer's demand mode (gen_stage's `GenStage.demand/2`).
-    ///
-    /// # Errors
-    ///
-    /// [`SendError`] when the stage is not running.
-    pub fn demand(&self, mode: DemandMode) -> Result<(), SendError<()>> {
-        self.control(Control::Demand(mode))
-    }
-
     /// How many events wait in the producer's buffer (gen_stage's
     /// `estimate_buffered_count`).
     ///
@@ -360,6 +351,22 @@ impl<S: GenStage> Stage<S> {
             .call(Inspect)
             .await
             .map(|counts| (counts.consumers, counts.producers))
+    }
+
+    /// The stage just started, once its initial subscriptions are accepted; a refused
+    /// one fails the start with the refusal (a stage its cancel mode stopped included).
+    async fn accepted(server: Server<Runtime<S>>) -> Result<Self, StageStartError> {
+        let refused = match server.call(AwaitSubscriptions).await {
+            Ok(Ok(())) => return Ok(Stage { server }),
+            Ok(Err(error)) => error,
+            Err(CallError::Exited(exit)) => SubscribeError::Refused(exit),
+            Err(error) => SubscribeError::Stage(error),
+        };
+        if server.is_alive() {
+            // Its cancel mode kept it running, but the start the caller asked for failed.
+            let _ = server.stop(Exit::shutdown());
+        }
+        Err(StageStartError::Subscribe(refused))
     }
 
     fn control(&self, control: Control<S::In>) -> Result<(), SendError<()>> {
@@ -407,6 +414,54 @@ impl<S: GenStage> Stage<S> {
     /// The stage's ractor cell.
     pub fn cell(&self) -> ActorCell {
         self.server.cell()
+    }
+}
+
+/// What only a producer has: a demand mode (a producer-consumer's demand is its
+/// consumers', and a consumer has none to forward), so the calls do not compile on the
+/// other kinds.
+impl<S: Producer> Stage<S> {
+    /// Switches a producer's demand mode (gen_stage's `GenStage.demand/2`).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] when the stage is not running.
+    pub fn demand(&self, mode: DemandMode) -> Result<(), SendError<()>> {
+        self.control(Control::Demand(mode))
+    }
+}
+
+impl<S: Producer> StageBuilder<S> {
+    /// Whether demand reaches `handle_demand` at once or accumulates until
+    /// [`Stage::demand`] switches to forward. Default: [`DemandMode::Forward`].
+    ///
+    /// A producer's setting only: on a producer-consumer (whose demand is its consumers')
+    /// it does not compile.
+    ///
+    /// ```compile_fail
+    /// use arbor_actor::{Init, Outcome};
+    /// use arbor_stage::{DemandMode, GenStage, ProducerConsumer, Stage, StageContext, SubscriptionTag};
+    ///
+    /// struct Relay;
+    /// impl GenStage for Relay {
+    ///     type Args = ();
+    ///     type State = ();
+    ///     type In = u64;
+    ///     type Out = u64;
+    ///     async fn init(&self, _: (), _ctx: &mut StageContext<Self>) -> Init<()> { Init::Ready(()) }
+    /// }
+    /// impl ProducerConsumer for Relay {
+    ///     async fn handle_events(&self, events: Vec<u64>, _: SubscriptionTag, _: &mut (), ctx: &mut StageContext<Self>) -> Outcome {
+    ///         ctx.emit_all(events);
+    ///         Outcome::NoReply
+    ///     }
+    /// }
+    ///
+    /// let _ = Stage::producer_consumer(Relay, ()).demand_mode(DemandMode::Accumulate);
+    /// ```
+    pub fn demand_mode(mut self, mode: DemandMode) -> Self {
+        self.producer.demand_mode = mode;
+        self
     }
 }
 
@@ -507,13 +562,6 @@ impl<S: GenStage> StageBuilder<S> {
         self
     }
 
-    /// Whether demand reaches `handle_demand` at once or accumulates until
-    /// [`Stage::demand`] switches to forward. Default: [`DemandMode::Forward`].
-    pub fn demand_mode(mut self, mode: DemandMode) -> Self {
-        self.producer.demand_mode = mode;
-        self
-    }
-
     /// Subscribes the stage to `producer` when it starts (and at every restart, looking
     /// a registry name up again).
     pub fn subscribe_to(
@@ -559,7 +607,7 @@ impl<S: GenStage> StageBuilder<S> {
         self.validate()?;
         let (runtime, args, options) = self.into_parts();
         let server = Server::start_with(runtime, args, options).await?;
-        Ok(Stage { server })
+        Stage::accepted(server).await
     }
 
     /// Starts the stage linked under `supervisor`.
@@ -571,7 +619,7 @@ impl<S: GenStage> StageBuilder<S> {
         self.validate()?;
         let (runtime, args, options) = self.into_parts();
         let server = Server::start_with(runtime, args, options.link(supervisor)).await?;
-        Ok(Stage { server })
+        Stage::accepted(server).await
     }
 
     /// A child spec that starts this stage under a supervisor, with the same options at
@@ -627,6 +675,9 @@ enum Control<E> {
 /// An info to queue behind the stage's buffered events, from `async_info` / `sync_info`.
 struct QueueInfo<M>(M);
 
+/// Ask to hear once the initial subscriptions are accepted (or one is refused).
+struct AwaitSubscriptions;
+
 /// Ask for the stage's counts.
 struct Inspect;
 
@@ -644,7 +695,7 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
     async fn handle_call(
         &self,
         SubscribeNow(subscription): SubscribeNow<S::In>,
-        _: Caller<'_, Self::Reply>,
+        from: Caller<'_, Self::Reply>,
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
@@ -654,7 +705,18 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
             .err()
             .and_then(|error| failed_subscription_exit(error, subscription.options.cancel));
         let outcome = stop.map_or(Outcome::NoReply, Outcome::Stop);
-        self.settle_and_reply(state, outcome, Some(result)).await
+        let reply = match result {
+            // The caller is answered when the producer accepts or refuses.
+            Ok(tag) => {
+                state
+                    .consumer_mut()
+                    .acceptance
+                    .answer_call(tag, from.defer());
+                None
+            }
+            Err(error) => Some(Err(error)),
+        };
+        self.settle_and_reply(state, outcome, reply).await
     }
 }
 
@@ -678,7 +740,7 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
             }
             Control::Cancel(tag, reason) => state.ctx_mut().cancel(tag, reason),
             Control::Ask(tag, demand) => state.ctx_mut().ask(tag, demand),
-            Control::Demand(mode) => state.ctx_mut().set_demand_mode(mode),
+            Control::Demand(mode) => state.ctx_mut().request_demand_mode(mode),
         }
         self.settle(state, Outcome::NoReply).await
     }
@@ -695,7 +757,9 @@ where
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> Outcome {
-        state.ctx_mut().async_info(message);
+        if !state.queue_info(message) {
+            return Outcome::NoReply;
+        }
         self.settle(state, Outcome::NoReply).await
     }
 }
@@ -714,9 +778,26 @@ where
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> CallOutcome<()> {
-        state.ctx_mut().async_info(message);
+        if !state.queue_info(message) {
+            return CallOutcome::Reply(());
+        }
         self.settle_and_reply(state, Outcome::NoReply, Some(()))
             .await
+    }
+}
+
+impl<S: GenStage> HandleCall<AwaitSubscriptions> for Runtime<S> {
+    type Reply = StartReply;
+
+    async fn handle_call(
+        &self,
+        _: AwaitSubscriptions,
+        from: Caller<'_, StartReply>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<StartReply> {
+        state.consumer_mut().acceptance.await_start(from.defer());
+        CallOutcome::NoReply
     }
 }
 

@@ -196,6 +196,18 @@ async fn permanent_children_are_refused() {
     );
 }
 
+#[tokio::test]
+async fn a_restart_window_of_zero_seconds_is_refused() {
+    let shared = Arc::new(Shared::default());
+    let (supervisor, _started, _done) = jobs(&shared);
+    assert_eq!(
+        supervisor.intensity(3, 0).unwrap_err(),
+        InvalidOptions::ZeroRestartWindow
+    );
+    let (supervisor, _started, _done) = jobs(&shared);
+    assert!(supervisor.intensity(3, 1).is_ok());
+}
+
 #[tokio::test(start_paused = true)]
 async fn stopping_the_supervisor_stops_its_children() {
     let shared = Arc::new(Shared::default());

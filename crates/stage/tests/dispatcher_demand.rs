@@ -324,3 +324,17 @@ fn demand_dispatcher_shuffle_only_breaks_ties() {
         );
     }
 }
+
+#[test]
+fn dispatchers_without_partitions_refuse_a_partition() {
+    let partitioned = || Subscriber::new(tag(1), 10).partition(arbor_stage::PartitionKey::Index(0));
+    let refused = Err(DispatchError::NotPartitioned(
+        arbor_stage::PartitionKey::Index(0),
+    ));
+    let mut demand = DemandDispatcher::<u32>::new();
+    assert_eq!(demand.subscribe(partitioned()), refused);
+    let mut broadcast = arbor_stage::BroadcastDispatcher::<u32>::new();
+    assert_eq!(broadcast.subscribe(partitioned()), refused);
+    // Refused, so not subscribed: the same tag subscribes cleanly without the option.
+    assert_eq!(demand.subscribe(Subscriber::new(tag(1), 10)), Ok(0));
+}

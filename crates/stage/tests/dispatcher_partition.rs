@@ -199,20 +199,28 @@ fn partition_dispatcher_takes_only_as_many_events_as_were_asked_upstream() {
 }
 
 #[test]
-fn partition_dispatcher_out_of_range_hash_is_a_counted_drop_with_a_warning() {
+fn partition_dispatcher_out_of_range_hash_fails_after_sending_what_came_before() {
     let mut dispatcher =
         PartitionDispatcher::new(Partitions::count(2), |n: &u32| Some(*n as usize)).unwrap();
     subscribe(&mut dispatcher, 1, 0);
     subscribe(&mut dispatcher, 2, 1);
     ask(&mut dispatcher, 1, 5);
     ask(&mut dispatcher, 2, 5);
-    let ((sent, leftover), logs) = capture_logs(|| dispatch(&mut dispatcher, vec![0, 1, 2, 7, 1]));
-    assert_eq!(sent.batches, vec![(1, vec![0]), (2, vec![1, 1])]);
-    assert_eq!(sent.discarded, 2);
+    let mut out = Outbox::new();
+    let leftover = dispatcher.dispatch(vec![0, 1, 7, 1, 0], &mut out);
     assert!(leftover.is_empty());
-    let warnings = at_level(&logs, Level::WARN);
-    assert_eq!(warnings.len(), 1, "{logs:?}");
-    assert!(warnings[0].text.contains("discarded=2"), "{logs:?}");
+    assert_eq!(
+        out.take_failure(),
+        Some(DispatchError::PartitionOutOfRange {
+            index: 7,
+            partitions: 2
+        })
+    );
+    // What was routed before the bad event goes out; it and the rest are counted lost.
+    let mut batches = out.take_batches();
+    batches.sort();
+    assert_eq!(batches, vec![(tag(1), vec![0]), (tag(2), vec![1])]);
+    assert_eq!(out.take_discarded(), 3);
 }
 
 #[test]

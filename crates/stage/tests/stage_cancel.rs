@@ -101,3 +101,35 @@ async fn cancelling_from_the_consumer_applies_its_own_cancel_mode() {
     assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
     assert!(consumer.is_alive());
 }
+
+#[tokio::test]
+async fn subscribe_and_cancel_cycles_leave_no_stop_hooks_behind() {
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
+    let (probe, mut seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let before = (
+        producer.pid().stop_hook_count(),
+        consumer.pid().stop_hook_count(),
+    );
+    for _ in 0..10_000 {
+        let options = SubscribeOptions::new().cancel(Cancel::Temporary);
+        let tag = consumer.subscribe(&producer, options).await.unwrap();
+        consumer.cancel(tag, Exit::Normal).unwrap();
+        // Both sides are done with the subscription once the consumer has heard of it.
+        loop {
+            match tokio::time::timeout(support::STALL, seen.recv())
+                .await
+                .unwrap()
+            {
+                Some(Seen::Cancelled(cancelled, _)) if cancelled == tag => break,
+                Some(Seen::Subscribed(_)) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    let after = (
+        producer.pid().stop_hook_count(),
+        consumer.pid().stop_hook_count(),
+    );
+    assert_eq!(after, before, "hooks held before and after 10,000 cycles");
+}

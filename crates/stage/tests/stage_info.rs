@@ -273,3 +273,68 @@ async fn in_accumulate_mode_stop_after_delivery_waits_for_the_held_events() {
     assert_eq!(collect(&mut seen, 3).await.1, vec![4, 5, 6]);
     assert_eq!(producer.wait().await, Exit::Normal);
 }
+
+/// A producer-consumer that passes events on and reports the markers it handles.
+struct Relay(Infos);
+
+impl GenStage for Relay {
+    type Args = ();
+    type State = ();
+    type In = u64;
+    type Out = u64;
+
+    async fn init(&self, _: (), _: &mut StageContext<Self>) -> Init<()> {
+        Init::Ready(())
+    }
+}
+
+impl arbor_stage::ProducerConsumer for Relay {
+    async fn handle_events(
+        &self,
+        events: Vec<u64>,
+        _: SubscriptionTag,
+        _: &mut (),
+        ctx: &mut StageContext<Self>,
+    ) -> Outcome {
+        ctx.emit_all(events);
+        Outcome::NoReply
+    }
+}
+
+impl StageInfo<Marker> for Relay {
+    async fn handle_info(&self, marker: Marker, _: &mut (), _: &mut StageContext<Self>) -> Outcome {
+        self.0.report(marker)
+    }
+}
+
+#[tokio::test]
+async fn a_producer_consumers_info_waits_for_the_input_events_before_it() {
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
+    let (infos, mut handled_infos) = Infos::new();
+    let relay = Stage::producer_consumer(Relay(infos), ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(10))
+        .start()
+        .await
+        .unwrap();
+    let (probe, mut seen) = Probe::manual();
+    let consumer = Stage::consumer(probe, ())
+        .subscribe_to(&relay, SubscribeOptions::new().max_demand(10))
+        .start()
+        .await
+        .unwrap();
+    let tag = subscribed_tag(&mut seen).await;
+    // Five events reach the relay, which has no downstream demand: they wait in its input.
+    producer.cast(Push((0..5).collect())).unwrap();
+    producer.buffered_count().await.unwrap();
+    relay.sync_info(Marker("after five")).await.unwrap();
+    relay.buffered_count().await.unwrap();
+    assert_eq!(
+        handled_infos.try_recv().ok(),
+        None,
+        "the info overtook the waiting events"
+    );
+
+    consumer.ask(tag, 5).unwrap();
+    assert_eq!(collect(&mut seen, 5).await.1, vec![0, 1, 2, 3, 4]);
+    assert_eq!(next_info(&mut handled_infos).await, "after five");
+}

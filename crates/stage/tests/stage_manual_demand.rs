@@ -67,3 +67,71 @@ async fn an_accumulating_producer_holds_demand_until_forwarded() {
     let (_, events) = collect(&mut seen, 10).await;
     assert_eq!(events, (0..10).collect::<Vec<_>>());
 }
+
+/// A producer that reports each `handle_demand` it gets, and emits that many.
+struct Recorder(tokio::sync::mpsc::UnboundedSender<usize>);
+
+impl arbor_stage::GenStage for Recorder {
+    type Args = ();
+    type State = u64;
+    type In = arbor_stage::NoEvents;
+    type Out = u64;
+
+    async fn init(&self, _: (), _: &mut arbor_stage::StageContext<Self>) -> arbor_actor::Init<u64> {
+        arbor_actor::Init::Ready(0)
+    }
+}
+
+impl arbor_stage::Producer for Recorder {
+    async fn handle_demand(
+        &self,
+        demand: usize,
+        next: &mut u64,
+        ctx: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        let _ = self.0.send(demand);
+        let end = *next + demand as u64;
+        ctx.emit_all(*next..end);
+        *next = end;
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+#[tokio::test]
+async fn forwarding_again_replays_each_held_demand_as_it_was_asked() {
+    let (asked, mut demands) = tokio::sync::mpsc::unbounded_channel();
+    let producer = Stage::producer(Recorder(asked), ())
+        .demand_mode(DemandMode::Accumulate)
+        .start()
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (probe, rx) = Probe::manual();
+        let consumer = Stage::consumer(probe, ())
+            .subscribe_to(&producer, SubscribeOptions::new().max_demand(10))
+            .start()
+            .await
+            .unwrap();
+        seen.push((consumer, rx));
+    }
+    for (consumer, rx) in &mut seen {
+        let Some(Seen::Subscribed(tag)) = rx.recv().await else {
+            panic!("expected the subscription first");
+        };
+        consumer.ask(tag, 2).unwrap();
+        // A call is a barrier: the consumer has sent its ask.
+        consumer.buffered_count().await.unwrap();
+    }
+    producer.buffered_count().await.unwrap();
+    assert!(demands.try_recv().is_err(), "held while accumulating");
+
+    producer.demand(DemandMode::Forward).unwrap();
+    assert_eq!(demands.recv().await, Some(2));
+    assert_eq!(demands.recv().await, Some(2));
+    // Each consumer gets one batch of its two events.
+    for (_, rx) in &mut seen {
+        let (sizes, _) = collect(rx, 2).await;
+        assert_eq!(sizes, vec![2]);
+    }
+}

@@ -183,16 +183,36 @@ async fn a_partition_that_does_not_exist_is_refused() {
         .start()
         .await
         .unwrap();
-    let (probe, mut seen) = Probe::new();
-    let consumer = Stage::consumer(probe, ())
+    let (probe, _seen) = Probe::new();
+    // The producer refuses the subscription: the start returns the refusal, typed.
+    let started = Stage::consumer(probe.clone(), ())
         .subscribe_to(&producer, SubscribeOptions::new().partition(7))
         .start()
-        .await
-        .unwrap();
-    // The producer cancels the subscription; a permanent consumer stops with the reason.
-    let exit = consumer.wait().await;
+        .await;
+    let Err(arbor_stage::StageStartError::Subscribe(arbor_stage::SubscribeError::Refused(exit))) =
+        started
+    else {
+        panic!("expected the refusal, got {started:?}");
+    };
     assert!(exit.to_string().contains("unknown partition 7"), "{exit}");
-    drop(drain(&mut seen));
+    // At run time, the subscribe call returns it too.
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let refused = consumer
+        .subscribe(
+            &producer,
+            SubscribeOptions::new()
+                .partition(9)
+                .cancel(arbor_stage::Cancel::Temporary),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(arbor_stage::SubscribeError::Refused(exit)) if exit.to_string().contains("unknown partition 9")),
+        "{refused:?}"
+    );
+    assert!(
+        consumer.is_alive(),
+        "a temporary subscription's refusal leaves it running"
+    );
 }
 
 /// Sums what it receives and reports once it has seen `expected` events.
@@ -317,4 +337,39 @@ async fn events_the_partition_hash_drops_are_asked_for_again() {
     };
     assert_eq!(drain(&mut seen[0]), expected(0));
     assert_eq!(drain(&mut seen[1]), expected(1));
+}
+
+#[tokio::test]
+async fn a_partition_hash_out_of_range_stops_the_producer_with_the_error() {
+    // Event 5 hashes to partition 9 of 2: a programming error.
+    let producer = Stage::producer(Counter { limit: Some(100) }, 0)
+        .dispatcher(|| {
+            PartitionDispatcher::new(Partitions::count(2), |n: &u64| {
+                Some(if *n == 5 { 9 } else { (n % 2) as usize })
+            })
+            .expect("two partitions")
+        })
+        .start()
+        .await
+        .unwrap();
+    for partition in 0..2 {
+        let (probe, _seen) = Probe::new();
+        Stage::consumer(probe, ())
+            .subscribe_to(
+                &producer,
+                SubscribeOptions::new()
+                    .max_demand(10)
+                    .partition(partition)
+                    .cancel(arbor_stage::Cancel::Temporary),
+            )
+            .start()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        producer.wait().await,
+        Exit::error(
+            "the partition hash routed an event to partition 9, but there are 2 partitions"
+        )
+    );
 }

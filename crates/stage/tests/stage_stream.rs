@@ -378,3 +378,37 @@ async fn invalid_stream_options_fail_before_anything_starts() {
         .await;
     assert!(matches!(started, Err(StageStartError::InvalidOptions(_))));
 }
+
+#[tokio::test]
+async fn an_iterator_producer_pulls_exactly_what_was_asked_and_ends_on_the_empty_pull() {
+    let pulled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let items = {
+        let pulled = std::sync::Arc::clone(&pulled);
+        (0..10_u64).inspect(move |_| {
+            pulled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    let producer = arbor_stage::from_iter(items).start().await.unwrap();
+    let (probe, mut seen) = Probe::manual();
+    let consumer = Stage::consumer(probe, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(100))
+        .start()
+        .await
+        .unwrap();
+    let Some(Seen::Subscribed(tag)) = seen.recv().await else {
+        panic!("expected the subscription first");
+    };
+    for (ask, total) in [(4, 4), (6, 10)] {
+        consumer.ask(tag, ask).unwrap();
+        let (_, events) = collect(&mut seen, ask).await;
+        assert_eq!(events.len(), ask);
+        // A call is a barrier: the producer has handled the demand.
+        producer.buffered_count().await.unwrap();
+        assert_eq!(pulled.load(std::sync::atomic::Ordering::SeqCst), total);
+        assert!(producer.is_alive(), "not ended before a pull finds the end");
+    }
+    // The pull that finds the iterator empty ends the producer.
+    consumer.ask(tag, 1).unwrap();
+    assert_eq!(producer.wait().await, Exit::Normal);
+    assert_eq!(pulled.load(std::sync::atomic::Ordering::SeqCst), 10);
+}

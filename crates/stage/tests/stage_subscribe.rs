@@ -149,3 +149,165 @@ async fn a_dead_producer_stops_a_permanent_consumer_and_not_a_temporary_one() {
         .await;
     assert!(matches!(started, Err(StageStartError::Start(_))));
 }
+
+#[tokio::test]
+async fn a_second_subscription_of_one_consumer_to_one_producer_is_refused() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .dispatcher(arbor_stage::BroadcastDispatcher::new)
+        .start()
+        .await
+        .unwrap();
+    let (probe, mut seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let options = || {
+        SubscribeOptions::new()
+            .max_demand(5)
+            .min_demand(0)
+            .cancel(Cancel::Temporary)
+    };
+    let first = consumer.subscribe(&producer, options()).await.unwrap();
+    // The producer refuses the second, and the call says so.
+    assert_eq!(
+        consumer.subscribe(&producer, options()).await,
+        Err(SubscribeError::Refused(Exit::error("already subscribed")))
+    );
+    // The first goes on, each event once.
+    let mut events = Vec::new();
+    while events.len() < 20 {
+        match tokio::time::timeout(support::STALL, seen.recv())
+            .await
+            .unwrap()
+        {
+            Some(Seen::Batch(tag, batch)) => {
+                assert_eq!(tag, first, "events only through the first subscription");
+                events.extend(batch);
+            }
+            Some(Seen::Cancelled(..) | Seen::Subscribed(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let count = events.len() as u64;
+    assert_eq!(events, (0..count).collect::<Vec<_>>());
+    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+}
+
+/// Blocks the producer's mailbox until the gate opens.
+struct Hold(tokio::sync::oneshot::Receiver<()>);
+
+impl arbor_stage::StageCast<Hold> for Counter {
+    async fn handle_cast(
+        &self,
+        Hold(gate): Hold,
+        _: &mut u64,
+        _: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        let _ = gate.await;
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_that_stops_before_its_subscription_is_handled_is_never_subscribed() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (open, gate) = tokio::sync::oneshot::channel();
+    producer.cast(Hold(gate)).unwrap();
+    let (probe, _seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    consumer
+        .subscribe_async(&producer, SubscribeOptions::new().cancel(Cancel::Temporary))
+        .unwrap();
+    // A call is a barrier: the subscription request is in the producer's mailbox.
+    consumer.subscriptions().await.unwrap();
+    consumer.kill();
+    consumer.wait().await;
+    open.send(()).unwrap();
+    // The dead consumer holds no subscription, and so no demand that would swallow events.
+    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+}
+
+impl arbor_stage::StageCast<Hold> for support::Pusher {
+    async fn handle_cast(
+        &self,
+        Hold(gate): Hold,
+        _: &mut (),
+        _: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        let _ = gate.await;
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+#[tokio::test]
+async fn events_sent_to_a_consumer_that_just_died_go_back_to_the_buffer() {
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
+    let (probe, _seen) = Probe::new();
+    let doomed = Stage::consumer(probe, ())
+        .subscribe_to(
+            &producer,
+            SubscribeOptions::new()
+                .max_demand(10)
+                .cancel(Cancel::Temporary),
+        )
+        .start()
+        .await
+        .unwrap();
+    // The doomed consumer's demand is registered; then the producer is held, the
+    // events queued behind the hold, and the consumer dies before they go out.
+    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    let (open, gate) = tokio::sync::oneshot::channel();
+    producer.cast(Hold(gate)).unwrap();
+    producer.cast(support::Push((0..5).collect())).unwrap();
+    doomed.kill();
+    doomed.wait().await;
+    open.send(()).unwrap();
+    // Nothing was lost: a new consumer gets all five.
+    assert_eq!(producer.buffered_count().await.unwrap(), 5);
+    let mut seen = support::probe_on(&producer, SubscribeOptions::new().max_demand(10)).await;
+    let (_, events) = collect(&mut seen, 5).await;
+    assert_eq!(events, vec![0, 1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn a_partition_asked_of_a_producer_without_partitions_is_refused() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (probe, _seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let options = SubscribeOptions::new()
+        .partition(0)
+        .cancel(Cancel::Temporary);
+    assert_eq!(
+        consumer.subscribe(&producer, options).await,
+        Err(SubscribeError::Refused(Exit::error(
+            "partition 0 asked of a dispatcher that has no partitions"
+        )))
+    );
+    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+}
+
+#[tokio::test]
+async fn subscribing_to_a_name_nobody_holds_stops_a_permanent_consumer_as_a_dead_producer_does() {
+    let names: Registry<&str> = Registry::unique("stages-unheld");
+    let to = || SubscribeTo::via::<Counter, _, _>(&names, "nobody");
+    let (probe, _seen) = Probe::new();
+    let temporary = Stage::consumer(probe.clone(), ()).start().await.unwrap();
+    let refused = temporary
+        .subscribe(to(), SubscribeOptions::new().cancel(Cancel::Temporary))
+        .await;
+    assert!(matches!(refused, Err(SubscribeError::NotRegistered(_))));
+    assert!(temporary.is_alive());
+
+    for cancel in [Cancel::Permanent, Cancel::Transient] {
+        let consumer = Stage::consumer(probe.clone(), ()).start().await.unwrap();
+        let refused = consumer
+            .subscribe(to(), SubscribeOptions::new().cancel(cancel))
+            .await;
+        assert!(matches!(refused, Err(SubscribeError::NotRegistered(_))));
+        assert_eq!(consumer.wait().await, Exit::error("noproc"), "{cancel:?}");
+    }
+}

@@ -153,6 +153,7 @@ impl<E: Clone + Send + 'static> Dispatcher<E> for BroadcastDispatcher<E> {
         if self.position(subscriber.tag).is_some() {
             return Err(DispatchError::AlreadySubscribed(subscriber.tag));
         }
+        subscriber.expect_no_partition()?;
         // The newcomer can take nothing yet, so nobody can: `ready` goes back into
         // each existing consumer's own demand.
         for consumer in &mut self.consumers {

@@ -212,6 +212,7 @@ impl<E: 'static> Dispatcher<E> for DemandDispatcher<E> {
         if self.position(tag).is_some() {
             return Err(DispatchError::AlreadySubscribed(tag));
         }
+        subscriber.expect_no_partition()?;
         match self.max_demand {
             None => self.max_demand = Some(subscriber.max_demand),
             Some(expected) if expected != subscriber.max_demand => tracing::warn!(

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::mem;
 
-use crate::SubscriptionTag;
+use crate::{DispatchError, SubscriptionTag};
 
 /// Identifies an info message waiting for the events dispatched before it.
 ///
@@ -41,6 +41,7 @@ pub struct Outbox<E> {
     infos: Vec<InfoToken>,
     discarded: usize,
     demand: usize,
+    failure: Option<DispatchError>,
 }
 
 impl<E> Outbox<E> {
@@ -51,7 +52,20 @@ impl<E> Outbox<E> {
             infos: Vec::new(),
             discarded: 0,
             demand: 0,
+            failure: None,
         }
+    }
+
+    /// Says the dispatcher met an error it cannot go on from (a hash that names no
+    /// partition): the stage stops with it once the batches queued so far are sent. The
+    /// first failure is kept.
+    pub fn fail(&mut self, error: DispatchError) {
+        self.failure.get_or_insert(error);
+    }
+
+    /// The failure the dispatcher reported, if any.
+    pub fn take_failure(&mut self) -> Option<DispatchError> {
+        self.failure.take()
     }
 
     /// Queues `events` for the consumer `tag`. An empty batch is dropped: consumers are
@@ -108,7 +122,11 @@ impl<E> Outbox<E> {
 
     /// Whether there is nothing to do.
     pub fn is_empty(&self) -> bool {
-        self.batches.is_empty() && self.infos.is_empty() && self.discarded == 0 && self.demand == 0
+        self.batches.is_empty()
+            && self.infos.is_empty()
+            && self.discarded == 0
+            && self.demand == 0
+            && self.failure.is_none()
     }
 }
 
@@ -131,6 +149,7 @@ impl<E> fmt::Debug for Outbox<E> {
             .field("infos", &self.infos)
             .field("discarded", &self.discarded)
             .field("demand", &self.demand)
+            .field("failure", &self.failure)
             .finish()
     }
 }

@@ -76,8 +76,9 @@ type HashFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
 ///
 /// Each partition has at most one consumer, which names it when subscribing
 /// ([`Subscriber::partition`]). The hash function maps an event to a partition index,
-/// or to `None` to drop it; drops, and indexes out of range (logged as a warning), are
-/// counted in [`Outbox::discard`].
+/// or to `None` to drop it (counted in [`Outbox::discard`]). An index out of range is a
+/// programming error: the dispatcher reports it with [`Outbox::fail`], and the producer
+/// stops with [`DispatchError::PartitionOutOfRange`] (gen_stage crashes too).
 ///
 /// The dispatcher takes events as long as the total demand it forwarded upstream is not
 /// met, whatever partition they hash to. Events for a partition whose consumer has no
@@ -294,7 +295,7 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
         // An even spread, with some slack, saves most of the regrowth of each batch.
         let share = self.waiting.min(events.len()) / count + 16;
         let mut routed: Vec<Vec<E>> = (0..count).map(|_| Vec::with_capacity(share)).collect();
-        let (mut out_of_range, mut dropped) = (0, 0);
+        let mut dropped = 0;
         let mut events = events.into_iter();
         while self.waiting > 0 {
             let Some(event) = events.next() else { break };
@@ -303,22 +304,26 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
                     routed[index].push(event);
                     self.waiting -= 1;
                 }
-                Some(_) => out_of_range += 1,
+                Some(index) => {
+                    // A programming error: the stage stops once what was routed before
+                    // it is sent, and this event and those after it go with the stage.
+                    out.fail(DispatchError::PartitionOutOfRange {
+                        index,
+                        partitions: count,
+                    });
+                    let lost = 1 + events.len();
+                    out.discard(lost);
+                    events = Vec::new().into_iter();
+                    break;
+                }
                 None => dropped += 1,
             }
-        }
-        if out_of_range > 0 {
-            tracing::warn!(
-                discarded = out_of_range,
-                partitions = count,
-                "partition dispatcher hash returned an index out of range; events discarded"
-            );
         }
         // A dropped event used up demand the producer was asked for, but no consumer got
         // it: ask the producer for as many again, or the partitions would wait forever.
         // (`waiting` still counts them, as the demand asked again.)
-        out.discard(dropped + out_of_range);
-        out.add_demand(dropped + out_of_range);
+        out.discard(dropped);
+        out.add_demand(dropped);
         for (partition, batch) in self.partitions.iter_mut().zip(routed) {
             partition.receive(batch, out);
         }

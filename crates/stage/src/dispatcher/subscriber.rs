@@ -30,7 +30,8 @@ pub struct Subscriber<E> {
     /// [`BroadcastDispatcher`](crate::BroadcastDispatcher) only. Default: every event.
     pub selector: Option<Selector<E>>,
     /// The partition this consumer takes; required by the
-    /// [`PartitionDispatcher`](crate::PartitionDispatcher), ignored by the others.
+    /// [`PartitionDispatcher`](crate::PartitionDispatcher), refused by the built-in
+    /// others ([`DispatchError::NotPartitioned`](crate::DispatchError::NotPartitioned)).
     /// Default: none.
     pub partition: Option<PartitionKey>,
 }
@@ -151,6 +152,16 @@ impl fmt::Display for PartitionKey {
         match self {
             PartitionKey::Index(index) => index.fmt(f),
             PartitionKey::Name(name) => write!(f, "{name:?}"),
+        }
+    }
+}
+
+impl<E> Subscriber<E> {
+    /// Refuses a partition: what a dispatcher without partitions answers.
+    pub(crate) fn expect_no_partition(&self) -> Result<(), crate::DispatchError> {
+        match &self.partition {
+            Some(partition) => Err(crate::DispatchError::NotPartitioned(partition.clone())),
+            None => Ok(()),
         }
     }
 }

@@ -4,9 +4,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use arbor_actor::{Exit, OnStop, Outcome};
+use arbor_actor::{Exit, OnStop, Outcome, StopHookId};
 
+use super::acceptance::Acceptance;
 use super::{Kind, Runtime, StageState};
+use crate::context::PendingInfo;
 use crate::link::UpstreamLink;
 use crate::protocol::{Downward, Upward};
 use crate::stage::Subscription;
@@ -19,6 +21,9 @@ use crate::{
 /// One subscription, seen from its consumer.
 struct Upstream<E> {
     link: Arc<dyn UpstreamLink<E>>,
+    /// The hook that tells this stage of the producer's stop: taken back when the
+    /// subscription ends another way.
+    hook: StopHookId,
     /// `None` in manual mode: the stage asks by itself.
     demand: Option<DemandCounter>,
     cancel: Cancel,
@@ -28,10 +33,15 @@ struct Upstream<E> {
 enum Queued<E> {
     Events(SubscriptionTag, Vec<E>),
     Cancel(SubscriptionTag, Cancelled, Cancel),
+    /// An `async_info` / `sync_info` sent from outside: it waits for the events that
+    /// arrived before it (it needs no demand of its own).
+    Info(PendingInfo),
 }
 
 pub(crate) struct ConsumerSide<E> {
     upstreams: TagMap<Upstream<E>>,
+    /// Subscriptions their producers have not answered yet.
+    pub(crate) acceptance: Acceptance,
     queue: VecDeque<Queued<E>>,
     /// Downstream demand not yet met (producer-consumers only).
     open: usize,
@@ -41,6 +51,7 @@ impl<E> Default for ConsumerSide<E> {
     fn default() -> Self {
         ConsumerSide {
             upstreams: TagMap::default(),
+            acceptance: Acceptance::default(),
             queue: VecDeque::new(),
             open: 0,
         }
@@ -58,6 +69,16 @@ impl<E> ConsumerSide<E> {
 
     pub(crate) fn subscription_count(&self) -> usize {
         self.upstreams.len()
+    }
+
+    /// Queues an info behind the upstream events still waiting, if any; gives it back
+    /// when nothing waits.
+    pub(crate) fn queue_info(&mut self, info: PendingInfo) -> Option<PendingInfo> {
+        if self.queue.is_empty() {
+            return Some(info);
+        }
+        self.queue.push_back(Queued::Info(info));
+        None
     }
 }
 
@@ -92,7 +113,14 @@ impl<S: GenStage> Runtime<S> {
             subscriber: subscription.options.subscriber(tag),
             min_demand,
         };
-        if watched == OnStop::AlreadyStopping || !link.send(subscribe) {
+        let hook = match watched {
+            OnStop::Registered(hook) => hook,
+            OnStop::AlreadyStopping | OnStop::Unsupported => {
+                return Err(SubscribeError::NoProc(subscription.to.name().to_string()))
+            }
+        };
+        if !link.send(subscribe) {
+            link.pid().cancel_on_stop(hook);
             return Err(SubscribeError::NoProc(subscription.to.name().to_string()));
         }
         let info = SubscriptionInfo {
@@ -115,10 +143,12 @@ impl<S: GenStage> Runtime<S> {
             DemandAsk::Manual => None,
         };
         let cancel = subscription.options.cancel;
+        state.consumer.acceptance.sent(tag);
         state.consumer.upstreams.insert(
             tag,
             Upstream {
                 link,
+                hook,
                 demand,
                 cancel,
             },
@@ -133,12 +163,21 @@ impl<S: GenStage> Runtime<S> {
     ) -> Outcome {
         let (tag, why) = match message {
             Downward::Events { tag, events } => return self.on_events(state, tag, events).await,
+            Downward::Accepted { tag } => {
+                state.consumer.acceptance.accepted(tag);
+                return Outcome::NoReply;
+            }
             Downward::Cancelled { tag, reason } => (tag, Cancelled::Cancel(reason)),
             Downward::ProducerDown { tag, exit } => (tag, Cancelled::Down(exit)),
         };
+        state.consumer.acceptance.refused(tag, why.reason());
         let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
             return Outcome::NoReply;
         };
+        if let Cancelled::Cancel(_) = why {
+            // The producer lives on: its hook for this subscription is no longer needed.
+            upstream.link.pid().cancel_on_stop(upstream.hook);
+        }
         if self.config.ops.kind == Kind::ProducerConsumer && !state.consumer.queue.is_empty() {
             // Cancel after the events that arrived before it.
             let queued = Queued::Cancel(tag, why, upstream.cancel);
@@ -169,7 +208,11 @@ impl<S: GenStage> Runtime<S> {
 
     /// Handles queued upstream events while downstream demand is open.
     pub(super) async fn take_queued(&self, state: &mut StageState<S>) -> Outcome {
-        while state.consumer.open > 0 {
+        loop {
+            let needs_demand = !matches!(state.consumer.queue.front(), Some(Queued::Info(_)));
+            if needs_demand && state.consumer.open == 0 {
+                break;
+            }
             let Some(queued) = state.consumer.queue.pop_front() else {
                 break;
             };
@@ -177,6 +220,10 @@ impl<S: GenStage> Runtime<S> {
                 Queued::Events(tag, events) => self.handle_batches(state, tag, events).await,
                 Queued::Cancel(tag, why, cancel) => {
                     Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
+                }
+                Queued::Info(info) => {
+                    state.ctx.infos.push(info);
+                    self.settle(state, Outcome::NoReply).await
                 }
             };
             if let Outcome::Stop(exit) = outcome {

@@ -6,6 +6,7 @@
 //! a producer-consumer both, with a queue between them so that it handles upstream
 //! events only while downstream demand is open.
 
+mod acceptance;
 mod consumer;
 mod producer;
 
@@ -25,6 +26,7 @@ use crate::{
     StageInfo, SubscribeError, SubscriptionTag,
 };
 
+pub(crate) use acceptance::StartReply;
 pub(crate) use consumer::ConsumerSide;
 use producer::Waiting;
 pub(crate) use producer::{ProducerConfig, ProducerSide};
@@ -163,6 +165,28 @@ impl<S: GenStage> StageState<S> {
         &mut self.ctx
     }
 
+    pub(crate) fn consumer_mut(&mut self) -> &mut ConsumerSide<S::In> {
+        &mut self.consumer
+    }
+
+    /// Queues an info sent from outside (`async_info` / `sync_info`): behind the upstream
+    /// events a producer-consumer has not handled yet, else behind its buffered events.
+    /// Returns whether it went to the context, for the caller to settle.
+    pub(crate) fn queue_info<M>(&mut self, message: M) -> bool
+    where
+        S: crate::StageInfo<M>,
+        M: Send + 'static,
+    {
+        let info = self.ctx.pending_info(message);
+        match self.consumer.queue_info(info) {
+            Some(info) => {
+                self.ctx.infos.push(info);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub(crate) fn producer_buffered(&self) -> usize {
         self.producer.buffered()
     }
@@ -191,7 +215,12 @@ pub(crate) fn failed_subscription_exit(
     error: &SubscribeError,
     cancel: crate::Cancel,
 ) -> Option<Exit> {
-    let missing = matches!(error, SubscribeError::NoProc(_));
+    // A name nobody holds is a producer that is not running, as gen_stage sees it.
+    let missing = matches!(
+        error,
+        SubscribeError::NoProc(_)
+            | SubscribeError::NotRegistered(arbor_registry::RegistryError::NotRegistered { .. })
+    );
     (missing && cancel.stops_on(&noproc())).then(noproc)
 }
 
@@ -221,12 +250,18 @@ impl<S: GenStage> GenServer for Runtime<S> {
             stopping: None,
         };
         for subscription in &self.config.subscribe_to {
-            let subscribed = self.subscribe(&mut state, subscription).await;
-            if let Err(error) = subscribed {
-                if subscription.options.cancel.stops_on(&noproc()) {
-                    return Init::Stop(Exit::error(error.to_string()));
+            match self.subscribe(&mut state, subscription).await {
+                Ok(tag) if subscription.options.cancel != crate::Cancel::Temporary => {
+                    // The start returns once the producer has accepted or refused.
+                    state.consumer.acceptance.gate_start(tag);
                 }
-                tracing::warn!(stage = %state.ctx.myself(), %error, "temporary subscription failed");
+                Ok(_) => {}
+                Err(error) => {
+                    if subscription.options.cancel.stops_on(&noproc()) {
+                        return Init::Stop(Exit::error(error.to_string()));
+                    }
+                    tracing::warn!(stage = %state.ctx.myself(), %error, "temporary subscription failed");
+                }
             }
         }
         match self.settle(&mut state, Outcome::NoReply).await {
@@ -288,14 +323,18 @@ impl<S: GenStage> Runtime<S> {
     /// Settles everything, serving demand and cancels in the order they were asked.
     async fn settle_awaiting(&self, state: &mut StageState<S>) -> Outcome {
         while self.has_work(state) {
-            let mut demand = std::mem::take(&mut state.producer.owed);
-            if let Some(mode) = state.ctx.demand_mode.take() {
-                demand += self.set_demand_mode(state, mode);
-            }
-            if demand > 0 {
+            let owed = std::mem::take(&mut state.producer.owed);
+            let replayed = match state.ctx.demand_mode.take() {
+                Some(mode) => self.set_demand_mode(state, mode),
+                None => Vec::new(),
+            };
+            // Demand held in accumulate mode is replayed as it was asked, one
+            // `handle_demand` per ask, each dispatched before the next (gen_stage's).
+            for demand in replayed.into_iter().chain((owed > 0).then_some(owed)) {
                 if let Outcome::Stop(exit) = self.on_demand(state, demand).await {
                     return Outcome::Stop(exit);
                 }
+                self.settle_step(state);
             }
             self.settle_step(state);
             for (tag, reason) in std::mem::take(&mut state.ctx.cancels) {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arbor_actor::{Exit, Outcome};
+use arbor_actor::{Exit, OnStop, Outcome, StopHookId};
 
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
@@ -44,13 +44,22 @@ pub(super) enum Waiting {
     Deliver(PendingInfo),
 }
 
+/// One subscription, seen from its producer.
+struct Downstream<E> {
+    link: Arc<dyn DownstreamLink<E>>,
+    /// The hook that tells this stage of the consumer's stop: taken back when the
+    /// subscription ends another way, so a long-lived consumer holds no hook per past
+    /// subscription.
+    hook: StopHookId,
+}
+
 pub(crate) struct ProducerSide<E> {
     dispatcher: Box<dyn Dispatcher<E>>,
     buffer: Buffer<E>,
     gate: DemandGate,
     /// Events emitted while demand accumulates: dispatched when it is forwarded again.
     held: Vec<E>,
-    consumers: TagMap<Arc<dyn DownstreamLink<E>>>,
+    consumers: TagMap<Downstream<E>>,
     outbox: Outbox<E>,
     /// Info tokens on their way through the buffer and the dispatcher, oldest first.
     waiting: Vec<(InfoToken, Waiting)>,
@@ -144,6 +153,35 @@ impl<S: GenStage> Runtime<S> {
             refuse(&*consumer, tag, "duplicated subscription");
             return Outcome::NoReply;
         }
+        let pid = consumer.pid();
+        if state
+            .producer
+            .consumers
+            .values()
+            .any(|other| other.link.pid() == pid)
+        {
+            // gen_stage cancels a second subscription of one consumer to one producer:
+            // a broadcast would deliver each event to it twice.
+            refuse(&*consumer, tag, "already subscribed");
+            return Outcome::NoReply;
+        }
+        let me = state.ctx.myself().server().clone();
+        // The consumer's stop reaches this stage as a message, after the consumer's last one.
+        let watched = pid.on_stop(move |exit| {
+            let _ = me.send(Upward::<S::Out>::ConsumerDown {
+                tag,
+                exit: exit.clone(),
+            });
+        });
+        let hook = match watched {
+            OnStop::Registered(hook) => hook,
+            OnStop::AlreadyStopping | OnStop::Unsupported => {
+                // It stopped between asking and now: its subscription is over before it
+                // began. (Every consumer is an arbor stage, so `Unsupported` cannot come.)
+                tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, "consumer stopped before its subscription was handled");
+                return Outcome::NoReply;
+            }
+        };
         let _ = self
             .stage
             .handle_subscribe(Side::Producer, info, &mut state.user, &mut state.ctx)
@@ -152,19 +190,17 @@ impl<S: GenStage> Runtime<S> {
             Ok(demand) => demand,
             Err(error) => {
                 tracing::warn!(stage = %state.ctx.myself(), subscription = %tag, %error, "subscription refused");
+                pid.cancel_on_stop(hook);
                 refuse(&*consumer, tag, &error.to_string());
                 return self.settle(state, Outcome::NoReply).await;
             }
         };
-        let me = state.ctx.myself().server().clone();
-        // The consumer's stop reaches this stage as a message, after the consumer's last one.
-        consumer.pid().on_stop(move |exit| {
-            let _ = me.send(Upward::<S::Out>::ConsumerDown {
-                tag,
-                exit: exit.clone(),
-            });
-        });
-        state.producer.consumers.insert(tag, consumer);
+        let _ = consumer.send(Downward::Accepted { tag });
+        let downstream = Downstream {
+            link: consumer,
+            hook,
+        };
+        state.producer.consumers.insert(tag, downstream);
         let outcome = self.on_demand(state, demand).await;
         self.settle(state, outcome).await
     }
@@ -201,8 +237,10 @@ impl<S: GenStage> Runtime<S> {
             return Outcome::NoReply;
         };
         if answer {
+            // The consumer lives on: its hook for this subscription is no longer needed.
+            consumer.link.pid().cancel_on_stop(consumer.hook);
             let reason = why.reason().clone();
-            let _ = consumer.send(Downward::Cancelled { tag, reason });
+            let _ = consumer.link.send(Downward::Cancelled { tag, reason });
         }
         let outcome = self
             .stage
@@ -288,20 +326,24 @@ impl<S: GenStage> Runtime<S> {
     /// Sends what the dispatcher put in the outbox, and notes the demand it raised.
     fn flush(&self, state: &mut StageState<S>) {
         let producer = &mut state.producer;
+        let mut returned = Vec::new();
         for (tag, events) in producer.outbox.drain_batches() {
             let sent = match producer.consumers.get(&tag) {
-                Some(consumer) => consumer.send(Downward::Events { tag, events }),
+                Some(consumer) => consumer.link.send(Downward::Events { tag, events }),
                 None => Err(Downward::Events { tag, events }),
             };
             if let Err(Downward::Events { events, .. }) = sent {
-                tracing::warn!(
-                    stage = %state.ctx.myself(),
-                    subscription = %tag,
-                    lost = events.len(),
-                    "events dropped: their consumer is gone"
-                );
+                returned.push((tag, events));
             }
         }
+        for (tag, events) in returned {
+            // The consumer is gone, and its stop hook's message, which ends the
+            // subscription with its exit, is on its way. Its events are kept for the
+            // consumers that remain (they used up its demand, so none go to it again).
+            tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, returned = events.len(), "consumer gone; its events go back to the buffer");
+            self.rebuffer(state, events);
+        }
+        let producer = &mut state.producer;
         for token in producer.outbox.take_infos() {
             let Some(at) = producer.waiting.iter().position(|(t, _)| *t == token) else {
                 continue;
@@ -317,12 +359,33 @@ impl<S: GenStage> Runtime<S> {
         if dropped > 0 {
             tracing::debug!(stage = %state.ctx.myself(), dropped, "events dropped by the dispatcher's rule");
         }
+        if let Some(error) = producer.outbox.take_failure() {
+            tracing::error!(stage = %state.ctx.myself(), %error, lost = dropped, "the dispatcher failed; stopping");
+            state.stopping.get_or_insert(Exit::error(error));
+        }
         producer.owed += producer.outbox.take_demand();
     }
 
-    /// Switches the demand mode; returns the demand accumulated until now, after
-    /// dispatching the events held meanwhile.
-    pub(super) fn set_demand_mode(&self, state: &mut StageState<S>, mode: DemandMode) -> usize {
+    /// Puts events that could not be delivered back in the buffer, counting what a full
+    /// buffer discards.
+    fn rebuffer(&self, state: &mut StageState<S>, events: Vec<S::Out>) {
+        let pushed = state.producer.buffer.push(events);
+        if pushed.discarded > 0 {
+            tracing::warn!(stage = %state.ctx.myself(), discarded = pushed.discarded, "events of a gone consumer discarded: the buffer is full");
+        }
+        let producer = &mut state.producer;
+        for token in pushed.infos {
+            producer.dispatcher.info(token, &mut producer.outbox);
+        }
+    }
+
+    /// Switches the demand mode; returns the demands held until now, as they came,
+    /// after dispatching the events held meanwhile.
+    pub(super) fn set_demand_mode(
+        &self,
+        state: &mut StageState<S>,
+        mode: DemandMode,
+    ) -> Vec<usize> {
         let demand = state.producer.gate.set_mode(mode);
         if mode == DemandMode::Forward {
             let held = std::mem::take(&mut state.producer.held);

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::iter::Peekable;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::Poll;
@@ -14,8 +13,12 @@ use futures_core::Stream;
 use crate::{GenStage, NoEvents, Producer, Stage, StageBuilder, StageContext, StageInfo};
 
 /// A producer of the items of `items`, in order, as consumers ask for them; it stops
-/// normally once the last one has been delivered (gen_stage's
-/// `GenStage.from_enumerable`).
+/// normally, once its last items are delivered, on the pull that finds the iterator
+/// empty (gen_stage's `GenStage.from_enumerable`).
+///
+/// Each demand of `n` pulls exactly `n` items, never one ahead: a pull that comes back
+/// short is the end. When the items run out exactly at a demand's end, the end is found
+/// by the next demand.
 ///
 /// The builder configures the stage like any producer (name, dispatcher, buffer). When
 /// the iterator is `Clone + Sync`, [`StageBuilder::child_spec`] puts it in a supervision
@@ -131,13 +134,13 @@ where
     I::Item: Send + 'static,
 {
     type Args = I;
-    /// The items not emitted yet; `None` once the last one is.
-    type State = Option<Peekable<I>>;
+    /// The items not emitted yet; `None` once a pull has found the end.
+    type State = Option<I>;
     type In = NoEvents;
     type Out = I::Item;
 
     async fn init(&self, items: I, _: &mut StageContext<Self>) -> Init<Self::State> {
-        Init::Ready(Some(items.peekable()))
+        Init::Ready(Some(items))
     }
 }
 
@@ -155,10 +158,12 @@ where
         let Some(items) = state else {
             return Outcome::NoReply;
         };
-        ctx.emit_all(items.by_ref().take(demand));
-        // Peeking finds the end with the last items, so the stage stops without
-        // waiting for a demand that a consumer may never send.
-        if items.peek().is_none() {
+        // Exactly `demand` items are pulled, never one more (gen_stage's
+        // `from_enumerable`): the end is known when a pull comes back short, so a
+        // source whose length is a multiple of the demand ends on the next demand.
+        let mut pulled = 0;
+        ctx.emit_all(items.by_ref().take(demand).inspect(|_| pulled += 1));
+        if pulled < demand {
             *state = None;
             tracing::debug!(stage = %ctx.myself(), "iterator exhausted; stopping once delivered");
             ctx.stop_after_delivery(Exit::Normal);

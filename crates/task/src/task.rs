@@ -164,6 +164,9 @@ impl<T: Send + 'static> Task<T> {
     {
         let state = match Pid::current() {
             Some(server) => linked_actor(future, server.cell().clone()),
+            // Inside a tokio task the runtime is there: spawn without taking a handle
+            // (its reference count is shared by every worker thread).
+            None if tokio::task::try_id().is_some() => State::Local(tokio::spawn(future)),
             None => match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => State::Local(runtime.spawn(future)),
                 Err(_) => State::Failed(TaskError::NoRuntime),

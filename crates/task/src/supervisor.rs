@@ -217,11 +217,7 @@ impl TaskSupervisor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        let spawner = Spawner::Supervised {
-            supervisor: self.clone(),
-            owner: Pid::current(),
-        };
-        AsyncStream::new(items.into_iter(), options, f, spawner, true)
+        self.stream(items, options, f, true)
     }
 
     /// As [`TaskSupervisor::async_stream`], with tasks not linked to the caller (Elixir's
@@ -242,11 +238,28 @@ impl TaskSupervisor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
+        self.stream(items, options, f, false)
+    }
+
+    /// A stream of supervised tasks; a linked one signals the calling server's crash.
+    fn stream<It, Fun, Fut>(
+        &self,
+        items: It,
+        options: StreamOptions,
+        f: Fun,
+        linked: bool,
+    ) -> Result<AsyncStream<It::IntoIter, Fun, Fut>, StreamOptionsError>
+    where
+        It: IntoIterator,
+        Fun: FnMut(It::Item) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
         let spawner = Spawner::Supervised {
             supervisor: self.clone(),
-            owner: None,
+            owner: if linked { Pid::current() } else { None },
         };
-        AsyncStream::new(items.into_iter(), options, f, spawner, false)
+        AsyncStream::new(items.into_iter(), options, f, spawner, linked)
     }
 
     /// The running tasks, in start order (Elixir's `Task.Supervisor.children/1`).

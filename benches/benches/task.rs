@@ -5,15 +5,19 @@
 //!   before the next (`Task.async(fn -> x end) |> Task.await()` in Elixir). Legs `arbor`
 //!   (`Task::spawn(async { x }).await`, with its 5 s default timeout), `raw_tokio`
 //!   (`tokio::spawn(async { x }).await`, no timer) and `raw_tokio_timeout`
-//!   (`tokio::time::timeout(5 s, tokio::spawn(..))`: the same timer as arbor's await).
+//!   (`tokio::time::timeout(5 s, tokio::spawn(..))`: the same timer as arbor's await);
+//!   `arbor_untimed` (`await_timeout(Duration::MAX)`, Elixir's `:infinity`: no timer) is
+//!   `raw_tokio`'s twin.
 //! - `async_stream` (ordered, Elixir's default) and `async_stream_unordered`: 100 000
 //!   trivial items (`x.wrapping_mul(3)`), at max_concurrency 1, 2 and 64 (the benchmark
 //!   parameter). Legs `arbor` (`Task::async_stream` with its 5 s per-item timeout),
 //!   `arbor_untimed` (the same with `no_timeout()`), `raw_spawn`
 //!   (`stream::iter(..).map(|x| tokio::spawn(..)).buffered(n)`, or `buffer_unordered(n)`:
 //!   one tokio task per item, as `async_stream` does and as Elixir spawns a process per
-//!   item) and `raw_inline` (the same `buffered` stream polling the futures inline, no
-//!   task: the floor, what the work costs without any spawn).
+//!   item; `arbor_untimed`'s twin), `raw_spawn_timeout` (the same, each task's work under
+//!   `tokio::time::timeout(5 s, ..)`: `arbor`'s twin) and `raw_inline` (the same
+//!   `buffered` stream polling the futures inline, no task: the floor, what the work costs
+//!   without any spawn).
 //!
 //! Every group runs on the two-worker runtime, then again on a current-thread runtime as
 //! `<group>_ct` (the multi-thread figures are bimodal, the current-thread ones measure the
@@ -40,6 +44,8 @@ use arbor_task::{StreamOptions, Task, DEFAULT_AWAIT_TIMEOUT};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use futures::stream::{self, Stream, StreamExt};
 use tokio::runtime::Runtime;
+use tokio::task::JoinError;
+use tokio::time::error::Elapsed;
 
 /// The `max_concurrency` values of the `async_stream` groups: one task at a time (the
 /// per-item round trip), the two workers, and a wide window.
@@ -125,6 +131,16 @@ fn task_spawn_await(c: &mut Criterion, name: &str, rt: &Runtime, size: Size) {
             })
         })
     });
+    group.bench_function("arbor_untimed", |b| {
+        b.iter_custom(|iters| {
+            time_tasks(rt, iters, tasks, |x| async move {
+                Task::spawn(async move { x })
+                    .await_timeout(Duration::MAX)
+                    .await
+                    .expect("arbor task result")
+            })
+        })
+    });
     group.bench_function("raw_tokio", |b| {
         b.iter_custom(|iters| {
             time_tasks(rt, iters, tasks, |x| async move {
@@ -176,14 +192,16 @@ enum StreamLeg {
     Arbor,
     ArborUntimed,
     RawSpawn,
+    RawSpawnTimeout,
     RawInline,
 }
 
 impl StreamLeg {
-    const ALL: [StreamLeg; 4] = [
+    const ALL: [StreamLeg; 5] = [
         StreamLeg::Arbor,
         StreamLeg::ArborUntimed,
         StreamLeg::RawSpawn,
+        StreamLeg::RawSpawnTimeout,
         StreamLeg::RawInline,
     ];
 
@@ -192,6 +210,7 @@ impl StreamLeg {
             StreamLeg::Arbor => "arbor",
             StreamLeg::ArborUntimed => "arbor_untimed",
             StreamLeg::RawSpawn => "raw_spawn",
+            StreamLeg::RawSpawnTimeout => "raw_spawn_timeout",
             StreamLeg::RawInline => "raw_inline",
         }
     }
@@ -204,6 +223,19 @@ impl StreamLeg {
                 .expect("valid stream options")
         };
         let spawned = || stream::iter(0..items).map(|x| tokio::spawn(async move { work(x) }));
+        let timed = || {
+            stream::iter(0..items).map(|x| {
+                tokio::spawn(tokio::time::timeout(DEFAULT_AWAIT_TIMEOUT, async move {
+                    work(x)
+                }))
+            })
+        };
+        // A timeout is an error item, as arbor's is.
+        let in_time = |joined: Result<Result<u64, Elapsed>, JoinError>| match joined {
+            Ok(Ok(x)) => Ok(x),
+            Ok(Err(elapsed)) => Err(elapsed.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
         let inline = || stream::iter(0..items).map(|x| async move { work(x) });
         match (self, ordered) {
             (StreamLeg::Arbor, _) => drain(arbor(StreamOptions::default())).await,
@@ -212,6 +244,10 @@ impl StreamLeg {
             }
             (StreamLeg::RawSpawn, true) => drain(spawned().buffered(limit)).await,
             (StreamLeg::RawSpawn, false) => drain(spawned().buffer_unordered(limit)).await,
+            (StreamLeg::RawSpawnTimeout, true) => drain(timed().buffered(limit).map(in_time)).await,
+            (StreamLeg::RawSpawnTimeout, false) => {
+                drain(timed().buffer_unordered(limit).map(in_time)).await
+            }
             // `Ok::<_, ()>`: the same `Result` per item as the other legs read.
             (StreamLeg::RawInline, true) => drain(inline().buffered(limit).map(Ok::<_, ()>)).await,
             (StreamLeg::RawInline, false) => {
@@ -301,13 +337,16 @@ fn ratio_summary(since: SystemTime, size: Size) {
         let group = format!("task_spawn_await{suffix}");
         let tasks = size.tasks() as f64;
         let leg = |leg: &str| median_ns(&group, leg, since).map(|ns| ns / tasks);
-        if let (Some(arbor), Some(raw), Some(timed)) =
-            (leg("arbor"), leg("raw_tokio"), leg("raw_tokio_timeout"))
-        {
+        if let (Some(arbor), Some(untimed), Some(raw), Some(timed)) = (
+            leg("arbor"),
+            leg("arbor_untimed"),
+            leg("raw_tokio"),
+            leg("raw_tokio_timeout"),
+        ) {
             println!(
-                "  {group:<26} arbor {arbor:>7.0} ns/task   raw_tokio {raw:>7.0} ns (ratio {:.3})   raw_tokio_timeout {timed:>7.0} ns (ratio {:.3})",
-                raw / arbor,
-                timed / arbor
+                "  {group:<26} arbor {arbor:>5.0} ns/task vs raw_tokio_timeout {timed:>5.0} ns (ratio {:.3})   arbor_untimed {untimed:>5.0} ns vs raw_tokio {raw:>5.0} ns (ratio {:.3})",
+                timed / arbor,
+                raw / untimed
             );
         }
     }
@@ -332,7 +371,7 @@ fn ratio_summary(since: SystemTime, size: Size) {
             // Each arbor leg against the raw leg doing the same work, and `arbor` against
             // the floor (the pairs bench-report prints).
             for (arbor, raw) in [
-                (StreamLeg::Arbor, StreamLeg::RawSpawn),
+                (StreamLeg::Arbor, StreamLeg::RawSpawnTimeout),
                 (StreamLeg::ArborUntimed, StreamLeg::RawSpawn),
                 (StreamLeg::Arbor, StreamLeg::RawInline),
             ] {

@@ -107,10 +107,14 @@ const BEAM: &[(&str, Figure)] = &[
 const PAIRS: &[(&str, &str, &str)] = &[
     ("actor_call", "arbor", "raw_ractor_timeout"),
     ("actor_call", "arbor_untimed", "raw_ractor"),
-    // One task per item, as `async_stream` does; `raw_inline` (no task) is the floor.
-    ("async_stream", "arbor", "raw_spawn"),
+    // One task per item, as `async_stream` does, with or without the per-item timer;
+    // `raw_inline` (no task) is the floor.
+    ("async_stream", "arbor", "raw_spawn_timeout"),
     ("async_stream", "arbor", "raw_inline"),
     ("async_stream", "arbor_untimed", "raw_spawn"),
+    // An await with the 5 s timer, and one without (`Duration::MAX`).
+    ("task_spawn_await", "arbor", "raw_tokio_timeout"),
+    ("task_spawn_await", "arbor_untimed", "raw_tokio"),
 ];
 
 /// Results saved this long before their group's newest belong to an earlier run: the
@@ -313,17 +317,23 @@ mod tests {
 
     #[test]
     fn an_untimed_stream_meets_only_its_twin() {
-        let legs: BTreeMap<String, Figure> = ["arbor", "arbor_untimed", "raw_inline", "raw_spawn"]
-            .into_iter()
-            .map(|leg| (leg.to_string(), Figure::Rate(1.0)))
-            .collect();
+        let legs: BTreeMap<String, Figure> = [
+            "arbor",
+            "arbor_untimed",
+            "raw_inline",
+            "raw_spawn",
+            "raw_spawn_timeout",
+        ]
+        .into_iter()
+        .map(|leg| (leg.to_string(), Figure::Rate(1.0)))
+        .collect();
         let names = |arbor| -> Vec<&str> {
             baselines("async_stream_unordered_ct", arbor, &legs)
                 .into_iter()
                 .map(|(leg, _)| leg)
                 .collect()
         };
-        assert_eq!(names("arbor"), ["raw_inline", "raw_spawn"]);
+        assert_eq!(names("arbor"), ["raw_inline", "raw_spawn_timeout"]);
         assert_eq!(names("arbor_untimed"), ["raw_spawn"]);
     }
 }

@@ -236,6 +236,10 @@ impl GenServer for SupervisorServer {
         let mut children = Children::default();
         for spec in boot.specs {
             match start_one(&spec, me.clone()).await {
+                Ok(ChildState::Undefined) if spec.restart == Restart::Temporary => {
+                    // As OTP: an ignored temporary child could never run, so it is not kept.
+                    tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "temporary child ignored its start; dropped");
+                }
                 Ok(state) => {
                     tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
                     children.push(spec, state);

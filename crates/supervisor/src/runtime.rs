@@ -119,7 +119,7 @@ impl SupervisorServer {
         }
     }
 
-    /// Counts a restart, then stops and restarts the children the strategy names.
+    /// Counts a restart, then restarts the group the strategy names.
     async fn restart(
         &self,
         failed: usize,
@@ -130,28 +130,7 @@ impl SupervisorServer {
         if let Some(stop) = self.count_restart(failed, exit, table, ctx) {
             return stop;
         }
-        let me = self.stopper(ctx);
-        let plan = self.options.strategy.plan(failed, table.children.len());
-        if let Some(record) = table.children.get_mut(failed) {
-            record.state = ChildState::Restarting;
-        }
-        for index in plan.stop {
-            let Some(record) = table.children.get_mut(index) else {
-                continue;
-            };
-            let Some(child) = record.state.child().cloned() else {
-                continue;
-            };
-            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
-            shut_down(&child, &record.spec, &me).await;
-            record.state = match record.spec.restart {
-                Restart::Temporary => ChildState::Undefined,
-                Restart::Permanent | Restart::Transient => ChildState::Restarting,
-            };
-        }
-        let first = plan.restart.first().copied().unwrap_or(failed);
-        self.start_restarting(first, table, ctx).await;
-        remove_stopped_temporaries(&mut table.children);
+        self.restart_group(failed, table, ctx).await;
         Outcome::NoReply
     }
 
@@ -170,25 +149,54 @@ impl SupervisorServer {
         count_restart(&mut table.intensity, &self.name(ctx), child, exit)
     }
 
-    /// Starts, in order from `from`, every child waiting to restart. A failed start is
-    /// retried through the mailbox (and counted again), as OTP does.
-    async fn start_restarting(&self, from: usize, table: &mut Table, ctx: &mut Context<Self>) {
-        let me = ctx.myself().cell();
-        for index in from..table.children.len() {
+    /// One round of a restart, as OTP runs it: stops the siblings the strategy names
+    /// (last started first; temporary ones are removed, as they are never restarted),
+    /// then starts every child of the group in start order, whatever its state before:
+    /// one stopped with `terminate_child` starts again too. If one fails to start, it
+    /// alone is `Restarting`, the ones after it stay stopped (`Undefined`), and a new
+    /// round from it is queued through the mailbox, counted as one more restart.
+    async fn restart_group(&self, failed: usize, table: &mut Table, ctx: &mut Context<Self>) {
+        let me = self.stopper(ctx);
+        let plan = self.options.strategy.plan(failed, table.children.len());
+        for index in plan.stop {
             let Some(record) = table.children.get_mut(index) else {
                 continue;
             };
-            if !matches!(record.state, ChildState::Restarting) {
-                continue;
+            if let Some(child) = record.state.child().cloned() {
+                tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
+                shut_down(&child, &record.spec, &me).await;
             }
-            match start_one(&record.spec, me.clone()).await {
+            record.state = ChildState::Undefined;
+        }
+        // Ids, not indices: removing the temporary children shifts the ones after them.
+        let group: Vec<String> = plan
+            .restart
+            .iter()
+            .filter_map(|&index| table.children.get(index))
+            .filter(|record| record.spec.restart != Restart::Temporary)
+            .map(|record| record.spec.id.clone())
+            .collect();
+        if let Some(record) = table.children.get_mut(failed) {
+            record.state = ChildState::Undefined;
+        }
+        remove_stopped_temporaries(&mut table.children);
+        for id in group {
+            let Some(record) = table
+                .children
+                .position(&id)
+                .and_then(|index| table.children.get_mut(index))
+            else {
+                continue;
+            };
+            match start_one(&record.spec, me.cell.clone()).await {
                 Ok(state) => {
                     tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
                     record.state = state;
                 }
                 Err(error) => {
                     tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, %error, "child failed to restart; trying again");
-                    let _ = ctx.myself().cast(RetryRestart(record.spec.id.clone()));
+                    record.state = ChildState::Restarting;
+                    let _ = ctx.myself().cast(RetryRestart(id));
                     return;
                 }
             }
@@ -279,7 +287,7 @@ impl GenServer for SupervisorServer {
     }
 }
 
-/// Try again to start the children waiting to restart, from this one on.
+/// Restart again the group of this child, whose start failed in the last round.
 pub(crate) struct RetryRestart(String);
 
 impl HandleCast<RetryRestart> for SupervisorServer {
@@ -300,11 +308,7 @@ impl HandleCast<RetryRestart> for SupervisorServer {
             return Outcome::NoReply;
         }
         let exit = Exit::error("restart failed");
-        if let Some(stop) = self.count_restart(index, &exit, table, ctx) {
-            return stop;
-        }
-        self.start_restarting(index, table, ctx).await;
-        Outcome::NoReply
+        self.restart(index, &exit, table, ctx).await
     }
 }
 

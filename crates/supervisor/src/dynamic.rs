@@ -66,13 +66,19 @@ pub(crate) struct DynamicServer {
 struct Entry {
     spec: ChildSpec,
     state: ChildState,
+    /// The actor of its latest incarnation: the running one, or the one whose exit it is
+    /// restarting from.
+    actor: ActorId,
 }
 
 pub(crate) struct DynamicTable {
-    /// Children by start sequence: `which_children` lists them in start order.
+    /// Children by start sequence: `which_children` lists them in start order (a restart
+    /// is a start: the new incarnation goes last, as in OTP).
     entries: BTreeMap<u64, Entry>,
-    /// The start sequence of each running child.
-    running: HashMap<ActorId, u64>,
+    /// The start sequence of each child, by the actor of its latest incarnation. A child
+    /// waiting to restart keeps its crashed actor here, so `terminate_child` with that
+    /// handle still finds it (OTP keeps it under the old pid).
+    actors: HashMap<ActorId, u64>,
     next: u64,
     intensity: Intensity,
 }
@@ -348,11 +354,16 @@ impl DynamicServer {
         table: &mut DynamicTable,
         ctx: &mut Context<Self>,
     ) -> Outcome {
-        let Some(seq) = table.running.remove(&actor) else {
+        let seq = table.actors.get(&actor).copied();
+        let Some((seq, entry)) = seq.and_then(|seq| {
+            let entry = table.entries.get_mut(&seq)?;
+            entry
+                .state
+                .child()
+                .is_some_and(|child| child.id() == actor)
+                .then_some((seq, entry))
+        }) else {
             tracing::debug!(supervisor = %self.name(ctx), %actor, reason = %exit, "exit of a former child ignored");
-            return Outcome::NoReply;
-        };
-        let Some(entry) = table.entries.get_mut(&seq) else {
             return Outcome::NoReply;
         };
         if exit.is_abnormal() {
@@ -362,6 +373,7 @@ impl DynamicServer {
         }
         if !entry.spec.restart.restarts_after(&exit) {
             table.entries.remove(&seq);
+            table.actors.remove(&actor);
             return Outcome::NoReply;
         }
         entry.state = ChildState::Restarting;
@@ -386,11 +398,21 @@ impl DynamicServer {
         match entry.spec.start(ctx.myself().cell()).await {
             Ok(child) => {
                 tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
-                table.running.insert(child.id(), seq);
-                entry.state = ChildState::Running(child);
+                let old = entry.actor;
+                if let Some(mut entry) = table.entries.remove(&seq) {
+                    table.actors.remove(&old);
+                    let seq = table.next;
+                    table.next += 1;
+                    table.actors.insert(child.id(), seq);
+                    entry.actor = child.id();
+                    entry.state = ChildState::Running(child);
+                    table.entries.insert(seq, entry);
+                }
             }
             Err(StartError::Ignored) => {
+                let old = entry.actor;
                 table.entries.remove(&seq);
+                table.actors.remove(&old);
             }
             Err(error) => {
                 tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %error, "child failed to restart; trying again");
@@ -409,14 +431,19 @@ impl GenServer for DynamicServer {
         let window = Duration::from_secs(self.options.max_seconds);
         Init::Ready(DynamicTable {
             entries: BTreeMap::new(),
-            running: HashMap::new(),
+            actors: HashMap::new(),
             next: 0,
             intensity: Intensity::new(self.options.max_restarts, window),
         })
     }
 
     async fn terminate(&self, reason: &Exit, table: &mut DynamicTable, ctx: &mut Context<Self>) {
-        tracing::info!(supervisor = %self.name(ctx), %reason, children = table.running.len(), "supervisor stopping its children");
+        let running = table
+            .entries
+            .values()
+            .filter(|entry| entry.state.child().is_some())
+            .count();
+        tracing::info!(supervisor = %self.name(ctx), %reason, children = running, "supervisor stopping its children");
         let children = table
             .entries
             .values()
@@ -427,7 +454,7 @@ impl GenServer for DynamicServer {
                     .map(|child| (child.clone(), &entry.spec))
             })
             .collect::<Vec<_>>();
-        table.running.clear();
+        table.actors.clear();
         shut_down_all(&children, &self.stopper(ctx)).await;
     }
 
@@ -477,12 +504,13 @@ impl HandleCall<StartChild> for DynamicServer {
             Ok(child) => {
                 let seq = table.next;
                 table.next += 1;
-                table.running.insert(child.id(), seq);
+                table.actors.insert(child.id(), seq);
                 table.entries.insert(
                     seq,
                     Entry {
                         spec,
                         state: ChildState::Running(child.clone()),
+                        actor: child.id(),
                     },
                 );
                 Ok(child)
@@ -506,18 +534,22 @@ impl HandleCall<TerminateChild> for DynamicServer {
         ctx: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
         let entry = table
-            .running
+            .actors
             .remove(&actor)
             .and_then(|seq| table.entries.remove(&seq));
-        let Some(Entry {
-            spec,
-            state: ChildState::Running(child),
-        }) = entry
-        else {
+        let Some(Entry { spec, state, .. }) = entry else {
             return CallOutcome::Reply(Err(ChildError::NotFound(actor.to_string())));
         };
-        tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
-        shut_down(&child, &spec, &self.stopper(ctx)).await;
+        match state {
+            ChildState::Running(child) => {
+                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
+                shut_down(&child, &spec, &self.stopper(ctx)).await;
+            }
+            // Its queued retry finds nothing to restart: the loop ends here.
+            ChildState::Restarting | ChildState::Undefined => {
+                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "child waiting to restart terminated");
+            }
+        }
         CallOutcome::Reply(Ok(()))
     }
 }

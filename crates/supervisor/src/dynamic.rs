@@ -14,10 +14,10 @@ use arbor_actor::{
 use crate::intensity::Intensity;
 use crate::runtime::count_restart;
 use crate::shutdown::{shut_down, shut_down_all, Stopper};
-use crate::supervisor::{root_node, subtrees, validate_spec, SUPERVISOR_CALL};
+use crate::supervisor::{root_node, subtrees, SUPERVISOR_CALL};
 use crate::{
     Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, DynamicSupervisorOptions,
-    StartChildError, SupervisorError, TreeNode,
+    SpecError, StartChildError, SupervisorError, TreeNode,
 };
 
 /// A supervisor whose children are started at runtime, each restarted on its own
@@ -187,14 +187,20 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
     ///
     /// # Errors
     ///
-    /// [`StartChildError`]: `max_children` reached, the child failed to start, or the
+    /// [`StartChildError`]: `max_children` reached, the spec is significant
+    /// ([`SpecError::SignificantInDynamicSupervisor`]), the child failed to start, or the
     /// supervisor is not running.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future does not withdraw the request: the child may still start.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Child, StartChildError> {
-        validate_spec(&spec)?;
+        if spec.significant {
+            // No auto_shutdown here, so significance could mean nothing.
+            return Err(StartChildError::InvalidSpec(
+                SpecError::SignificantInDynamicSupervisor { id: spec.id },
+            ));
+        }
         self.server
             .call_timeout(StartChild(spec), SUPERVISOR_CALL)
             .await

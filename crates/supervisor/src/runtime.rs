@@ -14,13 +14,11 @@ use tokio::time::Instant;
 use crate::children::Children;
 use crate::intensity::Intensity;
 use crate::shutdown::{shut_down, Stopper};
+use crate::supervisor::check_spec;
 use crate::{
-    AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, Restart,
-    StartChildError, SupervisorError, SupervisorOptions,
+    reached_max_intensity, AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildSpec,
+    ChildState, Restart, StartChildError, SupervisorError, SupervisorOptions,
 };
-
-/// The reason a supervisor exits with when its children restart too often.
-pub(crate) const INTENSITY_EXIT: &str = "reached max restart intensity";
 
 pub(crate) struct SupervisorServer {
     pub(crate) options: SupervisorOptions,
@@ -212,16 +210,16 @@ pub(crate) fn count_restart(
     child: &str,
     reason: &Exit,
 ) -> Option<Outcome> {
-    intensity.record(Instant::now()).err()?;
+    let tripped = intensity.record(Instant::now()).err()?;
     tracing::error!(
         supervisor = %supervisor,
         child = %child,
         %reason,
         max_restarts = intensity.max_restarts(),
         max_seconds = intensity.window().as_secs(),
-        "{INTENSITY_EXIT}; shutting down"
+        "{tripped}; shutting down"
     );
-    Some(Outcome::Stop(Exit::error(INTENSITY_EXIT)))
+    Some(Outcome::Stop(reached_max_intensity()))
 }
 
 fn remove_stopped_temporaries(children: &mut Children) {
@@ -324,8 +322,22 @@ impl HandleCall<StartChild> for SupervisorServer {
         table: &mut Table,
         ctx: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
-        if table.children.position(&spec.id).is_some() {
-            return CallOutcome::Reply(Err(StartChildError::AlreadyPresent(spec.id)));
+        if let Err(error) = check_spec(&spec, self.options.auto_shutdown) {
+            return CallOutcome::Reply(Err(StartChildError::InvalidSpec(error)));
+        }
+        if let Some(record) = table
+            .children
+            .position(&spec.id)
+            .and_then(|index| table.children.get(index))
+        {
+            let error = match record.state.child() {
+                Some(child) => StartChildError::AlreadyStarted {
+                    id: spec.id,
+                    child: child.clone(),
+                },
+                None => StartChildError::AlreadyPresent(spec.id),
+            };
+            return CallOutcome::Reply(Err(error));
         }
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use arbor_actor::Exit;
 use arbor_supervisor::{
     ChildError, ChildSpec, ChildState, DynamicSupervisor, DynamicSupervisorOptions, Restart,
-    StartChildError,
+    SpecError, StartChildError,
 };
 use support::{panic_of, Crash, Event, Lab, Name, StopWith, Worker};
 use tokio::time::advance;
@@ -157,7 +157,7 @@ async fn intensity_applies_as_in_a_static_supervisor() {
         .unwrap();
     assert_eq!(
         runner.wait().await,
-        Exit::error("reached max restart intensity")
+        arbor_supervisor::reached_max_intensity()
     );
 }
 
@@ -239,4 +239,23 @@ async fn a_dynamic_child_stuck_restarting_can_be_terminated() {
         "no tries after {refused_before} queued ones"
     );
     assert!(runner.is_alive());
+}
+
+#[tokio::test]
+async fn a_significant_child_is_refused() {
+    // A DynamicSupervisor has no auto_shutdown: OTP's DynamicSupervisor answers
+    // `invalid_significant`.
+    let mut lab = Lab::new();
+    let runner = runner(DynamicSupervisorOptions::default()).await;
+    let spec = lab
+        .spec("job")
+        .restart(Restart::Transient)
+        .significant(true);
+    assert_eq!(
+        runner.start_child(spec).await.unwrap_err(),
+        StartChildError::InvalidSpec(SpecError::SignificantInDynamicSupervisor {
+            id: "job".into()
+        })
+    );
+    assert_eq!(lab.drain(), vec![], "nothing started");
 }

@@ -60,7 +60,7 @@ async fn each_round_of_a_failing_group_restart_counts_toward_intensity() {
     child(&supervisor, "c2").await.cast(Crash).unwrap();
     assert_eq!(
         supervisor.wait().await,
-        Exit::error("reached max restart intensity")
+        arbor_supervisor::reached_max_intensity()
     );
     let refusals = lab
         .drain()

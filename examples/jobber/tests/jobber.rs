@@ -4,7 +4,7 @@
 mod support;
 
 use arbor_actor::Exit;
-use arbor_supervisor::{ChildCounts, ChildKind, Supervisor};
+use arbor_supervisor::{reached_max_intensity, ChildCounts, ChildKind, Supervisor};
 use jobber::demo::{self, DemoOptions};
 use jobber::{
     Job, JobArgs, JobType, Jobber, JobberOptions, StartJobError, StartedJob, DEFAULT_IMPORT_QUOTA,
@@ -156,7 +156,7 @@ async fn the_job_runner_survives_a_doomed_job() {
     let doomed_supervisor = doomed.job_supervisor().unwrap();
     assert_eq!(
         doomed_supervisor.wait().await,
-        Exit::error("reached max restart intensity")
+        reached_max_intensity()
     );
     assert_eq!(runs.get(), 4, "the first run and three restarts");
 
@@ -318,7 +318,7 @@ async fn the_demo_runs_to_the_end() {
     );
     assert_eq!(
         summary.doomed_supervisor_exit,
-        Exit::error("reached max restart intensity")
+        reached_max_intensity()
     );
     assert_eq!(summary.runner_before, summary.runner_after);
     assert_eq!(summary.running_imports.len(), 5);

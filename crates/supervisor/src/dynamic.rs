@@ -12,6 +12,7 @@ use arbor_actor::{
 };
 
 use crate::intensity::Intensity;
+use crate::reports::Reports;
 use crate::runtime::count_restart;
 use crate::shutdown::{shut_down, shut_down_all, Stopper};
 use crate::supervisor::{root_node, subtrees, SUPERVISOR_CALL};
@@ -81,6 +82,8 @@ pub(crate) struct DynamicTable {
     actors: HashMap<ActorId, u64>,
     next: u64,
     intensity: Intensity,
+    /// Crash and restart reports written per child id, so a crash loop cannot flood the log.
+    reports: Reports,
 }
 
 impl DynamicSupervisor<()> {
@@ -373,7 +376,9 @@ impl DynamicServer {
             return Outcome::NoReply;
         };
         if exit.is_abnormal() {
-            tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child terminated");
+            if table.reports.allow(&self.name(ctx), &entry.spec.id) {
+                tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child terminated");
+            }
         } else {
             tracing::debug!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child exited");
         }
@@ -403,7 +408,9 @@ impl DynamicServer {
         }
         match entry.spec.start(ctx.myself().cell()).await {
             Ok(child) => {
-                tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
+                if table.reports.allow(&self.name(ctx), &entry.spec.id) {
+                    tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
+                }
                 let old = entry.actor;
                 if let Some(mut entry) = table.entries.remove(&seq) {
                     table.actors.remove(&old);
@@ -421,7 +428,9 @@ impl DynamicServer {
                 table.actors.remove(&old);
             }
             Err(error) => {
-                tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %error, "child failed to restart; trying again");
+                if table.reports.allow(&self.name(ctx), &entry.spec.id) {
+                    tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %error, "child failed to restart; trying again");
+                }
                 let _ = ctx.myself().cast(RetryRestart(seq));
             }
         }
@@ -440,6 +449,7 @@ impl GenServer for DynamicServer {
             actors: HashMap::new(),
             next: 0,
             intensity: Intensity::new(self.options.max_restarts, window),
+            reports: Reports::default(),
         })
     }
 
@@ -449,6 +459,7 @@ impl GenServer for DynamicServer {
             .values()
             .filter(|entry| entry.state.child().is_some())
             .count();
+        table.reports.flush(&self.name(ctx));
         tracing::info!(supervisor = %self.name(ctx), %reason, children = running, "supervisor stopping its children");
         let children = table
             .entries

@@ -82,6 +82,7 @@ mod error;
 mod info;
 mod intensity;
 mod options;
+mod reports;
 mod restart;
 mod runtime;
 mod shutdown;

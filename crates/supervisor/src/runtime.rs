@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use crate::children::Children;
 use crate::intensity::Intensity;
+use crate::reports::Reports;
 use crate::shutdown::{shut_down, Stopper};
 use crate::supervisor::check_spec;
 use crate::{
@@ -33,6 +34,8 @@ pub(crate) struct Boot {
 pub(crate) struct Table {
     children: Children,
     intensity: Intensity,
+    /// Crash and restart reports written per child, so a crash loop cannot flood the log.
+    reports: Reports,
 }
 
 /// Starts one child; `Ignored` leaves its spec without a running child, as in OTP.
@@ -86,10 +89,12 @@ impl SupervisorServer {
         let Some(record) = table.children.get_mut(index) else {
             return Outcome::NoReply;
         };
-        if exit.is_abnormal() {
-            tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child terminated");
-        } else {
-            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child exited");
+        if table.reports.allow(&self.name(ctx), &record.spec.id) {
+            if exit.is_abnormal() {
+                tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child terminated");
+            } else {
+                tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child exited");
+            }
         }
         if record.spec.restart.restarts_after(&exit) {
             return self.restart(index, &exit, table, ctx).await;
@@ -161,7 +166,9 @@ impl SupervisorServer {
                 continue;
             };
             if let Some(child) = record.state.child().cloned() {
-                tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
+                if table.reports.allow(&self.name(ctx), &record.spec.id) {
+                    tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
+                }
                 shut_down(&child, &record.spec, &me).await;
             }
             record.state = ChildState::Undefined;
@@ -188,11 +195,15 @@ impl SupervisorServer {
             };
             match start_one(&record.spec, me.cell.clone()).await {
                 Ok(state) => {
-                    tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
+                    if table.reports.allow(&self.name(ctx), &record.spec.id) {
+                        tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
+                    }
                     record.state = state;
                 }
                 Err(error) => {
-                    tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, %error, "child failed to restart; trying again");
+                    if table.reports.allow(&self.name(ctx), &record.spec.id) {
+                        tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, %error, "child failed to restart; trying again");
+                    }
                     record.state = ChildState::Restarting;
                     let _ = ctx.myself().cast(RetryRestart(id));
                     return;
@@ -266,10 +277,12 @@ impl GenServer for SupervisorServer {
         Init::Ready(Table {
             children,
             intensity: Intensity::new(self.options.max_restarts, window),
+            reports: Reports::default(),
         })
     }
 
     async fn terminate(&self, reason: &Exit, table: &mut Table, ctx: &mut Context<Self>) {
+        table.reports.flush(&self.name(ctx));
         tracing::info!(supervisor = %self.name(ctx), %reason, "supervisor stopping its children");
         self.stop_children(&mut table.children, ctx).await;
     }

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use arbor_actor::ractor::{ActorCell, ActorId};
 use arbor_actor::{CallError, CallOutcome, Caller, Exit, Init, Outcome};
-use arbor_supervisor::{shut_down_children, Child, ChildCounts, ChildSpec, Intensity, Restart};
+use arbor_supervisor::{
+    reached_max_intensity, shut_down_children, Child, ChildCounts, ChildSpec, Intensity, Restart,
+};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -397,7 +399,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
     ) -> Outcome {
         if let Err(tripped) = state.intensity.record(Instant::now()) {
             tracing::error!(supervisor = %ctx.myself(), reason = %exit, "{tripped}; shutting down");
-            return Outcome::Stop(Exit::error(tripped.to_string()));
+            return Outcome::Stop(reached_max_intensity());
         }
         match spec.start(ctx.myself().cell()).await {
             Ok(child) => {

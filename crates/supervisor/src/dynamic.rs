@@ -12,12 +12,13 @@ use arbor_actor::{
 };
 
 use crate::intensity::Intensity;
+use crate::reports::Reports;
 use crate::runtime::count_restart;
 use crate::shutdown::{shut_down, shut_down_all, Stopper};
-use crate::supervisor::{root_node, subtrees, validate_spec, SUPERVISOR_CALL};
+use crate::supervisor::{root_node, subtrees, SUPERVISOR_CALL};
 use crate::{
     Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, DynamicSupervisorOptions,
-    StartChildError, SupervisorError, TreeNode,
+    SpecError, StartChildError, SupervisorError, TreeNode,
 };
 
 /// A supervisor whose children are started at runtime, each restarted on its own
@@ -66,15 +67,23 @@ pub(crate) struct DynamicServer {
 struct Entry {
     spec: ChildSpec,
     state: ChildState,
+    /// The actor of its latest incarnation: the running one, or the one whose exit it is
+    /// restarting from.
+    actor: ActorId,
 }
 
 pub(crate) struct DynamicTable {
-    /// Children by start sequence: `which_children` lists them in start order.
+    /// Children by start sequence: `which_children` lists them in start order (a restart
+    /// is a start: the new incarnation goes last, as in OTP).
     entries: BTreeMap<u64, Entry>,
-    /// The start sequence of each running child.
-    running: HashMap<ActorId, u64>,
+    /// The start sequence of each child, by the actor of its latest incarnation. A child
+    /// waiting to restart keeps its crashed actor here, so `terminate_child` with that
+    /// handle still finds it (OTP keeps it under the old pid).
+    actors: HashMap<ActorId, u64>,
     next: u64,
     intensity: Intensity,
+    /// Crash and restart reports written per child id, so a crash loop cannot flood the log.
+    reports: Reports,
 }
 
 impl DynamicSupervisor<()> {
@@ -181,14 +190,20 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
     ///
     /// # Errors
     ///
-    /// [`StartChildError`]: `max_children` reached, the child failed to start, or the
+    /// [`StartChildError`]: `max_children` reached, the spec is significant
+    /// ([`SpecError::SignificantInDynamicSupervisor`]), the child failed to start, or the
     /// supervisor is not running.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future does not withdraw the request: the child may still start.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Child, StartChildError> {
-        validate_spec(&spec)?;
+        if spec.significant {
+            // No auto_shutdown here, so significance could mean nothing.
+            return Err(StartChildError::InvalidSpec(
+                SpecError::SignificantInDynamicSupervisor { id: spec.id },
+            ));
+        }
         self.server
             .call_timeout(StartChild(spec), SUPERVISOR_CALL)
             .await
@@ -348,20 +363,28 @@ impl DynamicServer {
         table: &mut DynamicTable,
         ctx: &mut Context<Self>,
     ) -> Outcome {
-        let Some(seq) = table.running.remove(&actor) else {
+        let seq = table.actors.get(&actor).copied();
+        let Some((seq, entry)) = seq.and_then(|seq| {
+            let entry = table.entries.get_mut(&seq)?;
+            entry
+                .state
+                .child()
+                .is_some_and(|child| child.id() == actor)
+                .then_some((seq, entry))
+        }) else {
             tracing::debug!(supervisor = %self.name(ctx), %actor, reason = %exit, "exit of a former child ignored");
             return Outcome::NoReply;
         };
-        let Some(entry) = table.entries.get_mut(&seq) else {
-            return Outcome::NoReply;
-        };
         if exit.is_abnormal() {
-            tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child terminated");
+            if table.reports.allow(&self.name(ctx), &entry.spec.id) {
+                tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child terminated");
+            }
         } else {
             tracing::debug!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child exited");
         }
         if !entry.spec.restart.restarts_after(&exit) {
             table.entries.remove(&seq);
+            table.actors.remove(&actor);
             return Outcome::NoReply;
         }
         entry.state = ChildState::Restarting;
@@ -385,15 +408,29 @@ impl DynamicServer {
         }
         match entry.spec.start(ctx.myself().cell()).await {
             Ok(child) => {
-                tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
-                table.running.insert(child.id(), seq);
-                entry.state = ChildState::Running(child);
+                if table.reports.allow(&self.name(ctx), &entry.spec.id) {
+                    tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
+                }
+                let old = entry.actor;
+                if let Some(mut entry) = table.entries.remove(&seq) {
+                    table.actors.remove(&old);
+                    let seq = table.next;
+                    table.next += 1;
+                    table.actors.insert(child.id(), seq);
+                    entry.actor = child.id();
+                    entry.state = ChildState::Running(child);
+                    table.entries.insert(seq, entry);
+                }
             }
             Err(StartError::Ignored) => {
+                let old = entry.actor;
                 table.entries.remove(&seq);
+                table.actors.remove(&old);
             }
             Err(error) => {
-                tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %error, "child failed to restart; trying again");
+                if table.reports.allow(&self.name(ctx), &entry.spec.id) {
+                    tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %error, "child failed to restart; trying again");
+                }
                 let _ = ctx.myself().cast(RetryRestart(seq));
             }
         }
@@ -409,14 +446,21 @@ impl GenServer for DynamicServer {
         let window = Duration::from_secs(self.options.max_seconds);
         Init::Ready(DynamicTable {
             entries: BTreeMap::new(),
-            running: HashMap::new(),
+            actors: HashMap::new(),
             next: 0,
             intensity: Intensity::new(self.options.max_restarts, window),
+            reports: Reports::default(),
         })
     }
 
     async fn terminate(&self, reason: &Exit, table: &mut DynamicTable, ctx: &mut Context<Self>) {
-        tracing::info!(supervisor = %self.name(ctx), %reason, children = table.running.len(), "supervisor stopping its children");
+        let running = table
+            .entries
+            .values()
+            .filter(|entry| entry.state.child().is_some())
+            .count();
+        table.reports.flush(&self.name(ctx));
+        tracing::info!(supervisor = %self.name(ctx), %reason, children = running, "supervisor stopping its children");
         let children = table
             .entries
             .values()
@@ -427,7 +471,7 @@ impl GenServer for DynamicServer {
                     .map(|child| (child.clone(), &entry.spec))
             })
             .collect::<Vec<_>>();
-        table.running.clear();
+        table.actors.clear();
         shut_down_all(&children, &self.stopper(ctx)).await;
     }
 
@@ -477,12 +521,13 @@ impl HandleCall<StartChild> for DynamicServer {
             Ok(child) => {
                 let seq = table.next;
                 table.next += 1;
-                table.running.insert(child.id(), seq);
+                table.actors.insert(child.id(), seq);
                 table.entries.insert(
                     seq,
                     Entry {
                         spec,
                         state: ChildState::Running(child.clone()),
+                        actor: child.id(),
                     },
                 );
                 Ok(child)
@@ -506,18 +551,22 @@ impl HandleCall<TerminateChild> for DynamicServer {
         ctx: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
         let entry = table
-            .running
+            .actors
             .remove(&actor)
             .and_then(|seq| table.entries.remove(&seq));
-        let Some(Entry {
-            spec,
-            state: ChildState::Running(child),
-        }) = entry
-        else {
+        let Some(Entry { spec, state, .. }) = entry else {
             return CallOutcome::Reply(Err(ChildError::NotFound(actor.to_string())));
         };
-        tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
-        shut_down(&child, &spec, &self.stopper(ctx)).await;
+        match state {
+            ChildState::Running(child) => {
+                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
+                shut_down(&child, &spec, &self.stopper(ctx)).await;
+            }
+            // Its queued retry finds nothing to restart: the loop ends here.
+            ChildState::Restarting | ChildState::Undefined => {
+                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "child waiting to restart terminated");
+            }
+        }
         CallOutcome::Reply(Ok(()))
     }
 }

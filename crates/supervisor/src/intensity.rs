@@ -4,7 +4,58 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use arbor_actor::Exit;
 use tokio::time::Instant;
+
+/// The text of [`reached_max_intensity`]'s reason, as it appears in logs.
+const REACHED_MAX_INTENSITY: &str = "reached max restart intensity";
+
+/// The reason a supervisor exits with when it gives up because its children restarted
+/// more than `max_restarts` times within `max_seconds`: an abnormal exit,
+/// `Exit::Error("reached max restart intensity")`, so that its own supervisor sees a
+/// failure. (OTP exits with `shutdown` and names `reached_max_restart_intensity` only in
+/// its report; see `docs/otp-differences.md`.)
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{Context, Exit, GenServer, HandleCast, Init, Outcome};
+/// use arbor_supervisor::{reached_max_intensity, ChildSpec, Supervisor, SupervisorOptions};
+///
+/// #[derive(Clone)]
+/// struct Fragile;
+/// impl GenServer for Fragile {
+///     type Args = ();
+///     type State = ();
+///     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
+///         Init::Ready(())
+///     }
+/// }
+/// struct Break;
+/// impl HandleCast<Break> for Fragile {
+///     async fn handle_cast(&self, _: Break, _: &mut (), _ctx: &mut Context<Self>) -> Outcome {
+///         Outcome::Stop(Exit::error("broken"))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let tree = Supervisor::start(
+///     [ChildSpec::worker("fragile", Fragile, ())],
+///     SupervisorOptions::one_for_one().max_restarts(0),
+/// )
+/// .await?;
+/// let fragile = tree.find_child("fragile").await?.and_then(|child| child.server::<Fragile>());
+/// fragile.ok_or("not running")?.cast(Break)?;
+/// let exit = tree.wait().await;
+/// assert_eq!(exit, reached_max_intensity());
+/// assert!(exit.is_abnormal());
+/// # Ok(())
+/// # }
+/// ```
+pub fn reached_max_intensity() -> Exit {
+    Exit::error(REACHED_MAX_INTENSITY)
+}
 
 /// The restarts a supervisor made inside its window (OTP's `max_restarts` within
 /// `max_seconds`): a building block for supervisors of your own, such as a consumer
@@ -33,7 +84,7 @@ pub struct Intensity {
 
 /// Too many restarts inside the window: the supervisor must give up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("reached max restart intensity")]
+#[error("{REACHED_MAX_INTENSITY}")]
 pub struct Tripped;
 
 impl Intensity {

@@ -54,7 +54,7 @@
 //! With `max_restarts: 3, max_seconds: 5` (the defaults): a child crashing at t = 0 s,
 //! 1 s and 2 s is restarted three times. A fourth crash at t = 4 s is the fourth restart
 //! within 5 s: the supervisor stops every child (last started first) and exits with
-//! `Exit::Error("reached max restart intensity")`. Had the fourth crash come at t = 6 s,
+//! [`reached_max_intensity()`], an abnormal exit. Had the fourth crash come at t = 6 s,
 //! the crash at 0 s would have left the window (6 − 0 > 5) and it would have been
 //! restarted.
 //!
@@ -82,6 +82,7 @@ mod error;
 mod info;
 mod intensity;
 mod options;
+mod reports;
 mod restart;
 mod runtime;
 mod shutdown;
@@ -91,9 +92,9 @@ mod supervisor;
 pub use child::Child;
 pub use child_spec::{ChildKind, ChildSpec, StartFuture};
 pub use dynamic::DynamicSupervisor;
-pub use error::{ChildError, StartChildError, SupervisorError};
+pub use error::{ChildError, OptionsError, SpecError, StartChildError, SupervisorError};
 pub use info::{ChildCounts, ChildInfo, ChildState, NodeState, TreeNode};
-pub use intensity::{Intensity, Tripped};
+pub use intensity::{reached_max_intensity, Intensity, Tripped};
 pub use options::{AutoShutdown, DynamicSupervisorOptions, SupervisorOptions};
 pub use restart::Restart;
 pub use shutdown::{shut_down_children, Shutdown};

@@ -1,6 +1,6 @@
 //! Supervisor options, with OTP's defaults, validated at start.
 
-use crate::{Strategy, SupervisorError};
+use crate::{OptionsError, Strategy, SupervisorError};
 
 /// Whether a supervisor stops itself when significant children exit (OTP 24's
 /// `auto_shutdown`).
@@ -36,7 +36,8 @@ pub struct SupervisorOptions {
     pub max_restarts: u32,
     /// The restart-intensity window, in seconds; at least 1. Default: 5.
     pub max_seconds: u64,
-    /// Whether significant children's exits stop the supervisor. Default: `Never`.
+    /// Whether significant children's exits stop the supervisor. Default: `Never`, under
+    /// which significant children are refused (as OTP's `bad_combination`).
     pub auto_shutdown: AutoShutdown,
     /// A name for logs. Default: none.
     pub name: Option<String>,
@@ -103,7 +104,7 @@ impl SupervisorOptions {
     }
 
     pub(crate) fn validate(&self) -> Result<(), SupervisorError> {
-        validate_window(self.max_seconds)
+        validate_window(self.max_seconds).map_err(SupervisorError::InvalidOptions)
     }
 }
 
@@ -167,15 +168,13 @@ impl DynamicSupervisorOptions {
     }
 
     pub(crate) fn validate(&self) -> Result<(), SupervisorError> {
-        validate_window(self.max_seconds)
+        validate_window(self.max_seconds).map_err(SupervisorError::InvalidOptions)
     }
 }
 
-fn validate_window(max_seconds: u64) -> Result<(), SupervisorError> {
+fn validate_window(max_seconds: u64) -> Result<(), OptionsError> {
     if max_seconds == 0 {
-        return Err(SupervisorError::InvalidOptions(
-            "max_seconds must be at least 1".into(),
-        ));
+        return Err(OptionsError::ZeroMaxSeconds);
     }
     Ok(())
 }

@@ -13,14 +13,13 @@ use tokio::time::Instant;
 
 use crate::children::Children;
 use crate::intensity::Intensity;
+use crate::reports::Reports;
 use crate::shutdown::{shut_down, Stopper};
+use crate::supervisor::check_spec;
 use crate::{
-    AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, Restart,
-    StartChildError, SupervisorError, SupervisorOptions,
+    reached_max_intensity, AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildSpec,
+    ChildState, Restart, StartChildError, SupervisorError, SupervisorOptions,
 };
-
-/// The reason a supervisor exits with when its children restart too often.
-pub(crate) const INTENSITY_EXIT: &str = "reached max restart intensity";
 
 pub(crate) struct SupervisorServer {
     pub(crate) options: SupervisorOptions,
@@ -35,6 +34,8 @@ pub(crate) struct Boot {
 pub(crate) struct Table {
     children: Children,
     intensity: Intensity,
+    /// Crash and restart reports written per child, so a crash loop cannot flood the log.
+    reports: Reports,
 }
 
 /// Starts one child; `Ignored` leaves its spec without a running child, as in OTP.
@@ -88,10 +89,12 @@ impl SupervisorServer {
         let Some(record) = table.children.get_mut(index) else {
             return Outcome::NoReply;
         };
-        if exit.is_abnormal() {
-            tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child terminated");
-        } else {
-            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child exited");
+        if table.reports.allow(&self.name(ctx), &record.spec.id) {
+            if exit.is_abnormal() {
+                tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child terminated");
+            } else {
+                tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child exited");
+            }
         }
         if record.spec.restart.restarts_after(&exit) {
             return self.restart(index, &exit, table, ctx).await;
@@ -119,7 +122,7 @@ impl SupervisorServer {
         }
     }
 
-    /// Counts a restart, then stops and restarts the children the strategy names.
+    /// Counts a restart, then restarts the group the strategy names.
     async fn restart(
         &self,
         failed: usize,
@@ -130,28 +133,7 @@ impl SupervisorServer {
         if let Some(stop) = self.count_restart(failed, exit, table, ctx) {
             return stop;
         }
-        let me = self.stopper(ctx);
-        let plan = self.options.strategy.plan(failed, table.children.len());
-        if let Some(record) = table.children.get_mut(failed) {
-            record.state = ChildState::Restarting;
-        }
-        for index in plan.stop {
-            let Some(record) = table.children.get_mut(index) else {
-                continue;
-            };
-            let Some(child) = record.state.child().cloned() else {
-                continue;
-            };
-            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
-            shut_down(&child, &record.spec, &me).await;
-            record.state = match record.spec.restart {
-                Restart::Temporary => ChildState::Undefined,
-                Restart::Permanent | Restart::Transient => ChildState::Restarting,
-            };
-        }
-        let first = plan.restart.first().copied().unwrap_or(failed);
-        self.start_restarting(first, table, ctx).await;
-        remove_stopped_temporaries(&mut table.children);
+        self.restart_group(failed, table, ctx).await;
         Outcome::NoReply
     }
 
@@ -170,25 +152,60 @@ impl SupervisorServer {
         count_restart(&mut table.intensity, &self.name(ctx), child, exit)
     }
 
-    /// Starts, in order from `from`, every child waiting to restart. A failed start is
-    /// retried through the mailbox (and counted again), as OTP does.
-    async fn start_restarting(&self, from: usize, table: &mut Table, ctx: &mut Context<Self>) {
-        let me = ctx.myself().cell();
-        for index in from..table.children.len() {
+    /// One round of a restart, as OTP runs it: stops the siblings the strategy names
+    /// (last started first; temporary ones are removed, as they are never restarted),
+    /// then starts every child of the group in start order, whatever its state before:
+    /// one stopped with `terminate_child` starts again too. If one fails to start, it
+    /// alone is `Restarting`, the ones after it stay stopped (`Undefined`), and a new
+    /// round from it is queued through the mailbox, counted as one more restart.
+    async fn restart_group(&self, failed: usize, table: &mut Table, ctx: &mut Context<Self>) {
+        let me = self.stopper(ctx);
+        let plan = self.options.strategy.plan(failed, table.children.len());
+        for index in plan.stop {
             let Some(record) = table.children.get_mut(index) else {
                 continue;
             };
-            if !matches!(record.state, ChildState::Restarting) {
-                continue;
+            if let Some(child) = record.state.child().cloned() {
+                if table.reports.allow(&self.name(ctx), &record.spec.id) {
+                    tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
+                }
+                shut_down(&child, &record.spec, &me).await;
             }
-            match start_one(&record.spec, me.clone()).await {
+            record.state = ChildState::Undefined;
+        }
+        // Ids, not indices: removing the temporary children shifts the ones after them.
+        let group: Vec<String> = plan
+            .restart
+            .iter()
+            .filter_map(|&index| table.children.get(index))
+            .filter(|record| record.spec.restart != Restart::Temporary)
+            .map(|record| record.spec.id.clone())
+            .collect();
+        if let Some(record) = table.children.get_mut(failed) {
+            record.state = ChildState::Undefined;
+        }
+        remove_stopped_temporaries(&mut table.children);
+        for id in group {
+            let Some(record) = table
+                .children
+                .position(&id)
+                .and_then(|index| table.children.get_mut(index))
+            else {
+                continue;
+            };
+            match start_one(&record.spec, me.cell.clone()).await {
                 Ok(state) => {
-                    tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
+                    if table.reports.allow(&self.name(ctx), &record.spec.id) {
+                        tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
+                    }
                     record.state = state;
                 }
                 Err(error) => {
-                    tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, %error, "child failed to restart; trying again");
-                    let _ = ctx.myself().cast(RetryRestart(record.spec.id.clone()));
+                    if table.reports.allow(&self.name(ctx), &record.spec.id) {
+                        tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, %error, "child failed to restart; trying again");
+                    }
+                    record.state = ChildState::Restarting;
+                    let _ = ctx.myself().cast(RetryRestart(id));
                     return;
                 }
             }
@@ -204,16 +221,16 @@ pub(crate) fn count_restart(
     child: &str,
     reason: &Exit,
 ) -> Option<Outcome> {
-    intensity.record(Instant::now()).err()?;
+    let tripped = intensity.record(Instant::now()).err()?;
     tracing::error!(
         supervisor = %supervisor,
         child = %child,
         %reason,
         max_restarts = intensity.max_restarts(),
         max_seconds = intensity.window().as_secs(),
-        "{INTENSITY_EXIT}; shutting down"
+        "{tripped}; shutting down"
     );
-    Some(Outcome::Stop(Exit::error(INTENSITY_EXIT)))
+    Some(Outcome::Stop(reached_max_intensity()))
 }
 
 fn remove_stopped_temporaries(children: &mut Children) {
@@ -236,6 +253,10 @@ impl GenServer for SupervisorServer {
         let mut children = Children::default();
         for spec in boot.specs {
             match start_one(&spec, me.clone()).await {
+                Ok(ChildState::Undefined) if spec.restart == Restart::Temporary => {
+                    // As OTP: an ignored temporary child could never run, so it is not kept.
+                    tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "temporary child ignored its start; dropped");
+                }
                 Ok(state) => {
                     tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
                     children.push(spec, state);
@@ -256,10 +277,12 @@ impl GenServer for SupervisorServer {
         Init::Ready(Table {
             children,
             intensity: Intensity::new(self.options.max_restarts, window),
+            reports: Reports::default(),
         })
     }
 
     async fn terminate(&self, reason: &Exit, table: &mut Table, ctx: &mut Context<Self>) {
+        table.reports.flush(&self.name(ctx));
         tracing::info!(supervisor = %self.name(ctx), %reason, "supervisor stopping its children");
         self.stop_children(&mut table.children, ctx).await;
     }
@@ -275,7 +298,7 @@ impl GenServer for SupervisorServer {
     }
 }
 
-/// Try again to start the children waiting to restart, from this one on.
+/// Restart again the group of this child, whose start failed in the last round.
 pub(crate) struct RetryRestart(String);
 
 impl HandleCast<RetryRestart> for SupervisorServer {
@@ -296,11 +319,7 @@ impl HandleCast<RetryRestart> for SupervisorServer {
             return Outcome::NoReply;
         }
         let exit = Exit::error("restart failed");
-        if let Some(stop) = self.count_restart(index, &exit, table, ctx) {
-            return stop;
-        }
-        self.start_restarting(index, table, ctx).await;
-        Outcome::NoReply
+        self.restart(index, &exit, table, ctx).await
     }
 }
 
@@ -316,8 +335,22 @@ impl HandleCall<StartChild> for SupervisorServer {
         table: &mut Table,
         ctx: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
-        if table.children.position(&spec.id).is_some() {
-            return CallOutcome::Reply(Err(StartChildError::AlreadyPresent(spec.id)));
+        if let Err(error) = check_spec(&spec, self.options.auto_shutdown) {
+            return CallOutcome::Reply(Err(StartChildError::InvalidSpec(error)));
+        }
+        if let Some(record) = table
+            .children
+            .position(&spec.id)
+            .and_then(|index| table.children.get(index))
+        {
+            let error = match record.state.child() {
+                Some(child) => StartChildError::AlreadyStarted {
+                    id: spec.id,
+                    child: child.clone(),
+                },
+                None => StartChildError::AlreadyPresent(spec.id),
+            };
+            return CallOutcome::Reply(Err(error));
         }
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {

@@ -10,7 +10,9 @@
 /// ```
 ///
 /// Stops run in reverse start order, restarts in start order. A `Temporary` sibling that
-/// is stopped this way is removed rather than restarted.
+/// is stopped this way is removed rather than restarted; every other child of the group
+/// starts again, even one that was not running. If one fails to start, the group is
+/// restarted again from it through the supervisor's mailbox, as OTP does.
 ///
 /// # Examples
 ///

@@ -16,8 +16,9 @@ use crate::runtime::{
     WhichChildren,
 };
 use crate::{
-    Child, ChildCounts, ChildError, ChildInfo, ChildKind, ChildSpec, DynamicSupervisor, NodeState,
-    Restart, StartChildError, SupervisorError, SupervisorOptions, TreeNode,
+    AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildKind, ChildSpec,
+    DynamicSupervisor, NodeState, Restart, SpecError, StartChildError, SupervisorError,
+    SupervisorOptions, TreeNode,
 };
 
 /// Supervisor calls wait as long as the work takes (a child's `init` may be slow), as
@@ -137,7 +138,7 @@ impl Supervisor {
         parent: Option<ActorCell>,
     ) -> Result<Self, SupervisorError> {
         options.validate()?;
-        validate_specs(&specs)?;
+        validate_specs(&specs, options.auto_shutdown)?;
         let (failure, failed) = oneshot::channel();
         let mut start = StartOptions::new();
         start.name = options.name.as_deref().map(Arc::from);
@@ -153,14 +154,15 @@ impl Supervisor {
     ///
     /// # Errors
     ///
-    /// [`StartChildError`]: the id is taken, the child failed to start, or the supervisor
-    /// is not running.
+    /// [`StartChildError`]: the id is taken (`AlreadyStarted` with the running child, or
+    /// `AlreadyPresent` for a child kept but not running), the spec is invalid for this
+    /// supervisor (`InvalidSpec`), the child failed to start, or the supervisor is not
+    /// running.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future does not withdraw the request: the child may still start.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Child, StartChildError> {
-        validate_spec(&spec)?;
         self.request(StartChild(spec))
             .await
             .map_err(StartChildError::Supervisor)?
@@ -329,20 +331,27 @@ impl Supervisor {
 
 impl SupervisorError {
     /// How a nested supervisor's failure reads to the supervisor starting it.
+    ///
+    /// A grandchild whose via name is taken keeps its typed error (the name and the
+    /// holder), so the parent reads `ChildStart { error: AlreadyStarted { .. } }` rather
+    /// than a string. Other failures become an `Init` error whose text carries the whole
+    /// chain of causes.
     pub(crate) fn into_start_error(self) -> StartError {
         match self {
-            SupervisorError::Start(error) => error,
-            other => StartError::Init(Exit::error(other)),
+            SupervisorError::Start(error)
+            | SupervisorError::ChildStart {
+                error: error @ StartError::AlreadyStarted { .. },
+                ..
+            } => error,
+            other => StartError::Init(Exit::error(error_chain(&other))),
         }
     }
 }
 
-fn validate_specs(specs: &[ChildSpec]) -> Result<(), SupervisorError> {
+fn validate_specs(specs: &[ChildSpec], auto_shutdown: AutoShutdown) -> Result<(), SupervisorError> {
     let mut seen = HashSet::new();
     for spec in specs {
-        if let Some(reason) = spec_problem(spec) {
-            return Err(SupervisorError::InvalidOptions(reason));
-        }
+        check_spec(spec, auto_shutdown).map_err(SupervisorError::InvalidSpec)?;
         if !seen.insert(spec.id.as_str()) {
             return Err(SupervisorError::DuplicateChildId(spec.id.clone()));
         }
@@ -350,23 +359,24 @@ fn validate_specs(specs: &[ChildSpec]) -> Result<(), SupervisorError> {
     Ok(())
 }
 
-/// What is wrong with a spec, if anything. OTP refuses significant permanent children:
-/// they could never let the supervisor stop.
-pub(crate) fn spec_problem(spec: &ChildSpec) -> Option<String> {
-    (spec.significant && spec.restart == Restart::Permanent).then(|| {
-        format!(
-            "child {:?} is significant, so it must be transient or temporary",
-            spec.id
-        )
-    })
-}
-
-/// `start_child`'s check of a spec.
-pub(crate) fn validate_spec(spec: &ChildSpec) -> Result<(), StartChildError> {
-    match spec_problem(spec) {
-        Some(reason) => Err(StartChildError::InvalidSpec(reason)),
-        None => Ok(()),
+/// What is wrong with a spec under a supervisor with this `auto_shutdown`, if anything,
+/// in OTP's order: a significant child needs an `auto_shutdown` other than `Never`, and
+/// must not be permanent (it could never stop the supervisor).
+pub(crate) fn check_spec(spec: &ChildSpec, auto_shutdown: AutoShutdown) -> Result<(), SpecError> {
+    if !spec.significant {
+        return Ok(());
     }
+    if auto_shutdown == AutoShutdown::Never {
+        return Err(SpecError::SignificantWithoutAutoShutdown {
+            id: spec.id.clone(),
+        });
+    }
+    if spec.restart == Restart::Permanent {
+        return Err(SpecError::SignificantPermanent {
+            id: spec.id.clone(),
+        });
+    }
+    Ok(())
 }
 
 type SubtreeFuture = Pin<Box<dyn Future<Output = Vec<TreeNode>> + Send>>;
@@ -423,4 +433,16 @@ pub(crate) fn root_node<G: arbor_actor::GenServer>(
         },
         children,
     }
+}
+
+/// An error and its sources, as one line: `outer: inner: …`.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

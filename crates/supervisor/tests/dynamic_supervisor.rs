@@ -3,11 +3,13 @@
 
 mod support;
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use arbor_actor::Exit;
 use arbor_supervisor::{
-    ChildError, ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, StartChildError,
+    ChildError, ChildSpec, ChildState, DynamicSupervisor, DynamicSupervisorOptions, Restart,
+    SpecError, StartChildError,
 };
 use support::{panic_of, Crash, Event, Lab, Name, StopWith, Worker};
 use tokio::time::advance;
@@ -61,7 +63,8 @@ async fn terminate_child_stops_it_and_forgets_it() {
 }
 
 #[tokio::test]
-async fn a_crashed_child_is_restarted_in_its_place() {
+async fn a_restarted_child_moves_to_the_end_of_the_start_order() {
+    // As OTP: a restart is a start, and which_children lists children in start order.
     let mut lab = Lab::new();
     let runner = runner(DynamicSupervisorOptions::default()).await;
     runner.start_child(lab.spec("first")).await.unwrap();
@@ -78,8 +81,12 @@ async fn a_crashed_child_is_restarted_in_its_place() {
     );
     let children = runner.which_children().await.unwrap();
     let ids: Vec<_> = children.iter().map(|info| info.id.as_str()).collect();
-    assert_eq!(ids, ["first", "middle", "last"], "start order kept");
-    let restarted = children[1].state.child().unwrap();
+    assert_eq!(
+        ids,
+        ["first", "last", "middle"],
+        "the new incarnation is the latest"
+    );
+    let restarted = children[2].state.child().unwrap();
     assert_ne!(restarted, &middle, "a new incarnation");
 }
 
@@ -150,7 +157,7 @@ async fn intensity_applies_as_in_a_static_supervisor() {
         .unwrap();
     assert_eq!(
         runner.wait().await,
-        Exit::error("reached max restart intensity")
+        arbor_supervisor::reached_max_intensity()
     );
 }
 
@@ -191,4 +198,64 @@ async fn stopping_stops_every_child() {
         runner.start_child(lab.spec("late")).await,
         Err(StartChildError::Supervisor(_))
     ));
+}
+
+#[tokio::test]
+async fn a_dynamic_child_stuck_restarting_can_be_terminated() {
+    let mut lab = Lab::new();
+    let runner =
+        DynamicSupervisor::start(DynamicSupervisorOptions::default().max_restarts(u32::MAX))
+            .await
+            .unwrap();
+    let job = runner.start_child(lab.spec("job")).await.unwrap();
+    lab.next(1).await;
+    lab.knobs("job")
+        .fail_inits
+        .store(usize::MAX, Ordering::SeqCst);
+    job.server::<Worker>().unwrap().cast(Crash).unwrap();
+    assert_eq!(
+        lab.next(2).await,
+        vec![
+            Event::Stopped("job", panic_of("job")),
+            Event::Refused("job")
+        ]
+    );
+    assert_eq!(
+        runner.which_children().await.unwrap()[0].state,
+        ChildState::Restarting
+    );
+
+    // The handle of the incarnation that crashed names the child while it restarts.
+    runner.terminate_child(&job).await.unwrap();
+    assert_eq!(runner.count_children().await.unwrap().specs, 0);
+    let refused_before = lab.drain().len();
+    // The loop is over: a few more round trips through the mailbox see no more tries.
+    for _ in 0..10 {
+        runner.count_children().await.unwrap();
+    }
+    assert_eq!(
+        lab.drain(),
+        vec![],
+        "no tries after {refused_before} queued ones"
+    );
+    assert!(runner.is_alive());
+}
+
+#[tokio::test]
+async fn a_significant_child_is_refused() {
+    // A DynamicSupervisor has no auto_shutdown: OTP's DynamicSupervisor answers
+    // `invalid_significant`.
+    let mut lab = Lab::new();
+    let runner = runner(DynamicSupervisorOptions::default()).await;
+    let spec = lab
+        .spec("job")
+        .restart(Restart::Transient)
+        .significant(true);
+    assert_eq!(
+        runner.start_child(spec).await.unwrap_err(),
+        StartChildError::InvalidSpec(SpecError::SignificantInDynamicSupervisor {
+            id: "job".into()
+        })
+    );
+    assert_eq!(lab.drain(), vec![], "nothing started");
 }

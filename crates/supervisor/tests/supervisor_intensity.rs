@@ -13,7 +13,7 @@ use tokio::time::advance;
 const SECOND: Duration = Duration::from_secs(1);
 
 fn intensity_exit() -> Exit {
-    Exit::error("reached max restart intensity")
+    arbor_supervisor::reached_max_intensity()
 }
 
 async fn crash_and_restart(supervisor: &Supervisor, lab: &mut Lab) {

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arbor_actor::Exit;
 use arbor_supervisor::{Supervisor, SupervisorOptions};
 use support::{child, Crash, Lab};
 
@@ -70,7 +69,7 @@ async fn crashes_restarts_and_intensity_trips_are_logged_with_names_and_reasons(
     child(&supervisor, "w").await.cast(Crash).unwrap();
     assert_eq!(
         supervisor.wait().await,
-        Exit::error("reached max restart intensity")
+        arbor_supervisor::reached_max_intensity()
     );
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

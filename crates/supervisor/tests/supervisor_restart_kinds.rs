@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::sync::atomic::Ordering;
+
 use arbor_actor::Exit;
 use arbor_supervisor::{ChildState, Restart, Supervisor, SupervisorOptions};
 use support::{child, state_of, Crash, Event, Lab, StopWith};
@@ -60,4 +62,53 @@ async fn temporary_children_never_restart_and_are_removed() {
         assert!(!restarted, "after {how}");
         assert_eq!(state, None, "spec removed after {how}");
     }
+}
+
+#[tokio::test]
+async fn a_temporary_child_that_ignores_its_start_is_not_kept() {
+    let mut lab = Lab::new();
+    lab.knobs("temp").ignore_init.store(true, Ordering::SeqCst);
+    lab.knobs("perm").ignore_init.store(true, Ordering::SeqCst);
+    let specs = vec![
+        lab.spec("a"),
+        lab.spec("temp").restart(Restart::Temporary),
+        lab.spec("perm"),
+    ];
+    let supervisor = Supervisor::start(specs, SupervisorOptions::default())
+        .await
+        .unwrap();
+    let ids: Vec<_> = supervisor
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|info| (info.id, info.state.child().is_some()))
+        .collect();
+    assert_eq!(
+        ids,
+        [("a".to_string(), true), ("perm".to_string(), false)],
+        "the temporary one is dropped, the permanent one kept as undefined"
+    );
+}
+
+#[tokio::test]
+async fn a_temporary_child_that_ignores_a_group_restart_is_dropped() {
+    let mut lab = Lab::new();
+    let specs = vec![lab.spec("a"), lab.spec("temp").restart(Restart::Temporary)];
+    let supervisor = Supervisor::start(specs, SupervisorOptions::one_for_all())
+        .await
+        .unwrap();
+    lab.next(2).await;
+    lab.knobs("a").ignore_init.store(true, Ordering::SeqCst);
+    child(&supervisor, "a").await.cast(Crash).unwrap();
+    // a (permanent) ignores its restart: kept, undefined. temp was stopped: removed, as OTP.
+    assert_eq!(
+        lab.next(2).await[1],
+        Event::Stopped("temp", Exit::shutdown())
+    );
+    assert_eq!(
+        state_of(&supervisor, "a").await,
+        Some(ChildState::Undefined)
+    );
+    assert_eq!(state_of(&supervisor, "temp").await, None);
 }

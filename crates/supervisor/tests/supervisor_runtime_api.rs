@@ -4,8 +4,9 @@
 mod support;
 
 use arbor_supervisor::{
-    ChildCounts, ChildError, ChildKind, ChildState, DynamicSupervisor, DynamicSupervisorOptions,
-    NodeState, StartChildError, Supervisor, SupervisorOptions,
+    AutoShutdown, ChildCounts, ChildError, ChildKind, ChildState, DynamicSupervisor,
+    DynamicSupervisorOptions, NodeState, Restart, SpecError, StartChildError, Supervisor,
+    SupervisorOptions,
 };
 use support::{child, state_of, Event, Lab, Name};
 
@@ -19,7 +20,7 @@ async fn two_children(lab: &mut Lab) -> Supervisor {
 }
 
 #[tokio::test]
-async fn start_child_appends_and_refuses_a_taken_id() {
+async fn start_child_appends_and_refuses_a_taken_id_running_or_not() {
     let mut lab = Lab::new();
     let supervisor = two_children(&mut lab).await;
     let started = supervisor.start_child(lab.spec("c")).await.unwrap();
@@ -39,8 +40,24 @@ async fn start_child_appends_and_refuses_a_taken_id() {
         .map(|info| info.id)
         .collect();
     assert_eq!(ids, ["a", "b", "c"]);
+    // Running: OTP's `{error, {already_started, Child}}`, with the running child.
+    let running = supervisor.find_child("a").await.unwrap().unwrap();
+    let again = supervisor.start_child(lab.spec("a")).await.unwrap_err();
+    assert_eq!(
+        again,
+        StartChildError::AlreadyStarted {
+            id: "a".into(),
+            child: running
+        }
+    );
+    // Kept but not running: OTP's `already_present`.
+    supervisor.terminate_child("a").await.unwrap();
     let again = supervisor.start_child(lab.spec("a")).await.unwrap_err();
     assert_eq!(again, StartChildError::AlreadyPresent("a".into()));
+    assert!(
+        !lab.drain().contains(&Event::Started("a")),
+        "a was not started again"
+    );
 }
 
 #[tokio::test]
@@ -185,8 +202,31 @@ async fn an_invalid_spec_is_refused_by_start_child() {
         .start_child(lab.spec("c").significant(true))
         .await
         .unwrap_err();
-    assert!(matches!(error, StartChildError::InvalidSpec(_)), "{error}");
+    // OTP: `bad_combination` of `significant` with `auto_shutdown => never`.
+    assert_eq!(
+        error,
+        StartChildError::InvalidSpec(SpecError::SignificantWithoutAutoShutdown { id: "c".into() })
+    );
     assert_eq!(lab.drain(), vec![], "nothing started");
+}
+
+#[tokio::test]
+async fn start_child_takes_a_significant_child_when_auto_shutdown_is_on() {
+    let mut lab = Lab::new();
+    let options = SupervisorOptions::default().auto_shutdown(AutoShutdown::AnySignificant);
+    let supervisor = Supervisor::start([lab.spec("a")], options).await.unwrap();
+    let job = lab
+        .spec("job")
+        .restart(Restart::Transient)
+        .significant(true);
+    supervisor.start_child(job).await.unwrap();
+    let permanent = lab.spec("forever").significant(true);
+    assert_eq!(
+        supervisor.start_child(permanent).await.unwrap_err(),
+        StartChildError::InvalidSpec(SpecError::SignificantPermanent {
+            id: "forever".into()
+        })
+    );
 }
 
 #[tokio::test]

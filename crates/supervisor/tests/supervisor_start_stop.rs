@@ -6,9 +6,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use arbor_actor::{Exit, StartError};
+use std::error::Error as _;
+
 use arbor_supervisor::{
-    AutoShutdown, DynamicSupervisor, DynamicSupervisorOptions, Restart, Shutdown, Supervisor,
-    SupervisorError, SupervisorOptions,
+    AutoShutdown, DynamicSupervisor, DynamicSupervisorOptions, OptionsError, Restart, Shutdown,
+    SpecError, Supervisor, SupervisorError, SupervisorOptions,
 };
 use support::{child, started, stopped, Event, Lab, StopWith};
 use tokio::time::Instant;
@@ -121,20 +123,20 @@ async fn a_zero_window_is_refused_at_start() {
     let error = Supervisor::start([], SupervisorOptions::default().max_seconds(0))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, SupervisorError::InvalidOptions(_)),
-        "{error}"
+    assert_eq!(
+        error,
+        SupervisorError::InvalidOptions(OptionsError::ZeroMaxSeconds)
     );
     assert_eq!(
-        error.to_string(),
-        "invalid supervisor options: max_seconds must be at least 1"
+        error.source().map(ToString::to_string),
+        Some("max_seconds must be at least 1".to_string())
     );
     let error = DynamicSupervisor::start(DynamicSupervisorOptions::default().max_seconds(0))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, SupervisorError::InvalidOptions(_)),
-        "{error}"
+    assert_eq!(
+        error,
+        SupervisorError::InvalidOptions(OptionsError::ZeroMaxSeconds)
     );
 }
 
@@ -142,13 +144,28 @@ async fn a_zero_window_is_refused_at_start() {
 async fn a_significant_permanent_child_is_refused() {
     let mut lab = Lab::new();
     let spec = lab.spec("a").significant(true);
+    let options = SupervisorOptions::default().auto_shutdown(AutoShutdown::AnySignificant);
+    let error = Supervisor::start([spec], options).await.unwrap_err();
+    assert_eq!(
+        error,
+        SupervisorError::InvalidSpec(SpecError::SignificantPermanent { id: "a".into() })
+    );
+    assert_eq!(lab.drain(), vec![], "nothing started");
+}
+
+#[tokio::test]
+async fn a_significant_child_is_refused_when_auto_shutdown_is_never() {
+    // OTP: `bad_combination` of `significant => true` with `auto_shutdown => never`.
+    let mut lab = Lab::new();
+    let spec = lab.spec("a").restart(Restart::Transient).significant(true);
     let error = Supervisor::start([spec], SupervisorOptions::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, SupervisorError::InvalidOptions(_)),
-        "{error}"
+    assert_eq!(
+        error,
+        SupervisorError::InvalidSpec(SpecError::SignificantWithoutAutoShutdown { id: "a".into() })
     );
+    assert_eq!(lab.drain(), vec![], "nothing started");
 }
 
 #[tokio::test]
@@ -204,4 +221,38 @@ async fn all_significant_waits_for_the_last_significant_child() {
         .cast(StopWith(Exit::Normal))
         .unwrap();
     assert_eq!(supervisor.wait().await, Exit::shutdown());
+}
+
+#[tokio::test]
+async fn a_nested_start_that_finds_a_name_taken_keeps_the_typed_error() {
+    // The holder of the name, and a grandchild whose start finds the name taken.
+    let mut lab = Lab::new();
+    let holder = arbor_actor::Server::start(lab.worker("holder"), ())
+        .await
+        .unwrap()
+        .pid();
+    let taken = holder.clone();
+    let grandchild = arbor_supervisor::ChildSpec::from_fn("grandchild", move |_| {
+        let holder = taken.clone();
+        async move {
+            Err(StartError::AlreadyStarted {
+                name: "jobs/42".into(),
+                holder,
+            })
+        }
+    });
+    let inner = Supervisor::child_spec("inner", vec![grandchild], SupervisorOptions::default());
+    let error = Supervisor::start([inner], SupervisorOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        SupervisorError::ChildStart {
+            id: "inner".into(),
+            error: StartError::AlreadyStarted {
+                name: "jobs/42".into(),
+                holder,
+            },
+        }
+    );
 }

@@ -2,7 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ use tokio::sync::mpsc;
 pub enum Event {
     Started(&'static str),
     Stopped(&'static str, Exit),
+    /// `init` refused to start (the `fail_inits` knob).
+    Refused(&'static str),
 }
 
 /// Knobs a test turns on a worker, shared by all its incarnations.
@@ -28,6 +30,10 @@ pub struct Knobs {
     pub hang_in_terminate: AtomicBool,
     /// `terminate` takes this long (paused time).
     pub slow_terminate: AtomicBool,
+    /// The next this-many `init`s fail, each reporting `Event::Refused`.
+    pub fail_inits: AtomicUsize,
+    /// Every `init` returns `Ignore`.
+    pub ignore_init: AtomicBool,
 }
 
 #[derive(Clone)]
@@ -44,6 +50,18 @@ impl GenServer for Worker {
     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
         if self.knobs.fail_init.swap(false, Ordering::SeqCst) {
             return Init::Stop(Exit::error("init refused"));
+        }
+        let refuse = self
+            .knobs
+            .fail_inits
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if refuse {
+            let _ = self.events.send(Event::Refused(self.id));
+            return Init::Stop(Exit::error("init refused"));
+        }
+        if self.knobs.ignore_init.load(Ordering::SeqCst) {
+            return Init::Ignore;
         }
         let _ = self.events.send(Event::Started(self.id));
         Init::Ready(())

@@ -1,0 +1,83 @@
+//! A per-child budget for crash and restart reports, so that a crash loop (with a high
+//! `max_restarts`) cannot flood the log: each child may write `REPORT_BURST` report
+//! lines per `REPORT_WINDOW`; the rest are counted, and the count is logged when reports
+//! flow again, or when the supervisor stops.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Report lines a child may write per window.
+pub(crate) const REPORT_BURST: u32 = 10;
+/// The window the burst is counted over.
+pub(crate) const REPORT_WINDOW: Duration = Duration::from_secs(10);
+/// Children tracked before idle budgets are dropped (a DynamicSupervisor may see many ids).
+const TRACKED: usize = 1024;
+
+#[derive(Debug)]
+struct Budget {
+    since: Instant,
+    written: u32,
+    suppressed: u64,
+}
+
+/// Report budgets by child id.
+#[derive(Debug, Default)]
+pub(crate) struct Reports {
+    children: HashMap<String, Budget>,
+}
+
+impl Reports {
+    /// Whether a report about `child` may be written now. Logs the first report left out
+    /// in a window, and, with the first report written after some were left out, how
+    /// many were.
+    pub(crate) fn allow(&mut self, supervisor: &str, child: &str) -> bool {
+        let now = Instant::now();
+        if self.children.len() >= TRACKED {
+            self.children.retain(|_, budget| {
+                budget.suppressed > 0 || now.saturating_duration_since(budget.since) < REPORT_WINDOW
+            });
+        }
+        let budget = self
+            .children
+            .entry(child.to_string())
+            .or_insert_with(|| Budget {
+                since: now,
+                written: 0,
+                suppressed: 0,
+            });
+        if now.saturating_duration_since(budget.since) >= REPORT_WINDOW {
+            budget.since = now;
+            budget.written = 0;
+            let suppressed = std::mem::take(&mut budget.suppressed);
+            if suppressed > 0 {
+                tracing::warn!(supervisor = %supervisor, child = %child, suppressed, "crash and restart reports of this child were suppressed");
+            }
+        }
+        if budget.written < REPORT_BURST {
+            budget.written += 1;
+            return true;
+        }
+        budget.suppressed += 1;
+        if budget.suppressed == 1 {
+            tracing::warn!(
+                supervisor = %supervisor,
+                child = %child,
+                burst = REPORT_BURST,
+                window = ?REPORT_WINDOW,
+                "too many crash and restart reports for this child; suppressing them for the rest of the window"
+            );
+        }
+        false
+    }
+
+    /// Logs the reports still left out, child by child (the supervisor is stopping).
+    pub(crate) fn flush(&mut self, supervisor: &str) {
+        for (child, budget) in self.children.drain() {
+            if budget.suppressed > 0 {
+                tracing::warn!(supervisor = %supervisor, child = %child, suppressed = budget.suppressed, "crash and restart reports of this child were suppressed");
+            }
+        }
+    }
+}

@@ -57,7 +57,7 @@ pub enum StreamOptionsError {
 
 /// One item of an [`AsyncStream`](crate::AsyncStream) that gave no result: Elixir's
 /// `{:exit, reason}`, or `{:exit, {input, reason}}` with
-/// [`zip_input_on_exit`](crate::StreamOptions::zip_input_on_exit).
+/// [`zip_input_on_exit`](crate::AsyncStream::zip_input_on_exit).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("a stream item failed")]
 pub struct ItemError<I> {

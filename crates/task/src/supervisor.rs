@@ -159,7 +159,7 @@ impl TaskSupervisor {
     ///
     /// # Errors
     ///
-    /// [`TaskError::Start`] when the task could not start (`max_children` reached, the
+    /// [`TaskError::Start`](crate::TaskError::Start) when the task could not start (`max_children` reached, the
     /// supervisor is not running).
     ///
     /// # Cancel safety

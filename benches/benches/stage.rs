@@ -220,12 +220,12 @@ async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
             let producer = Stage::producer(Numbers, events).demand_mode(DemandMode::Accumulate);
             let producer = match scenario {
                 Scenario::Broadcast2 => producer.dispatcher(BroadcastDispatcher::new),
-                Scenario::Partition2 => producer.dispatcher(|| {
-                    PartitionDispatcher::new(Partitions::count(2), |event: &u64| {
+                Scenario::Partition2 => producer.dispatcher(
+                    PartitionDispatcher::maker(Partitions::count(2), |event: &u64| {
                         Some((*event % 2) as usize)
                     })
-                    .expect("two partitions are valid")
-                }),
+                    .expect("two partitions are valid"),
+                ),
                 _ => producer,
             };
             let tally = (tally, done);

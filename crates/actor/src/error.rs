@@ -7,6 +7,7 @@ use crate::{Exit, Pid};
 
 /// Why [`Server::start`](crate::Server::start) and its variants did not return a running server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StartError {
     /// `init` returned [`Init::Ignore`](crate::Init::Ignore): OTP's `:ignore`.
     #[error("init returned ignore")]
@@ -39,6 +40,10 @@ pub enum StartError {
     /// `start` was called outside a tokio runtime.
     #[error("no tokio runtime: servers must be started inside a tokio runtime")]
     NoRuntime,
+    /// [`StartOptions::init_timeout`](crate::StartOptions::init_timeout) was zero: `init`
+    /// could never finish in time. Nothing was started.
+    #[error("init_timeout must be longer than zero")]
+    ZeroInitTimeout,
     /// ractor refused to spawn the actor (for example: its supervisor is shutting down).
     #[error("the actor could not be spawned: {0}")]
     Spawn(String),

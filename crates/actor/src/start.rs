@@ -63,7 +63,8 @@ impl StartOptions {
         self
     }
 
-    /// Limits how long `init` may take.
+    /// Limits how long `init` may take. Zero is refused at start
+    /// ([`StartError::ZeroInitTimeout`]).
     pub fn init_timeout(mut self, limit: Duration) -> Self {
         self.init_timeout = Some(limit);
         self
@@ -117,6 +118,9 @@ impl<G: GenServer> Server<G> {
         args: G::Args,
         options: StartOptions,
     ) -> Result<Self, StartError> {
+        if options.init_timeout == Some(Duration::ZERO) {
+            return Err(StartError::ZeroInitTimeout);
+        }
         let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
         let name = options
             .name

@@ -196,3 +196,11 @@ async fn a_name_refused_by_its_service_fails_the_start_before_init() {
     );
     assert_eq!(drain(&mut rx), Vec::<Event>::new(), "init never ran");
 }
+
+#[tokio::test]
+async fn a_zero_init_timeout_is_refused_before_anything_starts() {
+    let options = StartOptions::new().init_timeout(Duration::ZERO);
+    let (events, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Server::start_with(Probe { events }, Plan::Ready, options).await;
+    assert_eq!(started.unwrap_err(), StartError::ZeroInitTimeout);
+}

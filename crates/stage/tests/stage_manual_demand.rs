@@ -135,3 +135,28 @@ async fn forwarding_again_replays_each_held_demand_as_it_was_asked() {
         assert_eq!(sizes, vec![2]);
     }
 }
+
+#[test]
+fn an_ask_for_an_unknown_subscription_is_ignored_with_a_warning() {
+    let (_, logs) = support::capture_logs(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (probe, _seen) = Probe::manual();
+            let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+            consumer.ask(support::tag(999_999), 5).unwrap();
+            // A call is a barrier: the ask was handled.
+            consumer.buffered_count().await.unwrap();
+            assert!(consumer.is_alive());
+        });
+    });
+    let warnings = support::at_level(&logs, tracing::Level::WARN);
+    assert!(
+        warnings
+            .iter()
+            .any(|log| log.text.contains("does not have") && log.text.contains("demand=5")),
+        "{logs:?}"
+    );
+}

@@ -136,10 +136,10 @@ async fn broadcast_sends_every_event_to_every_consumer_with_selectors() {
 #[tokio::test]
 async fn partition_routes_each_event_to_its_partition_only() {
     let producer = Stage::producer(Counter { limit: Some(100) }, 0)
-        .dispatcher(|| {
-            PartitionDispatcher::new(Partitions::count(2), |n: &u64| Some((n % 2) as usize))
-                .expect("two partitions")
-        })
+        .dispatcher(
+            PartitionDispatcher::maker(Partitions::count(2), |n: &u64| Some((n % 2) as usize))
+                .expect("two partitions"),
+        )
         .start()
         .await
         .unwrap();
@@ -176,10 +176,10 @@ async fn partition_routes_each_event_to_its_partition_only() {
 #[tokio::test]
 async fn a_partition_that_does_not_exist_is_refused() {
     let producer = Stage::producer(Counter::default(), 0)
-        .dispatcher(|| {
-            PartitionDispatcher::new(Partitions::count(2), |n: &u64| Some((n % 2) as usize))
-                .expect("two partitions")
-        })
+        .dispatcher(
+            PartitionDispatcher::maker(Partitions::count(2), |n: &u64| Some((n % 2) as usize))
+                .expect("two partitions"),
+        )
         .start()
         .await
         .unwrap();
@@ -299,12 +299,12 @@ async fn events_the_partition_hash_drops_are_asked_for_again() {
     // A third of the events hash to no partition. Their demand must be asked again, or
     // the consumers would wait forever for events that were dropped.
     let producer = arbor_stage::from_iter(0u64..60)
-        .dispatcher(|| {
-            PartitionDispatcher::new(Partitions::count(2), |n: &u64| {
+        .dispatcher(
+            PartitionDispatcher::maker(Partitions::count(2), |n: &u64| {
                 (n % 3 != 2).then_some((n % 2) as usize)
             })
-            .expect("two partitions")
-        })
+            .expect("two partitions"),
+        )
         .start()
         .await
         .unwrap();
@@ -343,12 +343,12 @@ async fn events_the_partition_hash_drops_are_asked_for_again() {
 async fn a_partition_hash_out_of_range_stops_the_producer_with_the_error() {
     // Event 5 hashes to partition 9 of 2: a programming error.
     let producer = Stage::producer(Counter { limit: Some(100) }, 0)
-        .dispatcher(|| {
-            PartitionDispatcher::new(Partitions::count(2), |n: &u64| {
+        .dispatcher(
+            PartitionDispatcher::maker(Partitions::count(2), |n: &u64| {
                 Some(if *n == 5 { 9 } else { (n % 2) as usize })
             })
-            .expect("two partitions")
-        })
+            .expect("two partitions"),
+        )
         .start()
         .await
         .unwrap();

@@ -136,27 +136,16 @@ pub struct PartitionDemo {
 pub async fn partition_demo(
     pages: Vec<String>,
     names: &[&'static str],
-    hash: impl Fn(&String) -> Option<usize> + Clone + Send + Sync + 'static,
+    hash: impl Fn(&String) -> Option<usize> + Send + Sync + 'static,
 ) -> Result<PartitionDemo, ScraperError> {
     tracing::info!(partitions = ?names, "PartitionDispatcher: the producer's hash picks each page's partition");
     // Bad partitions (none, or a name twice) are refused here, before anything starts.
-    PartitionDispatcher::new(Partitions::names(names.iter().copied()), hash.clone())?;
-    let dispatcher_names: Vec<&'static str> = names.to_vec();
+    let partitioned = PartitionDispatcher::maker(Partitions::names(names.iter().copied()), hash)?;
     // Pages the hash drops are asked for again by the dispatcher, so a plain iterator
     // producer serves the partitions.
     let producer = arbor_stage::from_iter(pages)
         .name("PartitionPageProducer")
-        .dispatcher(move || {
-            // `dispatcher` wants a dispatcher, not a `Result`, and a `PartitionDispatcher`
-            // cannot be cloned: build it again from the names validated just above,
-            // which cannot fail the second time.
-            #[allow(clippy::expect_used)]
-            PartitionDispatcher::new(
-                Partitions::names(dispatcher_names.iter().copied()),
-                hash.clone(),
-            )
-            .expect("partitions validated above")
-        })
+        .dispatcher(partitioned)
         // Every partition's consumer subscribes before the first page goes out.
         .demand_mode(DemandMode::Accumulate)
         .start()

@@ -152,20 +152,73 @@ impl<E> PartitionDispatcher<E> {
         partitions: Partitions,
         hash: impl Fn(&E) -> Option<usize> + Send + Sync + 'static,
     ) -> Result<Self, InvalidOptions> {
+        let (count, names) = Self::checked(partitions)?;
+        Ok(Self::from_parts(count, names, Arc::new(hash)))
+    }
+
+    /// Checks `partitions` once and returns what builds a fresh dispatcher over them for
+    /// each incarnation of a producer: what [`StageBuilder::dispatcher`] takes, with no
+    /// error left to handle inside it.
+    ///
+    /// ```
+    /// use arbor_stage::{PartitionDispatcher, Partitions, Stage};
+    /// # use arbor_stage::{GenStage, NoEvents, Producer, StageContext};
+    /// # use arbor_actor::{Init, Outcome};
+    /// # struct Numbers;
+    /// # impl GenStage for Numbers {
+    /// #     type Args = ();
+    /// #     type State = ();
+    /// #     type In = NoEvents;
+    /// #     type Out = u64;
+    /// #     async fn init(&self, _: (), _: &mut StageContext<Self>) -> Init<()> { Init::Ready(()) }
+    /// # }
+    /// # impl Producer for Numbers {
+    /// #     async fn handle_demand(&self, _: usize, _: &mut (), _: &mut StageContext<Self>) -> Outcome { Outcome::NoReply }
+    /// # }
+    ///
+    /// # fn main() -> Result<(), arbor_stage::InvalidOptions> {
+    /// let by_parity = PartitionDispatcher::maker(Partitions::count(2), |n: &u64| Some((n % 2) as usize))?;
+    /// let _builder = Stage::producer(Numbers, ()).dispatcher(by_parity);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// [`StageBuilder::dispatcher`]: crate::StageBuilder::dispatcher
+    pub fn maker(
+        partitions: Partitions,
+        hash: impl Fn(&E) -> Option<usize> + Send + Sync + 'static,
+    ) -> Result<impl Fn() -> Self + Send + Sync + 'static, InvalidOptions>
+    where
+        E: 'static,
+    {
+        let (count, names) = Self::checked(partitions)?;
+        let hash: HashFn<E> = Arc::new(hash);
+        Ok(move || Self::from_parts(count, names.clone(), Arc::clone(&hash)))
+    }
+
+    /// The partition count and names of valid `partitions`.
+    fn checked(partitions: Partitions) -> Result<(usize, Vec<Arc<str>>), InvalidOptions> {
         partitions.validate()?;
-        let (count, names) = match partitions {
+        Ok(match partitions {
             Partitions::Count(n) => (n, Vec::new()),
             Partitions::Names(names) => (names.len(), names),
-        };
-        Ok(PartitionDispatcher {
+        })
+    }
+
+    fn from_parts(count: usize, names: Vec<Arc<str>>, hash: HashFn<E>) -> Self {
+        PartitionDispatcher {
             partitions: (0..count).map(|_| Partition::new()).collect(),
             names,
-            hash: Arc::new(hash),
+            hash,
             subscriptions: HashMap::new(),
             waiting: 0,
             orphaned: 0,
             infos: InfoBoard::default(),
-        })
+        }
     }
 
     /// A dispatcher over `partitions` routing each event to `hash(event) % partitions`,

@@ -71,6 +71,10 @@ impl<E> ConsumerSide<E> {
         self.upstreams.len()
     }
 
+    pub(crate) fn has_upstream(&self, tag: SubscriptionTag) -> bool {
+        self.upstreams.contains_key(&tag)
+    }
+
     /// Queues an info behind the upstream events still waiting, if any; gives it back
     /// when nothing waits.
     pub(crate) fn queue_info(&mut self, info: PendingInfo) -> Option<PendingInfo> {

@@ -364,6 +364,12 @@ impl<S: GenStage> Runtime<S> {
             self.after_delivery(state, Waiting::Stop(exit));
         }
         for (tag, demand) in std::mem::take(&mut state.ctx.asks) {
+            if !state.consumer.has_upstream(tag) {
+                // Not an error the stage can be stopped for (the subscription may have
+                // just ended), but never silent.
+                tracing::warn!(stage = %state.ctx.myself(), subscription = %tag, demand, "ask for a subscription this stage does not have: ignored");
+                continue;
+            }
             self.ask_upstream(state, tag, demand);
         }
     }

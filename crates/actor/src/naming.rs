@@ -66,7 +66,7 @@ pub trait Naming: fmt::Debug + Send + Sync + 'static {
     /// # Errors
     ///
     /// [`NameError::Taken`] with the live holder of the name, when it is taken (the start
-    /// fails with [`StartError::AlreadyStarted`]); [`NameError::Refused`] when the service
+    /// fails with [`StartError::AlreadyStarted`](crate::StartError::AlreadyStarted)); [`NameError::Refused`] when the service
     /// cannot give this name at all (the start fails with [`StartError::NameRefused`]).
     ///
     /// [`StartError::NameRefused`]: crate::StartError::NameRefused

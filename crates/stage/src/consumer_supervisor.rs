@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_actor::ractor::{ActorCell, ActorId};
-use arbor_actor::{CallError, CallOutcome, Caller, Exit, Init, Outcome};
+use arbor_actor::{CallError, CallOutcome, Caller, Exit, Init, Outcome, StartError};
 use arbor_supervisor::{
-    reached_max_intensity, shut_down_children, Child, ChildCounts, ChildSpec, Intensity, Restart,
+    reached_max_intensity, shut_down_children, Child, ChildCounts, ChildKind, ChildSpec, Intensity,
+    Reports, Restart, Shutdown,
 };
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::{
@@ -41,10 +42,13 @@ enum Template<E> {
 /// ([`ConsumerSupervisor::children`]), or tokio tasks ([`ConsumerSupervisor::tasks`]),
 /// which cost far less to start. Children are `Temporary` (never restarted) by default;
 /// like any consumer, a consumer supervisor whose subscription is `Cancel::Permanent`
-/// stops when its producer ends, and stops its running children with it: subscribe
-/// `Transient` to let them finish after a finite producer's normal end.
+/// stops when its producer ends, and stops its running children with it (tasks within
+/// [`ConsumerSupervisor::task_shutdown`]): subscribe `Transient` to let them finish after
+/// a finite producer's normal end.
 /// [`ConsumerSupervisor::restart`] makes actor children `Transient` (restarted after an
 /// abnormal exit, within the restart intensity). `Permanent` is refused, as in gen_stage.
+/// A child whose restart fails stays restarting, holding its event's demand, and its
+/// restart is retried through the mailbox, each attempt counted against the intensity.
 ///
 /// # Examples
 ///
@@ -96,6 +100,7 @@ pub struct ConsumerSupervisor<E> {
     restart: Restart,
     max_restarts: u32,
     max_seconds: u64,
+    task_shutdown: Shutdown,
 }
 
 impl<E: Send + 'static> ConsumerSupervisor<E> {
@@ -121,7 +126,19 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
             restart: Restart::Temporary,
             max_restarts: 3,
             max_seconds: 5,
+            task_shutdown: Shutdown::default(),
         }
+    }
+
+    /// How task children are stopped when the consumer supervisor stops (default:
+    /// `Shutdown::Timeout(5 s)`, a worker's). A tokio task cannot be asked to stop, so
+    /// `Timeout(d)` lets running tasks finish for up to `d`, then aborts the rest;
+    /// `BrutalKill` aborts them at once; `Infinity` waits for them all to finish. Either
+    /// way the consumer supervisor's stop returns only once every task has ended.
+    /// Actor children are stopped as their own spec's `shutdown` says.
+    pub fn task_shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.task_shutdown = shutdown;
+        self
     }
 
     /// Whether children are restarted: `Temporary` (default) or `Transient`.
@@ -169,6 +186,13 @@ struct Running {
     spec: ChildSpec,
 }
 
+/// A child whose restart failed: it keeps its producer's demand while its restart is
+/// retried through the mailbox, each attempt counted against the restart intensity.
+struct Restarting {
+    from: SubscriptionTag,
+    spec: ChildSpec,
+}
+
 /// Demand bookkeeping for one producer.
 #[derive(Debug)]
 struct Credit {
@@ -182,16 +206,21 @@ struct Credit {
 /// The state of a [`ConsumerSupervisor`]; opaque.
 pub struct ConsumerSupervisorState {
     children: HashMap<ActorId, Running>,
-    tasks: HashMap<u64, (SubscriptionTag, AbortHandle)>,
+    /// Children waiting for a restart, by the actor whose exit they restart from.
+    restarting: HashMap<ActorId, Restarting>,
+    tasks: HashMap<u64, (SubscriptionTag, JoinHandle<()>)>,
     next_task: u64,
     credits: HashMap<SubscriptionTag, Credit>,
     intensity: Intensity,
+    /// Crash and restart reports written per child id, so a crash loop cannot flood the log.
+    reports: Reports,
 }
 
 impl fmt::Debug for ConsumerSupervisorState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConsumerSupervisorState")
             .field("children", &self.children.len())
+            .field("restarting", &self.restarting.len())
             .field("tasks", &self.tasks.len())
             .field("credits", &self.credits)
             .finish_non_exhaustive()
@@ -210,6 +239,16 @@ impl fmt::Debug for TaskDone {
             .field("id", &self.id)
             .field("panicked", &self.panicked)
             .finish()
+    }
+}
+
+/// Retries the restart of a child whose restart failed: queued through the mailbox, as a
+/// Supervisor retries, so that other messages (a stop) are handled between attempts.
+pub struct RetryRestart(ActorId);
+
+impl fmt::Debug for RetryRestart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RetryRestart").field(&self.0).finish()
     }
 }
 
@@ -239,10 +278,12 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
         let window = Duration::from_secs(self.max_seconds);
         Init::Ready(ConsumerSupervisorState {
             children: HashMap::new(),
+            restarting: HashMap::new(),
             tasks: HashMap::new(),
             next_task: 0,
             credits: HashMap::new(),
             intensity: Intensity::new(self.max_restarts, window),
+            reports: Reports::default(),
         })
     }
 
@@ -288,12 +329,21 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
         let Some(running) = state.children.remove(&actor.get_id()) else {
             return Outcome::NoReply;
         };
+        let me = ctx.myself().to_string();
         if exit.is_abnormal() {
-            tracing::error!(supervisor = %ctx.myself(), child = ?running.child, reason = %exit, "child terminated");
+            if state.reports.allow(&me, &running.spec.id) {
+                tracing::error!(supervisor = %me, child = %running.spec.id, actor = %running.child, reason = %exit, "child terminated");
+            }
+        } else {
+            tracing::debug!(supervisor = %me, child = %running.spec.id, actor = %running.child, reason = %exit, "child exited");
         }
         if self.restart.restarts_after(&exit) {
+            let restarting = Restarting {
+                from: running.from,
+                spec: running.spec,
+            };
             return self
-                .restart_child(state, ctx, running.from, running.spec, &exit)
+                .restart_child(state, ctx, running.child.id(), restarting, &exit)
                 .await;
         }
         free(state, ctx, running.from, 1);
@@ -306,16 +356,25 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
         state: &mut ConsumerSupervisorState,
         ctx: &mut StageContext<Self>,
     ) {
-        for (_, (_, task)) in state.tasks.drain() {
-            task.abort();
-        }
+        let me = ctx.myself();
+        let name = me.to_string();
+        state.reports.flush(&name);
+        state.restarting.clear();
+        let tasks: Vec<JoinHandle<()>> = state.tasks.drain().map(|(_, (_, task))| task).collect();
         let children: Vec<(Child, &ChildSpec)> = state
             .children
             .values()
             .map(|running| (running.child.clone(), &running.spec))
             .collect();
-        let me = ctx.myself();
-        shut_down_children(&children, &me.cell(), &me.to_string()).await;
+        if !tasks.is_empty() || !children.is_empty() {
+            tracing::info!(supervisor = %name, children = children.len(), tasks = tasks.len(), "consumer supervisor stopping its children");
+        }
+        // Both against the same start: the tasks' deadline runs with the children's.
+        let cell = me.cell();
+        tokio::join!(
+            shut_down_children(&children, &cell, &name),
+            shut_down_tasks(tasks, self.task_shutdown, &name),
+        );
         state.children.clear();
     }
 }
@@ -369,7 +428,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                     let _guard = guard;
                     work.await;
                 });
-                state.tasks.insert(id, (from, task.abort_handle()));
+                state.tasks.insert(id, (from, task));
                 true
             }
             Template::Child(template) => {
@@ -381,7 +440,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                         true
                     }
                     Err(error) => {
-                        tracing::error!(supervisor = %ctx.myself(), %error, "failed to start child");
+                        tracing::error!(supervisor = %ctx.myself(), child = %spec.id, %error, "child failed to start");
                         false
                     }
                 }
@@ -389,26 +448,50 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
         }
     }
 
+    /// Counts a restart against the intensity, then restarts the child. If the start
+    /// fails, the child stays `restarting` (keeping its demand) under `key`, and a retry
+    /// is queued through the mailbox, to be counted as one more restart.
     async fn restart_child(
         &self,
         state: &mut ConsumerSupervisorState,
         ctx: &mut StageContext<Self>,
-        from: SubscriptionTag,
-        spec: ChildSpec,
+        key: ActorId,
+        restarting: Restarting,
         exit: &Exit,
     ) -> Outcome {
+        let me = ctx.myself().to_string();
+        let Restarting { from, spec } = restarting;
         if let Err(tripped) = state.intensity.record(Instant::now()) {
-            tracing::error!(supervisor = %ctx.myself(), reason = %exit, "{tripped}; shutting down");
+            tracing::error!(
+                supervisor = %me,
+                child = %spec.id,
+                reason = %exit,
+                max_restarts = state.intensity.max_restarts(),
+                max_seconds = state.intensity.window().as_secs(),
+                "{tripped}; shutting down"
+            );
             return Outcome::Stop(reached_max_intensity());
         }
         match spec.start(ctx.myself().cell()).await {
             Ok(child) => {
+                if state.reports.allow(&me, &spec.id) {
+                    tracing::info!(supervisor = %me, child = %spec.id, actor = %child, "child restarted");
+                }
                 let running = Running { child, from, spec };
                 state.children.insert(running.child.id(), running);
             }
-            Err(error) => {
-                tracing::error!(supervisor = %ctx.myself(), %error, "failed to restart child");
+            Err(StartError::Ignored) => {
+                tracing::debug!(supervisor = %me, child = %spec.id, "child ignored its restart");
                 free(state, ctx, from, 1);
+            }
+            Err(error) => {
+                if state.reports.allow(&me, &spec.id) {
+                    tracing::error!(supervisor = %me, child = %spec.id, %error, "child failed to restart; trying again");
+                }
+                state.restarting.insert(key, Restarting { from, spec });
+                if ctx.myself().send(RetryRestart(key)).is_err() {
+                    tracing::debug!(supervisor = %me, "stopping: restart retry not queued");
+                }
             }
         }
         Outcome::NoReply
@@ -429,6 +512,46 @@ fn free<S: GenStage>(
     credit.freed += count;
     if credit.freed > 0 && credit.freed >= credit.min {
         ctx.ask(from, std::mem::take(&mut credit.freed));
+    }
+}
+
+/// Stops task children as `shutdown` says; returns once every one has ended.
+async fn shut_down_tasks(tasks: Vec<JoinHandle<()>>, shutdown: Shutdown, supervisor: &str) {
+    let deadline = match shutdown {
+        Shutdown::BrutalKill => Some(Instant::now()),
+        Shutdown::Timeout(limit) => Some(Instant::now() + limit),
+        Shutdown::Infinity => None,
+    };
+    for mut task in tasks {
+        let Some(deadline) = deadline else {
+            let _ = task.await;
+            continue;
+        };
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+            if shutdown != Shutdown::BrutalKill {
+                tracing::warn!(supervisor = %supervisor, timeout = ?shutdown, "task did not finish in time; aborting it");
+            }
+            task.abort();
+            // An aborted task ends at its next yield; a task stuck in blocking code is
+            // waited for, as a child that ignores its kill would be.
+            let _ = task.await;
+        }
+    }
+}
+
+impl<E: Send + 'static> StageInfo<RetryRestart> for ConsumerSupervisor<E> {
+    async fn handle_info(
+        &self,
+        RetryRestart(key): RetryRestart,
+        state: &mut ConsumerSupervisorState,
+        ctx: &mut StageContext<Self>,
+    ) -> Outcome {
+        // Gone when it was terminated meanwhile: the retries end here.
+        let Some(restarting) = state.restarting.remove(&key) else {
+            return Outcome::NoReply;
+        };
+        self.restart_child(state, ctx, key, restarting, &Exit::error("restart failed"))
+            .await
     }
 }
 
@@ -454,7 +577,7 @@ impl<E: Send + 'static> StageInfo<TaskDone> for ConsumerSupervisor<E> {
 #[derive(Debug, Clone, Copy)]
 pub struct WhichChildren;
 
-/// Counts the running children (tasks count as workers).
+/// Counts the children (gen_stage's `count_children`): the template is one spec.
 #[derive(Debug, Clone, Copy)]
 pub struct CountChildren;
 
@@ -483,13 +606,24 @@ impl<E: Send + 'static> StageCall<CountChildren> for ConsumerSupervisor<E> {
         state: &mut ConsumerSupervisorState,
         _: &mut StageContext<Self>,
     ) -> CallOutcome<ChildCounts> {
-        let running = state.children.len() + state.tasks.len();
-        CallOutcome::Reply(ChildCounts {
-            specs: running,
-            active: running,
+        let mut counts = ChildCounts {
+            specs: 1,
+            active: state.children.len() + state.tasks.len(),
             supervisors: 0,
-            workers: running,
-        })
+            workers: state.tasks.len(),
+        };
+        let kinds = state.children.values().map(|running| running.spec.kind);
+        let waiting = state
+            .restarting
+            .values()
+            .map(|restarting| restarting.spec.kind);
+        for kind in kinds.chain(waiting) {
+            match kind {
+                ChildKind::Supervisor => counts.supervisors += 1,
+                ChildKind::Worker => counts.workers += 1,
+            }
+        }
+        CallOutcome::Reply(counts)
     }
 }
 
@@ -504,6 +638,7 @@ impl<E> Clone for ConsumerSupervisor<E> {
             restart: self.restart,
             max_restarts: self.max_restarts,
             max_seconds: self.max_seconds,
+            task_shutdown: self.task_shutdown,
         }
     }
 }
@@ -518,7 +653,10 @@ impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
         self.call(WhichChildren).await
     }
 
-    /// How many children run, tasks included (gen_stage's `count_children`).
+    /// How many children it has (gen_stage's `count_children`): `specs` is 1 (the
+    /// template), `active` counts the running children and tasks, and `workers` /
+    /// `supervisors` count every child by its kind, those waiting to restart included
+    /// (tasks are workers).
     ///
     /// # Errors
     ///

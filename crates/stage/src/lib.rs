@@ -138,7 +138,8 @@ pub use behaviour::{
     StageCall, StageCast, StageInfo, SubscriptionInfo,
 };
 pub use consumer_supervisor::{
-    ConsumerSupervisor, ConsumerSupervisorState, CountChildren, TaskDone, WhichChildren,
+    ConsumerSupervisor, ConsumerSupervisorState, CountChildren, RetryRestart, TaskDone,
+    WhichChildren,
 };
 pub use context::StageContext;
 pub use stage::{Stage, StageBuilder};

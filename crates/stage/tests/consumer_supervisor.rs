@@ -283,3 +283,248 @@ async fn a_server_child_is_an_ordinary_server() {
     let job: Server<Job> = child.server::<Job>().unwrap();
     assert!(job.is_alive());
 }
+
+/// A child that crashes right after its first start; every later start fails (its
+/// restart never succeeds while `fail_restarts` is set). Reports each start attempt's event.
+#[derive(Clone)]
+struct Flaky {
+    starts: Arc<AtomicUsize>,
+    /// Start attempts that fail after the first start (usize::MAX: all of them).
+    failing: Arc<AtomicUsize>,
+    attempts: mpsc::UnboundedSender<u64>,
+    done: mpsc::UnboundedSender<u64>,
+}
+
+struct CrashNow;
+
+impl GenServer for Flaky {
+    type Args = u64;
+    type State = u64;
+    async fn init(&self, event: u64, ctx: &mut Context<Self>) -> Init<u64> {
+        let _ = self.attempts.send(event);
+        let start = self.starts.fetch_add(1, Ordering::SeqCst);
+        if start == 0 {
+            ctx.continue_with(CrashNow);
+            return Init::Ready(event);
+        }
+        let left = self.failing.load(Ordering::SeqCst);
+        if left > 0 {
+            if left != usize::MAX {
+                self.failing.fetch_sub(1, Ordering::SeqCst);
+            }
+            return Init::Stop(Exit::error("cannot start"));
+        }
+        ctx.continue_with(Run);
+        Init::Ready(event)
+    }
+}
+
+impl HandleContinue<CrashNow> for Flaky {
+    async fn handle_continue(&self, _: CrashNow, _: &mut u64, _: &mut Context<Self>) -> Outcome {
+        Outcome::Stop(Exit::error("crashed on purpose"))
+    }
+}
+
+impl HandleContinue<Run> for Flaky {
+    async fn handle_continue(&self, _: Run, event: &mut u64, _: &mut Context<Self>) -> Outcome {
+        let _ = self.done.send(*event);
+        Outcome::Stop(Exit::Normal)
+    }
+}
+
+/// A transient consumer supervisor of [`Flaky`] children whose restarts fail `failing`
+/// times; with the receivers of start attempts and of finished events.
+fn flaky(failing: usize) -> (ConsumerSupervisor<u64>, Events, Events) {
+    let (attempts, attempts_rx) = mpsc::unbounded_channel();
+    let (done, done_rx) = mpsc::unbounded_channel();
+    let flaky = Flaky {
+        starts: Arc::new(AtomicUsize::new(0)),
+        failing: Arc::new(AtomicUsize::new(failing)),
+        attempts,
+        done,
+    };
+    let supervisor =
+        ConsumerSupervisor::children(move |event| ChildSpec::worker("flaky", flaky.clone(), event))
+            .restart(Restart::Transient)
+            .unwrap();
+    (supervisor, attempts_rx, done_rx)
+}
+
+fn drain(events: &mut Events) -> Vec<u64> {
+    let mut all = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        all.push(event);
+    }
+    all
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_whose_restart_always_fails_trips_the_intensity_and_keeps_its_demand() {
+    let producer = Stage::producer(Counter { limit: Some(3) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut attempts, _done) = flaky(usize::MAX);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    let exit = tokio::time::timeout(support::STALL, supervisor.wait())
+        .await
+        .expect("a child that never restarts trips the restart intensity");
+    assert_eq!(exit, arbor_supervisor::reached_max_intensity());
+    // The first start, then 3 failed restarts (the default intensity: 3 in 5 s), the 4th
+    // trips; all of them for event 0: its demand was never given back for event 1.
+    assert_eq!(drain(&mut attempts), vec![0, 0, 0, 0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_that_fails_once_is_retried_and_the_event_completes() {
+    let producer = Stage::producer(Counter { limit: Some(3) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut attempts, mut done) = flaky(1);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut done, 3).await, vec![0, 1, 2]);
+    // Event 0: started, restart failed, restarted; events 1 and 2 wait for it.
+    assert_eq!(drain(&mut attempts), vec![0, 0, 0, 1, 2]);
+    assert!(supervisor.is_alive(), "two restarts stay within 3 in 5 s");
+}
+
+#[tokio::test]
+async fn count_children_counts_the_template_as_one_spec() {
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(3))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 3).await;
+    let counts = supervisor.count_children().await.unwrap();
+    assert_eq!(
+        (
+            counts.specs,
+            counts.active,
+            counts.workers,
+            counts.supervisors
+        ),
+        (1, 3, 3, 0)
+    );
+}
+
+/// Sets its flag when dropped: a task's end, whether it finished or was aborted.
+struct Ended(Arc<AtomicBool>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A consumer supervisor of tasks that sleep `work` and then record that they finished.
+fn sleepers(
+    work: std::time::Duration,
+) -> (
+    ConsumerSupervisor<u64>,
+    Arc<AtomicBool>,
+    Arc<AtomicBool>,
+    Events,
+) {
+    let ended = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
+    let (started, started_rx) = mpsc::unbounded_channel();
+    let (end, fin) = (Arc::clone(&ended), Arc::clone(&finished));
+    let tasks = ConsumerSupervisor::tasks(move |event: u64| {
+        let guard = Ended(Arc::clone(&end));
+        let (finished, started) = (Arc::clone(&fin), started.clone());
+        async move {
+            let _guard = guard;
+            let _ = started.send(event);
+            tokio::time::sleep(work).await;
+            finished.store(true, Ordering::SeqCst);
+        }
+    });
+    (tasks, ended, finished, started_rx)
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_waits_for_a_task_that_finishes_within_the_shutdown_deadline() {
+    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(1));
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 1).await;
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(finished.load(Ordering::SeqCst), "the task ran to its end");
+    assert!(ended.load(Ordering::SeqCst));
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_ends_a_task_that_outlives_the_shutdown_deadline_before_returning() {
+    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(3600));
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 1).await;
+    let asked = tokio::time::Instant::now();
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(ended.load(Ordering::SeqCst), "the task has ended");
+    assert!(!finished.load(Ordering::SeqCst), "it was aborted");
+    assert!(
+        asked.elapsed() >= std::time::Duration::from_secs(5),
+        "after the 5 s deadline"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn brutal_kill_task_shutdown_aborts_tasks_at_once_and_waits_for_their_end() {
+    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(1));
+    let tasks = tasks.task_shutdown(arbor_supervisor::Shutdown::BrutalKill);
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 1).await;
+    let asked = tokio::time::Instant::now();
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(ended.load(Ordering::SeqCst), "the task has ended");
+    assert!(!finished.load(Ordering::SeqCst), "it was aborted");
+    assert_eq!(asked.elapsed(), std::time::Duration::ZERO, "at once");
+}

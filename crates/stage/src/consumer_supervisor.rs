@@ -18,8 +18,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::{
-    Consumer, DemandAsk, GenStage, InvalidOptions, NoEvents, Side, Stage, StageCall, StageContext,
-    StageInfo, SubscriptionInfo, SubscriptionTag,
+    Consumer, ConsumerChildError, DemandAsk, GenStage, InvalidOptions, NoEvents, Side, Stage,
+    StageCall, StageContext, StageInfo, SubscriptionInfo, SubscriptionTag,
 };
 
 type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -181,7 +181,8 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
 struct Running {
     child: Child,
     /// The subscription whose event started it: its exit frees that producer's demand.
-    from: SubscriptionTag,
+    /// `None` for a child started with `start_child`, outside the demand flow.
+    from: Option<SubscriptionTag>,
     /// How to restart it, and how to stop it.
     spec: ChildSpec,
 }
@@ -189,7 +190,7 @@ struct Running {
 /// A child whose restart failed: it keeps its producer's demand while its restart is
 /// retried through the mailbox, each attempt counted against the restart intensity.
 struct Restarting {
-    from: SubscriptionTag,
+    from: Option<SubscriptionTag>,
     spec: ChildSpec,
 }
 
@@ -435,7 +436,11 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                 let spec = template(event);
                 match spec.start(ctx.myself().cell()).await {
                     Ok(child) => {
-                        let running = Running { child, from, spec };
+                        let running = Running {
+                            child,
+                            from: Some(from),
+                            spec,
+                        };
                         state.children.insert(running.child.id(), running);
                         true
                     }
@@ -502,9 +507,12 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
 fn free<S: GenStage>(
     state: &mut ConsumerSupervisorState,
     ctx: &mut StageContext<S>,
-    from: SubscriptionTag,
+    from: impl Into<Option<SubscriptionTag>>,
     count: usize,
 ) {
+    let Some(from) = from.into() else {
+        return;
+    };
     let Some(credit) = state.credits.get_mut(&from) else {
         return;
     };
@@ -570,6 +578,74 @@ impl<E: Send + 'static> StageInfo<TaskDone> for ConsumerSupervisor<E> {
         }
         free(state, ctx, from, 1);
         Outcome::NoReply
+    }
+}
+
+/// Starts a child from the template with this event, outside the demand flow (see
+/// [`Stage::start_child`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StartChild<E>(pub E);
+
+/// Stops one actor child (see [`Stage::terminate_child`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TerminateChild(pub ActorId);
+
+impl<E: Send + 'static> StageCall<StartChild<E>> for ConsumerSupervisor<E> {
+    type Reply = Result<Child, ConsumerChildError>;
+
+    async fn handle_call(
+        &self,
+        StartChild(event): StartChild<E>,
+        _: Caller<'_, Self::Reply>,
+        state: &mut ConsumerSupervisorState,
+        ctx: &mut StageContext<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let Template::Child(template) = &self.template else {
+            return CallOutcome::Reply(Err(ConsumerChildError::TaskTemplate));
+        };
+        let spec = template(event);
+        let reply = match spec.start(ctx.myself().cell()).await {
+            Ok(child) => {
+                tracing::debug!(supervisor = %ctx.myself(), child = %spec.id, actor = %child, "child started outside the demand flow");
+                let running = Running {
+                    child: child.clone(),
+                    from: None,
+                    spec,
+                };
+                state.children.insert(child.id(), running);
+                Ok(child)
+            }
+            Err(error) => Err(ConsumerChildError::Start { id: spec.id, error }),
+        };
+        CallOutcome::Reply(reply)
+    }
+}
+
+impl<E: Send + 'static> StageCall<TerminateChild> for ConsumerSupervisor<E> {
+    type Reply = Result<(), ConsumerChildError>;
+
+    async fn handle_call(
+        &self,
+        TerminateChild(actor): TerminateChild,
+        _: Caller<'_, Self::Reply>,
+        state: &mut ConsumerSupervisorState,
+        ctx: &mut StageContext<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        let me = ctx.myself();
+        let from = if let Some(running) = state.children.remove(&actor) {
+            tracing::info!(supervisor = %me, child = %running.spec.id, %actor, "terminating child");
+            let children = [(running.child.clone(), &running.spec)];
+            shut_down_children(&children, &me.cell(), &me.to_string()).await;
+            running.from
+        } else if let Some(restarting) = state.restarting.remove(&actor) {
+            // Its queued retry finds nothing to restart: the retries end here.
+            tracing::info!(supervisor = %me, child = %restarting.spec.id, %actor, "child waiting to restart terminated");
+            restarting.from
+        } else {
+            return CallOutcome::Reply(Err(ConsumerChildError::NotFound(actor.to_string())));
+        };
+        free(state, ctx, from, 1);
+        CallOutcome::Reply(Ok(()))
     }
 }
 
@@ -651,6 +727,66 @@ impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
     /// As [`Stage::call`].
     pub async fn which_children(&self) -> Result<Vec<Child>, CallError> {
         self.call(WhichChildren).await
+    }
+
+    /// Starts a child from the template with `event`, outside the demand flow
+    /// (gen_stage's `start_child`): it takes no producer's demand, and its exit asks for
+    /// no event. It is restarted as the others are, and stopped with them. Waits as long
+    /// as the child's start takes (a supervisor's calls have no timeout).
+    ///
+    /// # Errors
+    ///
+    /// [`ConsumerChildError::TaskTemplate`] for a consumer supervisor of tasks;
+    /// [`ConsumerChildError::Start`] when the child did not start;
+    /// [`ConsumerChildError::Supervisor`] when the consumer supervisor is not running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arbor_actor::{Context, GenServer, Init};
+    /// use arbor_stage::{ConsumerChildError, ConsumerSupervisor, Stage};
+    /// use arbor_supervisor::ChildSpec;
+    ///
+    /// #[derive(Clone)]
+    /// struct Job;
+    /// impl GenServer for Job {
+    ///     type Args = u64;
+    ///     type State = u64;
+    ///     async fn init(&self, event: u64, _ctx: &mut Context<Self>) -> Init<u64> {
+    ///         Init::Ready(event)
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let jobs = ConsumerSupervisor::children(|event| ChildSpec::worker("job", Job, event));
+    /// let jobs = Stage::consumer(jobs, ()).start().await?;
+    /// let child = jobs.start_child(7).await?;
+    /// assert_eq!(jobs.count_children().await?.active, 1);
+    /// jobs.terminate_child(&child).await?;
+    /// assert!(!child.is_alive());
+    /// let again = jobs.terminate_child(&child).await;
+    /// assert!(matches!(again, Err(ConsumerChildError::NotFound(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn start_child(&self, event: E) -> Result<Child, ConsumerChildError> {
+        self.call_timeout(StartChild(event), Duration::MAX).await?
+    }
+
+    /// Stops `child` as its spec's `shutdown` says (gen_stage's `terminate_child`); a
+    /// child started for an event frees that event's demand. A child waiting to restart
+    /// is given up, found by the handle of the actor that exited. Waits as long as the
+    /// child's `shutdown` lets it take.
+    ///
+    /// # Errors
+    ///
+    /// [`ConsumerChildError::NotFound`] when `child` is not a child of this consumer
+    /// supervisor (tasks are not: they have no handle); [`ConsumerChildError::Supervisor`]
+    /// when the consumer supervisor is not running.
+    pub async fn terminate_child(&self, child: &Child) -> Result<(), ConsumerChildError> {
+        self.call_timeout(TerminateChild(child.id()), Duration::MAX)
+            .await?
     }
 
     /// How many children it has (gen_stage's `count_children`): `specs` is 1 (the

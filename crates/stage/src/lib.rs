@@ -154,5 +154,7 @@ pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, DemandOptions, Dispatcher, InfoToken, Outbox,
     PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber,
 };
-pub use error::{DispatchError, InvalidOptions, StageStartError, SubscribeError};
+pub use error::{
+    ConsumerChildError, DispatchError, InvalidOptions, StageStartError, SubscribeError,
+};
 pub use subscription::{Cancel, SubscribeOptions, SubscribeTo, SubscriptionTag};

@@ -4,11 +4,13 @@
 mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arbor_actor::{Context, Exit, GenServer, HandleContinue, Init, Outcome, Server};
-use arbor_stage::{Cancel, ConsumerSupervisor, InvalidOptions, Stage, SubscribeOptions};
-use arbor_supervisor::{ChildSpec, Restart};
+use arbor_stage::{
+    Cancel, ConsumerChildError, ConsumerSupervisor, InvalidOptions, Stage, SubscribeOptions,
+};
+use arbor_supervisor::{Child, ChildSpec, Restart};
 use support::Counter;
 use tokio::sync::{mpsc, Semaphore};
 
@@ -293,6 +295,8 @@ struct Flaky {
     failing: Arc<AtomicUsize>,
     attempts: mpsc::UnboundedSender<u64>,
     done: mpsc::UnboundedSender<u64>,
+    /// The handle of its first start.
+    first: Arc<Mutex<Option<Child>>>,
 }
 
 struct CrashNow;
@@ -304,6 +308,7 @@ impl GenServer for Flaky {
         let _ = self.attempts.send(event);
         let start = self.starts.fetch_add(1, Ordering::SeqCst);
         if start == 0 {
+            *self.first.lock().unwrap() = Some(Child::from(ctx.myself().clone()));
             ctx.continue_with(CrashNow);
             return Init::Ready(event);
         }
@@ -335,19 +340,34 @@ impl HandleContinue<Run> for Flaky {
 /// A transient consumer supervisor of [`Flaky`] children whose restarts fail `failing`
 /// times; with the receivers of start attempts and of finished events.
 fn flaky(failing: usize) -> (ConsumerSupervisor<u64>, Events, Events) {
+    let (supervisor, attempts, done, _) = flaky_with_first(failing);
+    (supervisor, attempts, done)
+}
+
+/// [`flaky`], with where the first child's handle is put.
+fn flaky_with_first(
+    failing: usize,
+) -> (
+    ConsumerSupervisor<u64>,
+    Events,
+    Events,
+    Arc<Mutex<Option<Child>>>,
+) {
     let (attempts, attempts_rx) = mpsc::unbounded_channel();
     let (done, done_rx) = mpsc::unbounded_channel();
+    let first = Arc::new(Mutex::new(None));
     let flaky = Flaky {
         starts: Arc::new(AtomicUsize::new(0)),
         failing: Arc::new(AtomicUsize::new(failing)),
         attempts,
         done,
+        first: Arc::clone(&first),
     };
     let supervisor =
         ConsumerSupervisor::children(move |event| ChildSpec::worker("flaky", flaky.clone(), event))
             .restart(Restart::Transient)
             .unwrap();
-    (supervisor, attempts_rx, done_rx)
+    (supervisor, attempts_rx, done_rx, first)
 }
 
 fn drain(events: &mut Events) -> Vec<u64> {
@@ -527,4 +547,137 @@ async fn brutal_kill_task_shutdown_aborts_tasks_at_once_and_waits_for_their_end(
     assert!(ended.load(Ordering::SeqCst), "the task has ended");
     assert!(!finished.load(Ordering::SeqCst), "it was aborted");
     assert_eq!(asked.elapsed(), std::time::Duration::ZERO, "at once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_child_starts_a_child_outside_the_demand_flow() {
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut started, 1).await, vec![0]);
+    let by_event = supervisor.which_children().await.unwrap().remove(0);
+
+    let extra = supervisor.start_child(100).await.unwrap();
+    assert_eq!(receive(&mut started, 1).await, vec![100]);
+    assert!(extra.is_alive());
+    let counts = supervisor.count_children().await.unwrap();
+    assert_eq!((counts.specs, counts.active), (1, 2));
+
+    // Terminating the extra child frees no demand: no event 1 is asked for.
+    supervisor.terminate_child(&extra).await.unwrap();
+    assert!(!extra.is_alive());
+    producer.buffered_count().await.unwrap();
+    supervisor.count_children().await.unwrap();
+    assert!(
+        started.try_recv().is_err(),
+        "no event asked for in its place"
+    );
+
+    // Terminating the event's child frees its demand: event 1 gets a child.
+    supervisor.terminate_child(&by_event).await.unwrap();
+    assert!(!by_event.is_alive());
+    assert_eq!(receive(&mut started, 1).await, vec![1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn terminate_child_refuses_an_actor_that_is_not_its_child() {
+    let shared = Arc::new(Shared::default());
+    let (supervisor, _started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ()).start().await.unwrap();
+    let child = supervisor.start_child(1).await.unwrap();
+    supervisor.terminate_child(&child).await.unwrap();
+    let again = supervisor.terminate_child(&child).await;
+    assert!(
+        matches!(again, Err(ConsumerChildError::NotFound(_))),
+        "{again:?}"
+    );
+
+    // A child of another consumer supervisor is not this one's.
+    let (other, _started, _done) = jobs(&shared);
+    let other = Stage::consumer(other, ()).start().await.unwrap();
+    let theirs = other.start_child(2).await.unwrap();
+    let refused = supervisor.terminate_child(&theirs).await;
+    assert!(matches!(refused, Err(ConsumerChildError::NotFound(_))));
+    assert!(theirs.is_alive());
+}
+
+#[tokio::test]
+async fn start_child_reports_a_child_that_fails_to_start() {
+    let (attempts, _attempts) = mpsc::unbounded_channel();
+    let (done, _done) = mpsc::unbounded_channel();
+    // Every start after the first fails.
+    let flaky = Flaky {
+        starts: Arc::new(AtomicUsize::new(1)),
+        failing: Arc::new(AtomicUsize::new(usize::MAX)),
+        attempts,
+        done,
+        first: Arc::default(),
+    };
+    let supervisor =
+        ConsumerSupervisor::children(move |event| ChildSpec::worker("flaky", flaky.clone(), event));
+    let supervisor = Stage::consumer(supervisor, ()).start().await.unwrap();
+    match supervisor.start_child(5).await {
+        Err(ConsumerChildError::Start { id, error }) => {
+            assert_eq!(id, "flaky");
+            assert_eq!(
+                error,
+                arbor_actor::StartError::Init(Exit::error("cannot start"))
+            );
+        }
+        other => panic!("expected a start error, got {other:?}"),
+    }
+    assert_eq!(supervisor.count_children().await.unwrap().active, 0);
+}
+
+#[tokio::test]
+async fn start_child_is_refused_by_a_consumer_supervisor_of_tasks_and_a_stopped_one() {
+    let tasks = ConsumerSupervisor::tasks(|_: u64| async {});
+    let tasks = Stage::consumer(tasks, ()).start().await.unwrap();
+    assert_eq!(
+        tasks.start_child(1).await.unwrap_err(),
+        ConsumerChildError::TaskTemplate
+    );
+    tasks
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(matches!(
+        tasks.start_child(1).await,
+        Err(ConsumerChildError::Supervisor(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn terminate_child_gives_up_a_child_waiting_to_restart_and_frees_its_demand() {
+    let producer = Stage::producer(Counter { limit: Some(2) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut attempts, _done, first) = flaky_with_first(usize::MAX);
+    // A wide intensity: the retries go on until the child is terminated.
+    let supervisor = supervisor.intensity(u32::MAX, 5).unwrap();
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut attempts, 1).await, vec![0]);
+    assert_eq!(receive(&mut attempts, 1).await, vec![0], "a failed restart");
+    // The handle of the actor that crashed names the child waiting to restart.
+    let child = first.lock().unwrap().clone().unwrap();
+    supervisor.terminate_child(&child).await.unwrap();
+    // Its demand is freed: event 1 gets a start (which fails too; its retries go on).
+    let mut next = receive(&mut attempts, 1).await;
+    while next == vec![0] {
+        next = receive(&mut attempts, 1).await;
+    }
+    assert_eq!(next, vec![1]);
 }

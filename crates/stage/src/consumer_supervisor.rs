@@ -1,6 +1,7 @@
 //! `ConsumerSupervisor`: a consumer that starts one child per event and asks for more
 //! events as its children exit, so `max_demand` bounds how many run at once.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -23,6 +24,31 @@ use crate::{
 };
 
 type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// An event kept for its restarts (type-erased: the state is not generic).
+type KeptEvent = Box<dyn Any + Send>;
+
+/// A per-event attempt limit (see [`ConsumerSupervisor::children_with_attempts`]).
+struct Attempts<E> {
+    max: u32,
+    /// The child spec for an event's n-th attempt (1 for its first start).
+    build: Arc<dyn Fn(E, u32) -> ChildSpec + Send + Sync>,
+    /// `E::clone`, kept here so that only this constructor needs `E: Clone`.
+    clone: fn(&E) -> E,
+    /// Given each event whose attempts are used up, with its last child's exit.
+    exhausted: Arc<dyn Fn(E, Exit) + Send + Sync>,
+}
+
+impl<E> Clone for Attempts<E> {
+    fn clone(&self) -> Self {
+        Attempts {
+            max: self.max,
+            build: Arc::clone(&self.build),
+            clone: self.clone,
+            exhausted: Arc::clone(&self.exhausted),
+        }
+    }
+}
 
 /// What a consumer supervisor starts for each event.
 enum Template<E> {
@@ -101,6 +127,7 @@ pub struct ConsumerSupervisor<E> {
     max_restarts: u32,
     max_seconds: u64,
     task_shutdown: Shutdown,
+    attempts: Option<Attempts<E>>,
 }
 
 impl<E: Send + 'static> ConsumerSupervisor<E> {
@@ -127,7 +154,100 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
             max_restarts: 3,
             max_seconds: 5,
             task_shutdown: Shutdown::default(),
+            attempts: None,
         }
+    }
+
+    /// Starts the child `template(event, attempt)` describes for each event, and
+    /// restarts it (children are `Transient`) at most `max_attempts` times in all per
+    /// event: `attempt` is 1 for the event's first start, 2 for its first restart, and so
+    /// on, so the child can tell which attempt it is. Once an event's last attempt has
+    /// exited abnormally (or failed to start), the event is given to `exhausted`, with
+    /// that exit, instead of being restarted again, and its demand is freed. These
+    /// restarts are counted against the event's own limit, not the shared restart
+    /// intensity: events that keep failing do not stop the consumer supervisor. An
+    /// event's first start that fails is not retried (as without a limit: it is logged
+    /// and its demand freed).
+    /// `exhausted` runs inside the consumer supervisor: hand the event on (a channel, a
+    /// cast), do not block.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidOptions::ZeroAttempts`] when `max_attempts` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arbor_actor::{Context, Exit, GenServer, HandleContinue, Init, Outcome};
+    /// use arbor_stage::{ConsumerSupervisor, Stage};
+    /// use arbor_supervisor::ChildSpec;
+    ///
+    /// /// Fails every attempt, once started.
+    /// #[derive(Clone)]
+    /// struct Fetch;
+    /// struct Try;
+    /// impl GenServer for Fetch {
+    ///     type Args = (String, u32);
+    ///     type State = ();
+    ///     async fn init(&self, _: (String, u32), ctx: &mut Context<Self>) -> Init<()> {
+    ///         ctx.continue_with(Try);
+    ///         Init::Ready(())
+    ///     }
+    /// }
+    /// impl HandleContinue<Try> for Fetch {
+    ///     async fn handle_continue(&self, _: Try, _: &mut (), _: &mut Context<Self>) -> Outcome {
+    ///         Outcome::Stop(Exit::error("unreachable host"))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (dead, mut dead_letters) = tokio::sync::mpsc::unbounded_channel();
+    /// let fetchers = ConsumerSupervisor::children_with_attempts(
+    ///     3,
+    ///     |url: String, attempt| ChildSpec::worker("fetch", Fetch, (url, attempt)),
+    ///     move |url, exit| {
+    ///         let _ = dead.send((url, exit));
+    ///     },
+    /// )?;
+    /// let fetchers = Stage::consumer(fetchers, ()).start().await?;
+    /// fetchers.start_child("http://example.invalid".to_string()).await?;
+    /// // Three attempts, then the event is a dead letter; the consumer supervisor goes on.
+    /// let (url, exit) = dead_letters.recv().await.ok_or("no dead letter")?;
+    /// assert_eq!(url, "http://example.invalid");
+    /// assert_eq!(exit, Exit::error("unreachable host"));
+    /// assert!(fetchers.is_alive());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn children_with_attempts(
+        max_attempts: u32,
+        template: impl Fn(E, u32) -> ChildSpec + Send + Sync + 'static,
+        exhausted: impl Fn(E, Exit) + Send + Sync + 'static,
+    ) -> Result<Self, InvalidOptions>
+    where
+        E: Clone,
+    {
+        if max_attempts == 0 {
+            return Err(InvalidOptions::ZeroAttempts);
+        }
+        let build: Arc<dyn Fn(E, u32) -> ChildSpec + Send + Sync> = Arc::new(template);
+        let first = Arc::clone(&build);
+        let mut supervisor = Self::with(Template::Child(Arc::new(move |event| first(event, 1))));
+        supervisor.restart = Restart::Transient;
+        supervisor.attempts = Some(Attempts {
+            max: max_attempts,
+            build,
+            clone: E::clone,
+            exhausted: Arc::new(exhausted),
+        });
+        Ok(supervisor)
+    }
+
+    /// The event to keep for a child's restarts: only with an attempt limit.
+    fn keep(&self, event: &E) -> Option<KeptEvent> {
+        let attempts = self.attempts.as_ref()?;
+        Some(Box::new((attempts.clone)(event)))
     }
 
     /// How task children are stopped when the consumer supervisor stops (default:
@@ -185,13 +305,21 @@ struct Running {
     from: Option<SubscriptionTag>,
     /// How to restart it, and how to stop it.
     spec: ChildSpec,
+    /// Its event, kept with an attempt limit to rebuild its spec and hand to the hook.
+    event: Option<KeptEvent>,
+    /// Which attempt it is (1: the event's first start).
+    attempt: u32,
 }
 
 /// A child whose restart failed: it keeps its producer's demand while its restart is
-/// retried through the mailbox, each attempt counted against the restart intensity.
+/// retried through the mailbox, each attempt counted against the restart intensity (or,
+/// with an attempt limit, against its event's attempts).
 struct Restarting {
     from: Option<SubscriptionTag>,
     spec: ChildSpec,
+    event: Option<KeptEvent>,
+    /// The attempt that exited or failed to start.
+    attempt: u32,
 }
 
 /// Demand bookkeeping for one producer.
@@ -342,6 +470,8 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
             let restarting = Restarting {
                 from: running.from,
                 spec: running.spec,
+                event: running.event,
+                attempt: running.attempt,
             };
             return self
                 .restart_child(state, ctx, running.child.id(), restarting, &exit)
@@ -433,6 +563,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                 true
             }
             Template::Child(template) => {
+                let kept = self.keep(&event);
                 let spec = template(event);
                 match spec.start(ctx.myself().cell()).await {
                     Ok(child) => {
@@ -440,6 +571,8 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                             child,
                             from: Some(from),
                             spec,
+                            event: kept,
+                            attempt: 1,
                         };
                         state.children.insert(running.child.id(), running);
                         true
@@ -465,8 +598,34 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
         exit: &Exit,
     ) -> Outcome {
         let me = ctx.myself().to_string();
-        let Restarting { from, spec } = restarting;
-        if let Err(tripped) = state.intensity.record(Instant::now()) {
+        let Restarting {
+            from,
+            spec,
+            event,
+            attempt,
+        } = restarting;
+        let (spec, event) = match (&self.attempts, event) {
+            (Some(attempts), Some(event)) => {
+                let Ok(event) = event.downcast::<E>() else {
+                    tracing::error!(supervisor = %me, child = %spec.id, "kept event of another type; child not restarted");
+                    free(state, ctx, from, 1);
+                    return Outcome::NoReply;
+                };
+                if attempt >= attempts.max {
+                    tracing::warn!(supervisor = %me, child = %spec.id, attempts = attempt, reason = %exit, "event used up its attempts; handing it to the exhausted hook");
+                    (attempts.exhausted)(*event, exit.clone());
+                    free(state, ctx, from, 1);
+                    return Outcome::NoReply;
+                }
+                let spec = (attempts.build)((attempts.clone)(&event), attempt + 1);
+                (spec, Some(event as KeptEvent))
+            }
+            (_, event) => (spec, event),
+        };
+        let attempt = attempt.saturating_add(1);
+        if self.attempts.is_some() {
+            // Counted against the event's own attempts, not the shared intensity.
+        } else if let Err(tripped) = state.intensity.record(Instant::now()) {
             tracing::error!(
                 supervisor = %me,
                 child = %spec.id,
@@ -482,7 +641,13 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                 if state.reports.allow(&me, &spec.id) {
                     tracing::info!(supervisor = %me, child = %spec.id, actor = %child, "child restarted");
                 }
-                let running = Running { child, from, spec };
+                let running = Running {
+                    child,
+                    from,
+                    spec,
+                    event,
+                    attempt,
+                };
                 state.children.insert(running.child.id(), running);
             }
             Err(StartError::Ignored) => {
@@ -493,7 +658,13 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                 if state.reports.allow(&me, &spec.id) {
                     tracing::error!(supervisor = %me, child = %spec.id, %error, "child failed to restart; trying again");
                 }
-                state.restarting.insert(key, Restarting { from, spec });
+                let restarting = Restarting {
+                    from,
+                    spec,
+                    event,
+                    attempt,
+                };
+                state.restarting.insert(key, restarting);
                 if ctx.myself().send(RetryRestart(key)).is_err() {
                     tracing::debug!(supervisor = %me, "stopping: restart retry not queued");
                 }
@@ -603,6 +774,7 @@ impl<E: Send + 'static> StageCall<StartChild<E>> for ConsumerSupervisor<E> {
         let Template::Child(template) = &self.template else {
             return CallOutcome::Reply(Err(ConsumerChildError::TaskTemplate));
         };
+        let kept = self.keep(&event);
         let spec = template(event);
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {
@@ -611,6 +783,8 @@ impl<E: Send + 'static> StageCall<StartChild<E>> for ConsumerSupervisor<E> {
                     child: child.clone(),
                     from: None,
                     spec,
+                    event: kept,
+                    attempt: 1,
                 };
                 state.children.insert(child.id(), running);
                 Ok(child)
@@ -715,6 +889,7 @@ impl<E> Clone for ConsumerSupervisor<E> {
             max_restarts: self.max_restarts,
             max_seconds: self.max_seconds,
             task_shutdown: self.task_shutdown,
+            attempts: self.attempts.clone(),
         }
     }
 }

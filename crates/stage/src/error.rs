@@ -87,6 +87,10 @@ pub enum InvalidOptions {
     /// it too).
     #[error("a consumer supervisor's max_seconds must be at least 1")]
     ZeroRestartWindow,
+    /// A consumer supervisor's per-event attempt limit was 0: no event could ever start
+    /// a child.
+    #[error("a consumer supervisor's max_attempts must be at least 1")]
+    ZeroAttempts,
 }
 
 /// Why a consumer could not subscribe to a producer.

@@ -681,3 +681,124 @@ async fn terminate_child_gives_up_a_child_waiting_to_restart_and_frees_its_deman
     }
     assert_eq!(next, vec![1]);
 }
+
+/// Crashes at every attempt, once started; reports each (event, attempt).
+#[derive(Clone)]
+struct AlwaysCrashes {
+    attempts: mpsc::UnboundedSender<(u64, u32)>,
+}
+
+impl GenServer for AlwaysCrashes {
+    type Args = (u64, u32);
+    type State = ();
+    async fn init(&self, args: (u64, u32), ctx: &mut Context<Self>) -> Init<()> {
+        let _ = self.attempts.send(args);
+        ctx.continue_with(CrashNow);
+        Init::Ready(())
+    }
+}
+
+impl HandleContinue<CrashNow> for AlwaysCrashes {
+    async fn handle_continue(&self, _: CrashNow, _: &mut (), _: &mut Context<Self>) -> Outcome {
+        Outcome::Stop(Exit::error("crashed on purpose"))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_event_that_uses_up_its_attempts_goes_to_the_hook_without_tripping_the_intensity() {
+    let producer = Stage::producer(Counter { limit: Some(4) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (attempts, mut attempts_rx) = mpsc::unbounded_channel();
+    let (dead, mut dead_rx) = mpsc::unbounded_channel();
+    let child = AlwaysCrashes { attempts };
+    // Default intensity (3 restarts in 5 s): 4 events x 2 restarts would trip it.
+    let supervisor = ConsumerSupervisor::children_with_attempts(
+        3,
+        move |event, attempt| ChildSpec::worker("crashes", child.clone(), (event, attempt)),
+        move |event, exit| {
+            let _ = dead.send((event, exit));
+        },
+    )
+    .unwrap();
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    for event in 0..4 {
+        let next = tokio::time::timeout(support::STALL, dead_rx.recv()).await;
+        assert_eq!(
+            next.unwrap(),
+            Some((event, Exit::error("crashed on purpose")))
+        );
+    }
+    let mut seen = Vec::new();
+    while let Ok(attempt) = attempts_rx.try_recv() {
+        seen.push(attempt);
+    }
+    let expected: Vec<(u64, u32)> = (0..4)
+        .flat_map(|event| (1..=3).map(move |attempt| (event, attempt)))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "each event: attempts 1, 2, 3, one at a time"
+    );
+    assert!(supervisor.is_alive());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_event_whose_retry_succeeds_never_reaches_the_hook() {
+    let producer = Stage::producer(Counter { limit: Some(3) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (attempts, mut attempts_rx) = mpsc::unbounded_channel();
+    let (done, mut done_rx) = mpsc::unbounded_channel();
+    let (dead, mut dead_rx) = mpsc::unbounded_channel::<u64>();
+    let flaky = Flaky {
+        starts: Arc::new(AtomicUsize::new(0)),
+        failing: Arc::new(AtomicUsize::new(0)),
+        attempts,
+        done,
+        first: Arc::default(),
+    };
+    let supervisor = ConsumerSupervisor::children_with_attempts(
+        2,
+        move |event, _attempt| ChildSpec::worker("flaky", flaky.clone(), event),
+        move |event, _| {
+            let _ = dead.send(event);
+        },
+    )
+    .unwrap();
+    Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut done_rx, 3).await, vec![0, 1, 2]);
+    assert_eq!(drain(&mut attempts_rx), vec![0, 0, 1, 2]);
+    assert!(dead_rx.try_recv().is_err());
+}
+
+#[test]
+fn zero_attempts_are_refused() {
+    let refused = ConsumerSupervisor::children_with_attempts(
+        0,
+        |event: u64, _| ChildSpec::worker("job", Pusherless, event),
+        |_, _| {},
+    );
+    assert_eq!(refused.unwrap_err(), InvalidOptions::ZeroAttempts);
+}
+
+#[derive(Clone)]
+struct Pusherless;
+
+impl GenServer for Pusherless {
+    type Args = u64;
+    type State = ();
+    async fn init(&self, _: u64, _: &mut Context<Self>) -> Init<()> {
+        Init::Ready(())
+    }
+}

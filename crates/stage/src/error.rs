@@ -87,6 +87,10 @@ pub enum InvalidOptions {
     /// it too).
     #[error("a consumer supervisor's max_seconds must be at least 1")]
     ZeroRestartWindow,
+    /// A consumer supervisor's per-event attempt limit was 0: no event could ever start
+    /// a child.
+    #[error("a consumer supervisor's max_attempts must be at least 1")]
+    ZeroAttempts,
 }
 
 /// Why a consumer could not subscribe to a producer.
@@ -134,4 +138,31 @@ pub enum StageStartError {
     /// stage is not left running.
     #[error("an initial subscription failed")]
     Subscribe(#[source] SubscribeError),
+}
+
+/// Why [`Stage::start_child`](crate::Stage::start_child) or
+/// [`Stage::terminate_child`](crate::Stage::terminate_child) on a
+/// [`ConsumerSupervisor`](crate::ConsumerSupervisor) failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsumerChildError {
+    /// The consumer supervisor runs tasks ([`ConsumerSupervisor::tasks`](crate::ConsumerSupervisor::tasks)):
+    /// it has no child spec to start an actor child from.
+    #[error("a consumer supervisor of tasks has no actor children to start")]
+    TaskTemplate,
+    /// The child built from the event did not start (`Ignored` included: gen_stage's
+    /// `:ignore`).
+    #[error("child {id:?} failed to start: {error}")]
+    Start {
+        /// The id of the child's spec.
+        id: String,
+        /// Why it did not start.
+        error: StartError,
+    },
+    /// The actor is not a child of this consumer supervisor (anymore).
+    #[error("no child {0} in this consumer supervisor")]
+    NotFound(String),
+    /// The consumer supervisor could not be reached.
+    #[error("consumer supervisor unreachable: {0}")]
+    Supervisor(#[from] CallError),
 }

@@ -138,7 +138,8 @@ pub use behaviour::{
     StageCall, StageCast, StageInfo, SubscriptionInfo,
 };
 pub use consumer_supervisor::{
-    ConsumerSupervisor, ConsumerSupervisorState, CountChildren, TaskDone, WhichChildren,
+    ConsumerSupervisor, ConsumerSupervisorState, CountChildren, RetryRestart, TaskDone,
+    WhichChildren,
 };
 pub use context::StageContext;
 pub use stage::{Stage, StageBuilder};
@@ -153,5 +154,7 @@ pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, DemandOptions, Dispatcher, InfoToken, Outbox,
     PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber,
 };
-pub use error::{DispatchError, InvalidOptions, StageStartError, SubscribeError};
+pub use error::{
+    ConsumerChildError, DispatchError, InvalidOptions, StageStartError, SubscribeError,
+};
 pub use subscription::{Cancel, SubscribeOptions, SubscribeTo, SubscriptionTag};

@@ -4,11 +4,13 @@
 mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arbor_actor::{Context, Exit, GenServer, HandleContinue, Init, Outcome, Server};
-use arbor_stage::{Cancel, ConsumerSupervisor, InvalidOptions, Stage, SubscribeOptions};
-use arbor_supervisor::{ChildSpec, Restart};
+use arbor_stage::{
+    Cancel, ConsumerChildError, ConsumerSupervisor, InvalidOptions, Stage, SubscribeOptions,
+};
+use arbor_supervisor::{Child, ChildSpec, Restart};
 use support::Counter;
 use tokio::sync::{mpsc, Semaphore};
 
@@ -282,4 +284,521 @@ async fn a_server_child_is_an_ordinary_server() {
     let child = supervisor.which_children().await.unwrap().remove(0);
     let job: Server<Job> = child.server::<Job>().unwrap();
     assert!(job.is_alive());
+}
+
+/// A child that crashes right after its first start; every later start fails (its
+/// restart never succeeds while `fail_restarts` is set). Reports each start attempt's event.
+#[derive(Clone)]
+struct Flaky {
+    starts: Arc<AtomicUsize>,
+    /// Start attempts that fail after the first start (usize::MAX: all of them).
+    failing: Arc<AtomicUsize>,
+    attempts: mpsc::UnboundedSender<u64>,
+    done: mpsc::UnboundedSender<u64>,
+    /// The handle of its first start.
+    first: Arc<Mutex<Option<Child>>>,
+}
+
+struct CrashNow;
+
+impl GenServer for Flaky {
+    type Args = u64;
+    type State = u64;
+    async fn init(&self, event: u64, ctx: &mut Context<Self>) -> Init<u64> {
+        let _ = self.attempts.send(event);
+        let start = self.starts.fetch_add(1, Ordering::SeqCst);
+        if start == 0 {
+            *self.first.lock().unwrap() = Some(Child::from(ctx.myself().clone()));
+            ctx.continue_with(CrashNow);
+            return Init::Ready(event);
+        }
+        let left = self.failing.load(Ordering::SeqCst);
+        if left > 0 {
+            if left != usize::MAX {
+                self.failing.fetch_sub(1, Ordering::SeqCst);
+            }
+            return Init::Stop(Exit::error("cannot start"));
+        }
+        ctx.continue_with(Run);
+        Init::Ready(event)
+    }
+}
+
+impl HandleContinue<CrashNow> for Flaky {
+    async fn handle_continue(&self, _: CrashNow, _: &mut u64, _: &mut Context<Self>) -> Outcome {
+        Outcome::Stop(Exit::error("crashed on purpose"))
+    }
+}
+
+impl HandleContinue<Run> for Flaky {
+    async fn handle_continue(&self, _: Run, event: &mut u64, _: &mut Context<Self>) -> Outcome {
+        let _ = self.done.send(*event);
+        Outcome::Stop(Exit::Normal)
+    }
+}
+
+/// A transient consumer supervisor of [`Flaky`] children whose restarts fail `failing`
+/// times; with the receivers of start attempts and of finished events.
+fn flaky(failing: usize) -> (ConsumerSupervisor<u64>, Events, Events) {
+    let (supervisor, attempts, done, _) = flaky_with_first(failing);
+    (supervisor, attempts, done)
+}
+
+/// [`flaky`], with where the first child's handle is put.
+fn flaky_with_first(
+    failing: usize,
+) -> (
+    ConsumerSupervisor<u64>,
+    Events,
+    Events,
+    Arc<Mutex<Option<Child>>>,
+) {
+    let (attempts, attempts_rx) = mpsc::unbounded_channel();
+    let (done, done_rx) = mpsc::unbounded_channel();
+    let first = Arc::new(Mutex::new(None));
+    let flaky = Flaky {
+        starts: Arc::new(AtomicUsize::new(0)),
+        failing: Arc::new(AtomicUsize::new(failing)),
+        attempts,
+        done,
+        first: Arc::clone(&first),
+    };
+    let supervisor =
+        ConsumerSupervisor::children(move |event| ChildSpec::worker("flaky", flaky.clone(), event))
+            .restart(Restart::Transient)
+            .unwrap();
+    (supervisor, attempts_rx, done_rx, first)
+}
+
+fn drain(events: &mut Events) -> Vec<u64> {
+    let mut all = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        all.push(event);
+    }
+    all
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_whose_restart_always_fails_trips_the_intensity_and_keeps_its_demand() {
+    let producer = Stage::producer(Counter { limit: Some(3) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut attempts, _done) = flaky(usize::MAX);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    let exit = tokio::time::timeout(support::STALL, supervisor.wait())
+        .await
+        .expect("a child that never restarts trips the restart intensity");
+    assert_eq!(exit, arbor_supervisor::reached_max_intensity());
+    // The first start, then 3 failed restarts (the default intensity: 3 in 5 s), the 4th
+    // trips; all of them for event 0: its demand was never given back for event 1.
+    assert_eq!(drain(&mut attempts), vec![0, 0, 0, 0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_that_fails_once_is_retried_and_the_event_completes() {
+    let producer = Stage::producer(Counter { limit: Some(3) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut attempts, mut done) = flaky(1);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut done, 3).await, vec![0, 1, 2]);
+    // Event 0: started, restart failed, restarted; events 1 and 2 wait for it.
+    assert_eq!(drain(&mut attempts), vec![0, 0, 0, 1, 2]);
+    assert!(supervisor.is_alive(), "two restarts stay within 3 in 5 s");
+}
+
+#[tokio::test]
+async fn count_children_counts_the_template_as_one_spec() {
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(3))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 3).await;
+    let counts = supervisor.count_children().await.unwrap();
+    assert_eq!(
+        (
+            counts.specs,
+            counts.active,
+            counts.workers,
+            counts.supervisors
+        ),
+        (1, 3, 3, 0)
+    );
+}
+
+/// Sets its flag when dropped: a task's end, whether it finished or was aborted.
+struct Ended(Arc<AtomicBool>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A consumer supervisor of tasks that sleep `work` and then record that they finished.
+fn sleepers(
+    work: std::time::Duration,
+) -> (
+    ConsumerSupervisor<u64>,
+    Arc<AtomicBool>,
+    Arc<AtomicBool>,
+    Events,
+) {
+    let ended = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
+    let (started, started_rx) = mpsc::unbounded_channel();
+    let (end, fin) = (Arc::clone(&ended), Arc::clone(&finished));
+    let tasks = ConsumerSupervisor::tasks(move |event: u64| {
+        let guard = Ended(Arc::clone(&end));
+        let (finished, started) = (Arc::clone(&fin), started.clone());
+        async move {
+            let _guard = guard;
+            let _ = started.send(event);
+            tokio::time::sleep(work).await;
+            finished.store(true, Ordering::SeqCst);
+        }
+    });
+    (tasks, ended, finished, started_rx)
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_waits_for_a_task_that_finishes_within_the_shutdown_deadline() {
+    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(1));
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 1).await;
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(finished.load(Ordering::SeqCst), "the task ran to its end");
+    assert!(ended.load(Ordering::SeqCst));
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_ends_a_task_that_outlives_the_shutdown_deadline_before_returning() {
+    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(3600));
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 1).await;
+    let asked = tokio::time::Instant::now();
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(ended.load(Ordering::SeqCst), "the task has ended");
+    assert!(!finished.load(Ordering::SeqCst), "it was aborted");
+    assert!(
+        asked.elapsed() >= std::time::Duration::from_secs(5),
+        "after the 5 s deadline"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn brutal_kill_task_shutdown_aborts_tasks_at_once_and_waits_for_their_end() {
+    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(1));
+    let tasks = tasks.task_shutdown(arbor_supervisor::Shutdown::BrutalKill);
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    receive(&mut started, 1).await;
+    let asked = tokio::time::Instant::now();
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(ended.load(Ordering::SeqCst), "the task has ended");
+    assert!(!finished.load(Ordering::SeqCst), "it was aborted");
+    assert_eq!(asked.elapsed(), std::time::Duration::ZERO, "at once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_child_starts_a_child_outside_the_demand_flow() {
+    let shared = Arc::new(Shared::default());
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut started, 1).await, vec![0]);
+    let by_event = supervisor.which_children().await.unwrap().remove(0);
+
+    let extra = supervisor.start_child(100).await.unwrap();
+    assert_eq!(receive(&mut started, 1).await, vec![100]);
+    assert!(extra.is_alive());
+    let counts = supervisor.count_children().await.unwrap();
+    assert_eq!((counts.specs, counts.active), (1, 2));
+
+    // Terminating the extra child frees no demand: no event 1 is asked for.
+    supervisor.terminate_child(&extra).await.unwrap();
+    assert!(!extra.is_alive());
+    producer.buffered_count().await.unwrap();
+    supervisor.count_children().await.unwrap();
+    assert!(
+        started.try_recv().is_err(),
+        "no event asked for in its place"
+    );
+
+    // Terminating the event's child frees its demand: event 1 gets a child.
+    supervisor.terminate_child(&by_event).await.unwrap();
+    assert!(!by_event.is_alive());
+    assert_eq!(receive(&mut started, 1).await, vec![1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn terminate_child_refuses_an_actor_that_is_not_its_child() {
+    let shared = Arc::new(Shared::default());
+    let (supervisor, _started, _done) = jobs(&shared);
+    let supervisor = Stage::consumer(supervisor, ()).start().await.unwrap();
+    let child = supervisor.start_child(1).await.unwrap();
+    supervisor.terminate_child(&child).await.unwrap();
+    let again = supervisor.terminate_child(&child).await;
+    assert!(
+        matches!(again, Err(ConsumerChildError::NotFound(_))),
+        "{again:?}"
+    );
+
+    // A child of another consumer supervisor is not this one's.
+    let (other, _started, _done) = jobs(&shared);
+    let other = Stage::consumer(other, ()).start().await.unwrap();
+    let theirs = other.start_child(2).await.unwrap();
+    let refused = supervisor.terminate_child(&theirs).await;
+    assert!(matches!(refused, Err(ConsumerChildError::NotFound(_))));
+    assert!(theirs.is_alive());
+}
+
+#[tokio::test]
+async fn start_child_reports_a_child_that_fails_to_start() {
+    let (attempts, _attempts) = mpsc::unbounded_channel();
+    let (done, _done) = mpsc::unbounded_channel();
+    // Every start after the first fails.
+    let flaky = Flaky {
+        starts: Arc::new(AtomicUsize::new(1)),
+        failing: Arc::new(AtomicUsize::new(usize::MAX)),
+        attempts,
+        done,
+        first: Arc::default(),
+    };
+    let supervisor =
+        ConsumerSupervisor::children(move |event| ChildSpec::worker("flaky", flaky.clone(), event));
+    let supervisor = Stage::consumer(supervisor, ()).start().await.unwrap();
+    match supervisor.start_child(5).await {
+        Err(ConsumerChildError::Start { id, error }) => {
+            assert_eq!(id, "flaky");
+            assert_eq!(
+                error,
+                arbor_actor::StartError::Init(Exit::error("cannot start"))
+            );
+        }
+        other => panic!("expected a start error, got {other:?}"),
+    }
+    assert_eq!(supervisor.count_children().await.unwrap().active, 0);
+}
+
+#[tokio::test]
+async fn start_child_is_refused_by_a_consumer_supervisor_of_tasks_and_a_stopped_one() {
+    let tasks = ConsumerSupervisor::tasks(|_: u64| async {});
+    let tasks = Stage::consumer(tasks, ()).start().await.unwrap();
+    assert_eq!(
+        tasks.start_child(1).await.unwrap_err(),
+        ConsumerChildError::TaskTemplate
+    );
+    tasks
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(matches!(
+        tasks.start_child(1).await,
+        Err(ConsumerChildError::Supervisor(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn terminate_child_gives_up_a_child_waiting_to_restart_and_frees_its_demand() {
+    let producer = Stage::producer(Counter { limit: Some(2) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, mut attempts, _done, first) = flaky_with_first(usize::MAX);
+    // A wide intensity: the retries go on until the child is terminated.
+    let supervisor = supervisor.intensity(u32::MAX, 5).unwrap();
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut attempts, 1).await, vec![0]);
+    assert_eq!(receive(&mut attempts, 1).await, vec![0], "a failed restart");
+    // The handle of the actor that crashed names the child waiting to restart.
+    let child = first.lock().unwrap().clone().unwrap();
+    supervisor.terminate_child(&child).await.unwrap();
+    // Its demand is freed: event 1 gets a start (which fails too; its retries go on).
+    let mut next = receive(&mut attempts, 1).await;
+    while next == vec![0] {
+        next = receive(&mut attempts, 1).await;
+    }
+    assert_eq!(next, vec![1]);
+}
+
+/// Crashes at every attempt, once started; reports each (event, attempt).
+#[derive(Clone)]
+struct AlwaysCrashes {
+    attempts: mpsc::UnboundedSender<(u64, u32)>,
+}
+
+impl GenServer for AlwaysCrashes {
+    type Args = (u64, u32);
+    type State = ();
+    async fn init(&self, args: (u64, u32), ctx: &mut Context<Self>) -> Init<()> {
+        let _ = self.attempts.send(args);
+        ctx.continue_with(CrashNow);
+        Init::Ready(())
+    }
+}
+
+impl HandleContinue<CrashNow> for AlwaysCrashes {
+    async fn handle_continue(&self, _: CrashNow, _: &mut (), _: &mut Context<Self>) -> Outcome {
+        Outcome::Stop(Exit::error("crashed on purpose"))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_event_that_uses_up_its_attempts_goes_to_the_hook_without_tripping_the_intensity() {
+    let producer = Stage::producer(Counter { limit: Some(4) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (attempts, mut attempts_rx) = mpsc::unbounded_channel();
+    let (dead, mut dead_rx) = mpsc::unbounded_channel();
+    let child = AlwaysCrashes { attempts };
+    // Default intensity (3 restarts in 5 s): 4 events x 2 restarts would trip it.
+    let supervisor = ConsumerSupervisor::children_with_attempts(
+        3,
+        move |event, attempt| ChildSpec::worker("crashes", child.clone(), (event, attempt)),
+        move |event, exit| {
+            let _ = dead.send((event, exit));
+        },
+    )
+    .unwrap();
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    for event in 0..4 {
+        let next = tokio::time::timeout(support::STALL, dead_rx.recv()).await;
+        assert_eq!(
+            next.unwrap(),
+            Some((event, Exit::error("crashed on purpose")))
+        );
+    }
+    let mut seen = Vec::new();
+    while let Ok(attempt) = attempts_rx.try_recv() {
+        seen.push(attempt);
+    }
+    let expected: Vec<(u64, u32)> = (0..4)
+        .flat_map(|event| (1..=3).map(move |attempt| (event, attempt)))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "each event: attempts 1, 2, 3, one at a time"
+    );
+    assert!(supervisor.is_alive());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_event_whose_retry_succeeds_never_reaches_the_hook() {
+    let producer = Stage::producer(Counter { limit: Some(3) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let (attempts, mut attempts_rx) = mpsc::unbounded_channel();
+    let (done, mut done_rx) = mpsc::unbounded_channel();
+    let (dead, mut dead_rx) = mpsc::unbounded_channel::<u64>();
+    let flaky = Flaky {
+        starts: Arc::new(AtomicUsize::new(0)),
+        failing: Arc::new(AtomicUsize::new(0)),
+        attempts,
+        done,
+        first: Arc::default(),
+    };
+    let supervisor = ConsumerSupervisor::children_with_attempts(
+        2,
+        move |event, _attempt| ChildSpec::worker("flaky", flaky.clone(), event),
+        move |event, _| {
+            let _ = dead.send(event);
+        },
+    )
+    .unwrap();
+    Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, transient(1))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut done_rx, 3).await, vec![0, 1, 2]);
+    assert_eq!(drain(&mut attempts_rx), vec![0, 0, 1, 2]);
+    assert!(dead_rx.try_recv().is_err());
+}
+
+#[test]
+fn zero_attempts_are_refused() {
+    let refused = ConsumerSupervisor::children_with_attempts(
+        0,
+        |event: u64, _| ChildSpec::worker("job", Pusherless, event),
+        |_, _| {},
+    );
+    assert_eq!(refused.unwrap_err(), InvalidOptions::ZeroAttempts);
+}
+
+#[derive(Clone)]
+struct Pusherless;
+
+impl GenServer for Pusherless {
+    type Args = u64;
+    type State = ();
+    async fn init(&self, _: u64, _: &mut Context<Self>) -> Init<()> {
+        Init::Ready(())
+    }
 }

@@ -96,6 +96,7 @@ pub use error::{ChildError, OptionsError, SpecError, StartChildError, Supervisor
 pub use info::{ChildCounts, ChildInfo, ChildState, NodeState, TreeNode};
 pub use intensity::{reached_max_intensity, Intensity, Tripped};
 pub use options::{AutoShutdown, DynamicSupervisorOptions, SupervisorOptions};
+pub use reports::Reports;
 pub use restart::Restart;
 pub use shutdown::{shut_down_children, Shutdown};
 pub use strategy::Strategy;

@@ -22,9 +22,26 @@ struct Budget {
     suppressed: u64,
 }
 
-/// Report budgets by child id.
+/// A per-child budget for crash and restart reports, by child id: at most 10 report lines
+/// per child every 10 s; the reports left out are counted and their count is logged.
+/// How Supervisor and DynamicSupervisor keep a crash loop from flooding the log, for
+/// supervisors of your own (a consumer supervisor).
+///
+/// # Examples
+///
+/// ```
+/// use arbor_supervisor::Reports;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mut reports = Reports::default();
+/// let written = (0..100).filter(|_| reports.allow("my_supervisor", "job")).count();
+/// assert_eq!(written, 10);
+/// reports.flush("my_supervisor"); // logs that 90 reports of "job" were left out
+/// # }
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct Reports {
+pub struct Reports {
     children: HashMap<String, Budget>,
 }
 
@@ -32,7 +49,7 @@ impl Reports {
     /// Whether a report about `child` may be written now. Logs the first report left out
     /// in a window, and, with the first report written after some were left out, how
     /// many were.
-    pub(crate) fn allow(&mut self, supervisor: &str, child: &str) -> bool {
+    pub fn allow(&mut self, supervisor: &str, child: &str) -> bool {
         let now = Instant::now();
         if self.children.len() >= TRACKED {
             self.children.retain(|_, budget| {
@@ -73,7 +90,7 @@ impl Reports {
     }
 
     /// Logs the reports still left out, child by child (the supervisor is stopping).
-    pub(crate) fn flush(&mut self, supervisor: &str) {
+    pub fn flush(&mut self, supervisor: &str) {
         for (child, budget) in self.children.drain() {
             if budget.suppressed > 0 {
                 tracing::warn!(supervisor = %supervisor, child = %child, suppressed = budget.suppressed, "crash and restart reports of this child were suppressed");

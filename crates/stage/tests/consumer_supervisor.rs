@@ -96,6 +96,25 @@ fn jobs(shared: &Arc<Shared>) -> (ConsumerSupervisor<u64>, Events, Events) {
     (supervisor, started_rx, done_rx)
 }
 
+/// An endless producer and a consumer supervisor of jobs asking it for `max_demand`;
+/// the jobs report their start on the returned channel.
+async fn supervising(
+    shared: &Arc<Shared>,
+    max_demand: usize,
+) -> (Stage<Counter>, Stage<ConsumerSupervisor<u64>>, Events) {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (supervisor, started, _done) = jobs(shared);
+    let supervisor = Stage::consumer(supervisor, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(max_demand))
+        .start()
+        .await
+        .unwrap();
+    (producer, supervisor, started)
+}
+
 /// A producer that ends normally does not stop the supervisor (its children finish).
 fn transient(max_demand: usize) -> SubscribeOptions<u64> {
     SubscribeOptions::new()
@@ -213,16 +232,7 @@ async fn a_restart_window_of_zero_seconds_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn stopping_the_supervisor_stops_its_children() {
     let shared = Arc::new(Shared::default());
-    let producer = Stage::producer(Counter::default(), 0)
-        .start()
-        .await
-        .unwrap();
-    let (supervisor, mut started, _done) = jobs(&shared);
-    let supervisor = Stage::consumer(supervisor, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(4))
-        .start()
-        .await
-        .unwrap();
+    let (_producer, supervisor, mut started) = supervising(&shared, 4).await;
     receive(&mut started, 4).await;
     let children = supervisor.which_children().await.unwrap();
     supervisor
@@ -270,16 +280,7 @@ async fn tasks_run_one_per_event_within_max_demand() {
 async fn a_server_child_is_an_ordinary_server() {
     // Children are ordinary arbor servers: a handle from which_children answers calls.
     let shared = Arc::new(Shared::default());
-    let producer = Stage::producer(Counter::default(), 0)
-        .start()
-        .await
-        .unwrap();
-    let (supervisor, mut started, _done) = jobs(&shared);
-    let supervisor = Stage::consumer(supervisor, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(1))
-        .start()
-        .await
-        .unwrap();
+    let (_producer, supervisor, mut started) = supervising(&shared, 1).await;
     receive(&mut started, 1).await;
     let child = supervisor.which_children().await.unwrap().remove(0);
     let job: Server<Job> = child.server::<Job>().unwrap();
@@ -420,16 +421,7 @@ async fn a_restart_that_fails_once_is_retried_and_the_event_completes() {
 #[tokio::test]
 async fn count_children_counts_the_template_as_one_spec() {
     let shared = Arc::new(Shared::default());
-    let producer = Stage::producer(Counter::default(), 0)
-        .start()
-        .await
-        .unwrap();
-    let (supervisor, mut started, _done) = jobs(&shared);
-    let supervisor = Stage::consumer(supervisor, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(3))
-        .start()
-        .await
-        .unwrap();
+    let (_producer, supervisor, mut started) = supervising(&shared, 3).await;
     receive(&mut started, 3).await;
     let counts = supervisor.count_children().await.unwrap();
     assert_eq!(
@@ -552,16 +544,7 @@ async fn brutal_kill_task_shutdown_aborts_tasks_at_once_and_waits_for_their_end(
 #[tokio::test(start_paused = true)]
 async fn start_child_starts_a_child_outside_the_demand_flow() {
     let shared = Arc::new(Shared::default());
-    let producer = Stage::producer(Counter::default(), 0)
-        .start()
-        .await
-        .unwrap();
-    let (supervisor, mut started, _done) = jobs(&shared);
-    let supervisor = Stage::consumer(supervisor, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(1))
-        .start()
-        .await
-        .unwrap();
+    let (producer, supervisor, mut started) = supervising(&shared, 1).await;
     assert_eq!(receive(&mut started, 1).await, vec![0]);
     let by_event = supervisor.which_children().await.unwrap().remove(0);
 

@@ -135,6 +135,15 @@ pub trait GenStage: Send + Sync + Sized + 'static {
         }
     }
 
+    /// A full buffer discarded `discarded` events (gen_stage's `format_discarded/2`):
+    /// return `true` to log the default warning, `false` to silence it (after logging or
+    /// counting in your own way). The events are counted in
+    /// [`Stage::discarded_count`](crate::Stage::discarded_count) either way. Default: `true`.
+    fn format_discarded(&self, discarded: usize, state: &Self::State) -> bool {
+        let _ = (discarded, state);
+        true
+    }
+
     /// The stage is stopping with `reason`. Default: nothing.
     fn terminate(
         &self,

@@ -90,3 +90,89 @@ fn discards_are_logged_with_the_stage_name_and_the_count() {
         "{text}"
     );
 }
+
+/// A pusher that reports its discards itself and silences the default warning.
+struct Quiet(std::sync::mpsc::Sender<usize>);
+
+impl arbor_stage::GenStage for Quiet {
+    type Args = ();
+    type State = ();
+    type In = arbor_stage::NoEvents;
+    type Out = u64;
+
+    async fn init(&self, _: (), _: &mut arbor_stage::StageContext<Self>) -> arbor_actor::Init<()> {
+        arbor_actor::Init::Ready(())
+    }
+
+    fn format_discarded(&self, discarded: usize, _: &()) -> bool {
+        let _ = self.0.send(discarded);
+        false
+    }
+}
+
+impl arbor_stage::Producer for Quiet {
+    async fn handle_demand(
+        &self,
+        _: usize,
+        _: &mut (),
+        _: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+impl arbor_stage::StageCast<Push> for Quiet {
+    async fn handle_cast(
+        &self,
+        Push(events): Push,
+        _: &mut (),
+        ctx: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        ctx.emit_batch(events);
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+/// Overflows a buffer of 10 by 5 on one thread; returns the warnings logged.
+fn overflow_logs<S>(producer: S) -> Vec<support::Log>
+where
+    S: arbor_stage::Producer<Args = (), Out = u64> + arbor_stage::StageCast<Push>,
+{
+    let (_, logs) = support::capture_logs(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let producer = Stage::producer(producer, ())
+                .buffer_size(BufferSize::Bounded(10))
+                .start()
+                .await
+                .unwrap();
+            producer.cast(Push((0..15).collect())).unwrap();
+            assert_eq!(producer.discarded_count().await.unwrap(), 5);
+        });
+    });
+    support::at_level(&logs, tracing::Level::WARN)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn format_discarded_can_silence_the_warning_and_the_default_logs_it() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let warnings = overflow_logs(Quiet(tx));
+    assert_eq!(rx.try_recv(), Ok(5), "the stage heard of the five discards");
+    assert!(
+        !warnings.iter().any(|log| log.text.contains("discarded")),
+        "{warnings:?}"
+    );
+    let warnings = overflow_logs(Pusher);
+    assert!(
+        warnings
+            .iter()
+            .any(|log| log.text.contains("has discarded 5 events")),
+        "{warnings:?}"
+    );
+}

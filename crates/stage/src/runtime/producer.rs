@@ -305,21 +305,7 @@ impl<S: GenStage> Runtime<S> {
         if leftovers.is_empty() {
             return;
         }
-        let pushed = state.producer.buffer.push(leftovers);
-        if pushed.discarded > 0 {
-            tracing::warn!(
-                stage = %state.ctx.myself(),
-                discarded = pushed.discarded,
-                total = state.producer.buffer.discarded_total(),
-                "GenStage producer {} has discarded {} events from buffer",
-                state.ctx.myself(),
-                pushed.discarded,
-            );
-        }
-        let producer = &mut state.producer;
-        for token in pushed.infos {
-            producer.dispatcher.info(token, &mut producer.outbox);
-        }
+        self.buffer(state, leftovers);
         self.flush(state);
     }
 
@@ -341,7 +327,7 @@ impl<S: GenStage> Runtime<S> {
             // subscription with its exit, is on its way. Its events are kept for the
             // consumers that remain (they used up its demand, so none go to it again).
             tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, returned = events.len(), "consumer gone; its events go back to the buffer");
-            self.rebuffer(state, events);
+            self.buffer(state, events);
         }
         let producer = &mut state.producer;
         for token in producer.outbox.take_infos() {
@@ -366,12 +352,19 @@ impl<S: GenStage> Runtime<S> {
         producer.owed += producer.outbox.take_demand();
     }
 
-    /// Puts events that could not be delivered back in the buffer, counting what a full
-    /// buffer discards.
-    fn rebuffer(&self, state: &mut StageState<S>, events: Vec<S::Out>) {
+    /// Puts `events` in the buffer. What a full buffer discards is counted, and reported
+    /// unless the stage's `format_discarded` silences it.
+    fn buffer(&self, state: &mut StageState<S>, events: Vec<S::Out>) {
         let pushed = state.producer.buffer.push(events);
-        if pushed.discarded > 0 {
-            tracing::warn!(stage = %state.ctx.myself(), discarded = pushed.discarded, "events of a gone consumer discarded: the buffer is full");
+        if pushed.discarded > 0 && self.stage.format_discarded(pushed.discarded, &state.user) {
+            tracing::warn!(
+                stage = %state.ctx.myself(),
+                discarded = pushed.discarded,
+                total = state.producer.buffer.discarded_total(),
+                "GenStage producer {} has discarded {} events from buffer",
+                state.ctx.myself(),
+                pushed.discarded,
+            );
         }
         let producer = &mut state.producer;
         for token in pushed.infos {

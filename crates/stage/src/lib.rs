@@ -130,6 +130,7 @@ mod link;
 mod protocol;
 mod runtime;
 mod stage;
+mod status;
 mod stream;
 mod subscription;
 
@@ -143,6 +144,7 @@ pub use consumer_supervisor::{
 };
 pub use context::StageContext;
 pub use stage::{Stage, StageBuilder};
+pub use status::{Peer, StageKind, StageStatus};
 pub use stream::{
     from_iter, from_stream, stream, EventStream, IterProducer, StreamBuilder, StreamError,
     StreamProducer, StreamState,

@@ -19,7 +19,7 @@ use crate::runtime::{
 use crate::{
     BufferKeep, BufferSize, Consumer, DemandDispatcher, DemandMode, Dispatcher, GenStage,
     InvalidOptions, Producer, ProducerConsumer, StageCall, StageCast, StageInfo, StageStartError,
-    SubscribeError, SubscribeOptions, SubscribeTo, SubscriptionTag,
+    StageStatus, SubscribeError, SubscribeOptions, SubscribeTo, SubscriptionTag,
 };
 
 /// A handle to a running stage: cheap to clone, `Send + Sync`. Like a server handle, it
@@ -338,6 +338,20 @@ impl<S: GenStage> Stage<S> {
             .call(Inspect)
             .await
             .map(|counts| counts.discarded)
+    }
+
+    /// A snapshot of the stage: its kind, dispatcher, buffer, demand mode, and the stages
+    /// at the other end of its subscriptions (see [`StageStatus`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn status(&self) -> Result<StageStatus, CallError> {
+        self.server.call(Status).await
     }
 
     /// How many consumers are subscribed to this stage, and to how many producers it is
@@ -681,6 +695,9 @@ struct AwaitSubscriptions;
 /// Ask for the stage's counts.
 struct Inspect;
 
+/// Ask for the stage's status.
+struct Status;
+
 /// What [`Inspect`] answers.
 struct Counts {
     buffered: usize,
@@ -798,6 +815,20 @@ impl<S: GenStage> HandleCall<AwaitSubscriptions> for Runtime<S> {
     ) -> CallOutcome<StartReply> {
         state.consumer_mut().acceptance.await_start(from.defer());
         CallOutcome::NoReply
+    }
+}
+
+impl<S: GenStage> HandleCall<Status> for Runtime<S> {
+    type Reply = StageStatus;
+
+    async fn handle_call(
+        &self,
+        _: Status,
+        _: Caller<'_, StageStatus>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<StageStatus> {
+        CallOutcome::Reply(state.status(self.config.ops.kind))
     }
 }
 

@@ -149,6 +149,10 @@ impl<E> Consumer<E> {
 }
 
 impl<E: Clone + Send + 'static> Dispatcher<E> for BroadcastDispatcher<E> {
+    fn name(&self) -> &'static str {
+        "BroadcastDispatcher"
+    }
+
     fn subscribe(&mut self, subscriber: Subscriber<E>) -> Result<usize, DispatchError> {
         if self.position(subscriber.tag).is_some() {
             return Err(DispatchError::AlreadySubscribed(subscriber.tag));

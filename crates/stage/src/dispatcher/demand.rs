@@ -207,6 +207,10 @@ impl<E> fmt::Debug for DemandDispatcher<E> {
 }
 
 impl<E: 'static> Dispatcher<E> for DemandDispatcher<E> {
+    fn name(&self) -> &'static str {
+        "DemandDispatcher"
+    }
+
     fn subscribe(&mut self, subscriber: Subscriber<E>) -> Result<usize, DispatchError> {
         let tag = subscriber.tag;
         if self.position(tag).is_some() {

@@ -208,4 +208,10 @@ pub trait Dispatcher<E>: Send + 'static {
     /// at once (in `out`) if it holds no events, otherwise once the events it held when
     /// the info arrived have been sent or discarded.
     fn info(&mut self, token: InfoToken, out: &mut Outbox<E>);
+
+    /// The dispatcher's name in a stage's [`status`](crate::Stage::status). Default: its
+    /// type's name.
+    fn name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
 }

@@ -276,6 +276,10 @@ impl<E> fmt::Debug for PartitionDispatcher<E> {
 }
 
 impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
+    fn name(&self) -> &'static str {
+        "PartitionDispatcher"
+    }
+
     fn subscribe(&mut self, subscriber: Subscriber<E>) -> Result<usize, DispatchError> {
         let tag = subscriber.tag;
         if self.subscriptions.contains_key(&tag) {

@@ -86,6 +86,19 @@ impl<E> ConsumerSide<E> {
     }
 }
 
+impl<E: 'static> ConsumerSide<E> {
+    /// The producers this stage is subscribed to.
+    pub(crate) fn producers(&self) -> Vec<crate::Peer> {
+        self.upstreams
+            .iter()
+            .map(|(tag, upstream)| crate::Peer {
+                tag: *tag,
+                pid: upstream.link.pid(),
+            })
+            .collect()
+    }
+}
+
 impl<S: GenStage> Runtime<S> {
     /// Subscribes this stage to the producer `subscription` names.
     pub(crate) async fn subscribe(

@@ -202,6 +202,27 @@ impl<S: GenStage> StageState<S> {
     pub(crate) fn producer_count(&self) -> usize {
         self.consumer.subscription_count()
     }
+
+    /// A snapshot of the stage, of kind `kind`.
+    pub(crate) fn status(&self, kind: Kind) -> crate::StageStatus {
+        let producer = self.producer.status();
+        let kind = match kind {
+            Kind::Producer => crate::StageKind::Producer,
+            Kind::ProducerConsumer => crate::StageKind::ProducerConsumer,
+            Kind::Consumer => crate::StageKind::Consumer,
+        };
+        crate::StageStatus {
+            kind,
+            dispatcher: producer.dispatcher,
+            buffered: producer.buffered,
+            buffer_size: producer.buffer_size,
+            buffer_keep: producer.buffer_keep,
+            discarded: producer.discarded,
+            demand_mode: (kind == crate::StageKind::Producer).then_some(producer.demand_mode),
+            producers: self.consumer.producers(),
+            consumers: producer.consumers,
+        }
+    }
 }
 
 /// The exit of a consumer whose producer is not there: OTP's `:noproc`.

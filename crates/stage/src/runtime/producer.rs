@@ -11,7 +11,7 @@ use crate::protocol::{Downward, Upward};
 use crate::subscription::TagMap;
 use crate::{
     Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
-    InfoToken, Outbox, Side, Subscriber, SubscriptionInfo, SubscriptionTag,
+    InfoToken, Outbox, Peer, Side, Subscriber, SubscriptionInfo, SubscriptionTag,
 };
 
 /// Builds a fresh dispatcher for each incarnation of a stage.
@@ -34,6 +34,17 @@ impl<E> Clone for ProducerConfig<E> {
             demand_mode: self.demand_mode,
         }
     }
+}
+
+/// What the producer side knows of itself, for [`StageStatus`](crate::StageStatus).
+pub(crate) struct ProducerStatus {
+    pub(crate) dispatcher: &'static str,
+    pub(crate) buffered: usize,
+    pub(crate) buffer_size: BufferSize,
+    pub(crate) buffer_keep: BufferKeep,
+    pub(crate) discarded: u64,
+    pub(crate) demand_mode: DemandMode,
+    pub(crate) consumers: Vec<Peer>,
 }
 
 /// What happens when an info token has been delivered to every consumer.
@@ -101,6 +112,26 @@ impl<E: Send + 'static> ProducerSide<E> {
 
     pub(crate) fn consumer_count(&self) -> usize {
         self.consumers.len()
+    }
+
+    /// The producer side's part of a stage's status.
+    pub(crate) fn status(&self) -> ProducerStatus {
+        ProducerStatus {
+            dispatcher: self.dispatcher.name(),
+            buffered: self.buffer.len(),
+            buffer_size: self.buffer.size(),
+            buffer_keep: self.buffer.keep(),
+            discarded: self.buffer.discarded_total(),
+            demand_mode: self.gate.mode(),
+            consumers: self
+                .consumers
+                .iter()
+                .map(|(tag, consumer)| Peer {
+                    tag: *tag,
+                    pid: consumer.link.pid(),
+                })
+                .collect(),
+        }
     }
 }
 

@@ -146,8 +146,8 @@ pub use context::StageContext;
 pub use stage::{Stage, StageBuilder};
 pub use status::{Peer, StageKind, StageStatus};
 pub use stream::{
-    from_iter, from_stream, stream, EventStream, IterProducer, StreamBuilder, StreamError,
-    StreamProducer, StreamState,
+    from_iter, from_stream, stream, EventStream, IterProducer, IterState, OnCancel, StreamBuilder,
+    StreamError, StreamProducer, StreamState,
 };
 
 pub use buffer::{Buffer, BufferKeep, BufferSize, Pushed, Taken};

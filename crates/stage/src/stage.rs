@@ -524,6 +524,11 @@ pub struct StageBuilder<S: GenStage> {
 }
 
 impl<S: GenStage> StageBuilder<S> {
+    /// The behaviour being configured (for builder methods of one behaviour).
+    pub(crate) fn stage_mut(&mut self) -> &mut S {
+        &mut self.stage
+    }
+
     fn new(stage: S, args: S::Args, ops: Ops<S>, buffer_size: BufferSize) -> Self {
         StageBuilder {
             stage,

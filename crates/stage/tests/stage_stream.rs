@@ -412,3 +412,41 @@ async fn an_iterator_producer_pulls_exactly_what_was_asked_and_ends_on_the_empty
     assert_eq!(producer.wait().await, Exit::Normal);
     assert_eq!(pulled.load(std::sync::atomic::Ordering::SeqCst), 10);
 }
+
+#[tokio::test]
+async fn a_source_that_stops_on_cancel_stops_when_its_last_consumer_cancels() {
+    for stop in [false, true] {
+        let on_cancel = if stop {
+            arbor_stage::OnCancel::Stop
+        } else {
+            arbor_stage::OnCancel::Continue
+        };
+        let iter = arbor_stage::from_iter(0_u64..)
+            .on_cancel(on_cancel)
+            .start()
+            .await
+            .unwrap();
+        let stream = arbor_stage::from_stream(futures::stream::iter(0_u64..))
+            .on_cancel(on_cancel)
+            .start()
+            .await
+            .unwrap();
+        let (probe, _seen) = Probe::new();
+        let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+        let options = || SubscribeOptions::new().cancel(Cancel::Temporary);
+        let to_iter = consumer.subscribe(&iter, options()).await.unwrap();
+        let to_stream = consumer.subscribe(&stream, options()).await.unwrap();
+        consumer.cancel(to_iter, Exit::Normal).unwrap();
+        consumer.cancel(to_stream, Exit::Normal).unwrap();
+        if stop {
+            assert_eq!(iter.wait().await, Exit::Normal);
+            assert_eq!(stream.wait().await, Exit::Normal);
+        } else {
+            // The cancels were sent (a call to the consumer is a barrier), then handled (a
+            // call to each producer is one too), and both run on.
+            consumer.subscriptions().await.unwrap();
+            assert_eq!(iter.subscriptions().await.unwrap(), (0, 0));
+            assert_eq!(stream.subscriptions().await.unwrap(), (0, 0));
+        }
+    }
+}

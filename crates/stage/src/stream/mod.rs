@@ -31,4 +31,6 @@ mod consumer;
 mod producer;
 
 pub use consumer::{stream, EventStream, StreamBuilder, StreamError};
-pub use producer::{from_iter, from_stream, IterProducer, StreamProducer, StreamState};
+pub use producer::{
+    from_iter, from_stream, IterProducer, IterState, OnCancel, StreamProducer, StreamState,
+};

@@ -10,7 +10,10 @@ use std::task::Poll;
 use arbor_actor::{Exit, Init, Outcome};
 use futures_core::Stream;
 
-use crate::{GenStage, NoEvents, Producer, Stage, StageBuilder, StageContext, StageInfo};
+use crate::{
+    Cancelled, DemandAsk, GenStage, NoEvents, Producer, Side, Stage, StageBuilder, StageContext,
+    StageInfo, SubscriptionInfo, SubscriptionTag,
+};
 
 /// A producer of the items of `items`, in order, as consumers ask for them; it stops
 /// normally, once its last items are delivered, on the pull that finds the iterator
@@ -55,7 +58,11 @@ where
     I::IntoIter: Send + 'static,
     I::Item: Send + 'static,
 {
-    Stage::producer(IterProducer { iter: PhantomData }, items.into_iter())
+    let source = IterProducer {
+        iter: PhantomData,
+        on_cancel: OnCancel::default(),
+    };
+    Stage::producer(source, items.into_iter())
 }
 
 /// A producer of the items of `stream`, in order, as consumers ask for them; it stops
@@ -105,20 +112,109 @@ where
     Stage::producer(
         StreamProducer {
             stream: PhantomData,
+            on_cancel: OnCancel::default(),
         },
         stream,
     )
+}
+
+/// What a source ([`from_iter`], [`from_stream`]) does when a consumer cancels and no
+/// consumer is left (gen_stage's `from_enumerable` option `:on_cancel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnCancel {
+    /// Keep running, for consumers that may subscribe later. The default.
+    #[default]
+    Continue,
+    /// Stop normally once the last consumer has cancelled.
+    Stop,
+}
+
+/// The consumer count a source keeps, to act on [`OnCancel`].
+trait Consumers {
+    fn consumers(&mut self) -> &mut usize;
+}
+
+/// A consumer subscribed to a source.
+fn subscribed<T: Consumers>(side: Side, state: &mut T) -> DemandAsk {
+    if side == Side::Producer {
+        *state.consumers() += 1;
+    }
+    DemandAsk::Automatic
+}
+
+/// A subscription of a source ended: with [`OnCancel::Stop`], the last one stops it.
+fn cancelled<T: Consumers>(side: Side, on_cancel: OnCancel, state: &mut T) -> Outcome {
+    if side != Side::Producer {
+        return Outcome::NoReply;
+    }
+    let left = state.consumers();
+    *left = left.saturating_sub(1);
+    if on_cancel == OnCancel::Stop && *left == 0 {
+        Outcome::Stop(Exit::Normal)
+    } else {
+        Outcome::NoReply
+    }
+}
+
+impl<I> StageBuilder<IterProducer<I>>
+where
+    I: Iterator + Send + 'static,
+    I::Item: Send + 'static,
+{
+    /// What the producer does once its last consumer cancels. Default: [`OnCancel::Continue`].
+    pub fn on_cancel(mut self, on_cancel: OnCancel) -> Self {
+        self.stage_mut().on_cancel = on_cancel;
+        self
+    }
+}
+
+impl<St> StageBuilder<StreamProducer<St>>
+where
+    St: Stream + Send + Unpin + 'static,
+    St::Item: Send + 'static,
+{
+    /// What the producer does once its last consumer cancels. Default: [`OnCancel::Continue`].
+    pub fn on_cancel(mut self, on_cancel: OnCancel) -> Self {
+        self.stage_mut().on_cancel = on_cancel;
+        self
+    }
 }
 
 /// The behaviour of the stages [`from_iter`] starts: it is given the iterator as its
 /// args, so that every start (and restart) begins with its own.
 pub struct IterProducer<I> {
     iter: PhantomData<fn() -> I>,
+    on_cancel: OnCancel,
 }
 
 impl<I> Clone for IterProducer<I> {
     fn clone(&self) -> Self {
-        IterProducer { iter: PhantomData }
+        IterProducer {
+            iter: PhantomData,
+            on_cancel: self.on_cancel,
+        }
+    }
+}
+
+/// The state of an [`IterProducer`]: the items not emitted yet (`None` once a pull has
+/// found the end) and how many consumers it has.
+pub struct IterState<I> {
+    items: Option<I>,
+    consumers: usize,
+}
+
+impl<I> Consumers for IterState<I> {
+    fn consumers(&mut self) -> &mut usize {
+        &mut self.consumers
+    }
+}
+
+impl<I> fmt::Debug for IterState<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterState")
+            .field("ended", &self.items.is_none())
+            .field("consumers", &self.consumers)
+            .finish()
     }
 }
 
@@ -134,13 +230,36 @@ where
     I::Item: Send + 'static,
 {
     type Args = I;
-    /// The items not emitted yet; `None` once a pull has found the end.
-    type State = Option<I>;
+    type State = IterState<I>;
     type In = NoEvents;
     type Out = I::Item;
 
     async fn init(&self, items: I, _: &mut StageContext<Self>) -> Init<Self::State> {
-        Init::Ready(Some(items))
+        Init::Ready(IterState {
+            items: Some(items),
+            consumers: 0,
+        })
+    }
+
+    async fn handle_subscribe(
+        &self,
+        side: Side,
+        _: SubscriptionInfo,
+        state: &mut Self::State,
+        _: &mut StageContext<Self>,
+    ) -> DemandAsk {
+        subscribed(side, state)
+    }
+
+    async fn handle_cancel(
+        &self,
+        side: Side,
+        _: Cancelled,
+        _: SubscriptionTag,
+        state: &mut Self::State,
+        _: &mut StageContext<Self>,
+    ) -> Outcome {
+        cancelled(side, self.on_cancel, state)
     }
 }
 
@@ -155,7 +274,7 @@ where
         state: &mut Self::State,
         ctx: &mut StageContext<Self>,
     ) -> Outcome {
-        let Some(items) = state else {
+        let Some(items) = &mut state.items else {
             return Outcome::NoReply;
         };
         // Exactly `demand` items are pulled, never one more (gen_stage's
@@ -164,7 +283,7 @@ where
         let mut pulled = 0;
         ctx.emit_all(items.by_ref().take(demand).inspect(|_| pulled += 1));
         if pulled < demand {
-            *state = None;
+            state.items = None;
             tracing::debug!(stage = %ctx.myself(), "iterator exhausted; stopping once delivered");
             ctx.stop_after_delivery(Exit::Normal);
         }
@@ -176,12 +295,14 @@ where
 /// args.
 pub struct StreamProducer<St> {
     stream: PhantomData<fn() -> St>,
+    on_cancel: OnCancel,
 }
 
 impl<St> Clone for StreamProducer<St> {
     fn clone(&self) -> Self {
         StreamProducer {
             stream: PhantomData,
+            on_cancel: self.on_cancel,
         }
     }
 }
@@ -199,6 +320,13 @@ pub struct StreamState<St> {
     owed: usize,
     /// A [`Pull`] is in the mailbox: one is enough to come back to the owed demand.
     pull_queued: bool,
+    consumers: usize,
+}
+
+impl<St> Consumers for StreamState<St> {
+    fn consumers(&mut self) -> &mut usize {
+        &mut self.consumers
+    }
 }
 
 impl<St> fmt::Debug for StreamState<St> {
@@ -228,7 +356,29 @@ where
             stream: Some(stream),
             owed: 0,
             pull_queued: false,
+            consumers: 0,
         })
+    }
+
+    async fn handle_subscribe(
+        &self,
+        side: Side,
+        _: SubscriptionInfo,
+        state: &mut Self::State,
+        _: &mut StageContext<Self>,
+    ) -> DemandAsk {
+        subscribed(side, state)
+    }
+
+    async fn handle_cancel(
+        &self,
+        side: Side,
+        _: Cancelled,
+        _: SubscriptionTag,
+        state: &mut Self::State,
+        _: &mut StageContext<Self>,
+    ) -> Outcome {
+        cancelled(side, self.on_cancel, state)
     }
 }
 

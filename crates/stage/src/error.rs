@@ -120,6 +120,9 @@ pub enum SubscribeError {
     /// accepting it; the reason is the cancel the consumer received.
     #[error("the producer refused the subscription: {0}")]
     Refused(Exit),
+    /// `resubscribe` named a subscription this consumer does not have.
+    #[error("no subscription {0} to resubscribe")]
+    NotSubscribed(SubscriptionTag),
     /// The consumer stage itself did not answer the subscribe request.
     #[error("the consumer stage did not answer: {0}")]
     Stage(CallError),

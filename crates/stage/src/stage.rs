@@ -14,7 +14,7 @@ use arbor_supervisor::{Child, ChildSpec};
 
 use crate::runtime::{
     failed_subscription_exit, Config, Ops, ProducerConfig, Runtime, StageState, StartReply,
-    UserCall, UserCast, UserInfo,
+    SubscribeReply, UserCall, UserCast, UserInfo,
 };
 use crate::{
     BufferKeep, BufferSize, Consumer, DemandDispatcher, DemandMode, Dispatcher, GenStage,
@@ -271,6 +271,51 @@ impl<S: GenStage> Stage<S> {
             .call(SubscribeNow(subscription))
             .await
             .map_err(SubscribeError::Stage)?
+    }
+
+    /// Cancels subscription `tag` with `reason` and subscribes again to the same producer
+    /// with `options` (gen_stage's `sync_resubscribe`); returns the new subscription once
+    /// the producer has accepted it. `handle_cancel` runs for the old one, whose cancel
+    /// mode does not apply.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::NotSubscribed`] when this stage has no subscription `tag`; else as
+    /// [`Stage::subscribe`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request.
+    pub async fn resubscribe(
+        &self,
+        tag: SubscriptionTag,
+        reason: Exit,
+        options: SubscribeOptions<S::In>,
+    ) -> Result<SubscriptionTag, SubscribeError> {
+        options.demand()?;
+        self.server
+            .call(ResubscribeNow(tag, reason, options))
+            .await
+            .map_err(SubscribeError::Stage)?
+    }
+
+    /// [`Stage::resubscribe`] without waiting (gen_stage's `async_resubscribe`): failures
+    /// are logged, and the new subscription's cancel mode applies.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::InvalidOptions`] at once; [`SubscribeError::Stage`] when this
+    /// stage is not running.
+    pub fn resubscribe_async(
+        &self,
+        tag: SubscriptionTag,
+        reason: Exit,
+        options: SubscribeOptions<S::In>,
+    ) -> Result<(), SubscribeError> {
+        options.demand()?;
+        self.server
+            .cast(Control::Resubscribe(tag, reason, options))
+            .map_err(|_| SubscribeError::Stage(CallError::NoProc))
     }
 
     /// Asks this consumer to subscribe to `producer` without waiting (gen_stage's
@@ -683,9 +728,13 @@ impl<S: GenStage> fmt::Debug for StageBuilder<S> {
 /// Subscribe now and answer with the tag.
 struct SubscribeNow<E>(Subscription<E>);
 
+/// Cancel a subscription and subscribe again to its producer with new options.
+struct ResubscribeNow<E>(SubscriptionTag, Exit, SubscribeOptions<E>);
+
 /// Requests a stage handles between callbacks.
 enum Control<E> {
     Subscribe(Subscription<E>),
+    Resubscribe(SubscriptionTag, Exit, SubscribeOptions<E>),
     Cancel(SubscriptionTag, Exit),
     Ask(SubscriptionTag, usize),
     Demand(DemandMode),
@@ -712,7 +761,7 @@ struct Counts {
 }
 
 impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
-    type Reply = Result<SubscriptionTag, SubscribeError>;
+    type Reply = SubscribeReply;
 
     async fn handle_call(
         &self,
@@ -721,6 +770,43 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> CallOutcome<Self::Reply> {
+        self.subscribe_for(state, subscription, from).await
+    }
+}
+
+impl<S: GenStage> HandleCall<ResubscribeNow<S::In>> for Runtime<S> {
+    type Reply = SubscribeReply;
+
+    async fn handle_call(
+        &self,
+        ResubscribeNow(tag, reason, options): ResubscribeNow<S::In>,
+        from: Caller<'_, Self::Reply>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        match self.leave(state, tag, reason).await {
+            Ok((to, Outcome::NoReply)) => {
+                self.subscribe_for(state, Subscription { to, options }, from)
+                    .await
+            }
+            Ok((_, Outcome::Stop(exit))) => {
+                self.settle_and_reply(state, Outcome::Stop(exit), None)
+                    .await
+            }
+            Err(error) => CallOutcome::Reply(Err(error)),
+        }
+    }
+}
+
+impl<S: GenStage> Runtime<S> {
+    /// Subscribes as `subscription` says; `from` is answered once the producer accepts or
+    /// refuses.
+    async fn subscribe_for(
+        &self,
+        state: &mut StageState<S>,
+        subscription: Subscription<S::In>,
+        from: Caller<'_, SubscribeReply>,
+    ) -> CallOutcome<SubscribeReply> {
         let result = self.subscribe(state, &subscription).await;
         let stop = result
             .as_ref()
@@ -757,6 +843,25 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
                         failed_subscription_exit(&error, subscription.options.cancel)
                     {
                         return Outcome::Stop(exit);
+                    }
+                }
+            }
+            Control::Resubscribe(tag, reason, options) => {
+                match self.leave(state, tag, reason).await {
+                    Ok((to, Outcome::NoReply)) => {
+                        let subscription = Subscription { to, options };
+                        if let Err(error) = self.subscribe(state, &subscription).await {
+                            tracing::error!(stage = %state.ctx().myself(), producer = subscription.to.name(), %error, "resubscription failed");
+                            if let Some(exit) =
+                                failed_subscription_exit(&error, subscription.options.cancel)
+                            {
+                                return Outcome::Stop(exit);
+                            }
+                        }
+                    }
+                    Ok((_, Outcome::Stop(exit))) => return Outcome::Stop(exit),
+                    Err(error) => {
+                        tracing::warn!(stage = %state.ctx().myself(), %error, "resubscription ignored");
                     }
                 }
             }

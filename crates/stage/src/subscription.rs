@@ -273,6 +273,15 @@ impl<E: Send + 'static> SubscribeTo<E> {
         }
     }
 
+    /// The producer at the other end of an existing subscription (to subscribe to it again).
+    pub(crate) fn link(link: Arc<dyn UpstreamLink<E>>) -> Self {
+        let name: Arc<str> = Arc::from(link.pid().to_string());
+        SubscribeTo {
+            resolve: Arc::new(move || Ok(Arc::clone(&link))),
+            name,
+        }
+    }
+
     pub(crate) fn resolve(&self) -> Result<Arc<dyn UpstreamLink<E>>, SubscribeError> {
         (self.resolve)()
     }

@@ -311,3 +311,87 @@ async fn subscribing_to_a_name_nobody_holds_stops_a_permanent_consumer_as_a_dead
         assert_eq!(consumer.wait().await, Exit::error("noproc"), "{cancel:?}");
     }
 }
+
+#[tokio::test]
+async fn resubscribe_cancels_and_subscribes_again_with_new_options() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (probe, mut seen) = Probe::manual();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    // Permanent, the default: a plain cancel by the producer would stop the consumer.
+    let old = consumer
+        .subscribe(&producer, SubscribeOptions::new().max_demand(2))
+        .await
+        .unwrap();
+    let new = consumer
+        .resubscribe(
+            old,
+            Exit::shutdown_with("new options"),
+            SubscribeOptions::new().max_demand(5),
+        )
+        .await
+        .unwrap();
+    assert_ne!(old, new);
+    // handle_cancel ran for the old one, and the consumer lives on.
+    loop {
+        match tokio::time::timeout(support::STALL, seen.recv())
+            .await
+            .unwrap()
+        {
+            Some(Seen::Cancelled(tag, reason)) => {
+                assert_eq!(tag, old);
+                assert_eq!(reason, Exit::shutdown_with("new options"));
+                break;
+            }
+            Some(Seen::Subscribed(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    consumer.ask(new, 5).unwrap();
+    let (_, events) = collect(&mut seen, 5).await;
+    assert_eq!(events.len(), 5);
+    assert!(consumer.is_alive());
+    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    assert_eq!(
+        consumer
+            .resubscribe(old, Exit::Normal, SubscribeOptions::new())
+            .await,
+        Err(SubscribeError::NotSubscribed(old))
+    );
+}
+
+#[tokio::test]
+async fn resubscribe_async_moves_the_subscription_without_waiting() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (probe, mut seen) = Probe::new();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let old = consumer
+        .subscribe(
+            &producer,
+            SubscribeOptions::new().max_demand(2).min_demand(0),
+        )
+        .await
+        .unwrap();
+    consumer
+        .resubscribe_async(old, Exit::Normal, SubscribeOptions::new().max_demand(4))
+        .unwrap();
+    // Events go on, through a new subscription; the old one was cancelled.
+    let mut new_tag = None;
+    while new_tag.is_none() {
+        match tokio::time::timeout(support::STALL, seen.recv())
+            .await
+            .unwrap()
+        {
+            Some(Seen::Batch(tag, _)) if tag != old => new_tag = Some(tag),
+            Some(_) => {}
+            None => panic!("the consumer stopped"),
+        }
+    }
+    assert!(consumer.is_alive());
+    assert_eq!(consumer.subscriptions().await.unwrap(), (0, 1));
+}

@@ -14,8 +14,8 @@ use crate::protocol::{Downward, Upward};
 use crate::stage::Subscription;
 use crate::subscription::TagMap;
 use crate::{
-    Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscriptionInfo,
-    SubscriptionTag,
+    Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscribeTo,
+    SubscriptionInfo, SubscriptionTag,
 };
 
 /// One subscription, seen from its consumer.
@@ -301,6 +301,32 @@ impl<S: GenStage> Runtime<S> {
         if let Some(upstream) = state.consumer.upstreams.get(&tag) {
             upstream.link.send(Upward::Ask { tag, demand });
         }
+    }
+
+    /// Ends subscription `tag` at once, the first half of a resubscribe (gen_stage's):
+    /// the producer is told, `handle_cancel` runs, and the cancel mode does not apply,
+    /// since the stage subscribes again at once. Returns the producer, and the outcome of
+    /// `handle_cancel`.
+    pub(crate) async fn leave(
+        &self,
+        state: &mut StageState<S>,
+        tag: SubscriptionTag,
+        reason: Exit,
+    ) -> Result<(SubscribeTo<S::In>, Outcome), SubscribeError> {
+        let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
+            return Err(SubscribeError::NotSubscribed(tag));
+        };
+        upstream.link.pid().cancel_on_stop(upstream.hook);
+        upstream.link.send(Upward::Cancel {
+            tag,
+            reason: reason.clone(),
+        });
+        let why = Cancelled::Cancel(reason);
+        let outcome = self
+            .stage
+            .handle_cancel(Side::Consumer, why, tag, &mut state.user, &mut state.ctx)
+            .await;
+        Ok((SubscribeTo::link(upstream.link), outcome))
     }
 
     /// The stage asked to cancel `tag` as its consumer: the producer answers with

@@ -26,7 +26,7 @@ use crate::{
     StageInfo, SubscribeError, SubscriptionTag,
 };
 
-pub(crate) use acceptance::StartReply;
+pub(crate) use acceptance::{StartReply, SubscribeReply};
 pub(crate) use consumer::ConsumerSide;
 use producer::Waiting;
 pub(crate) use producer::{ProducerConfig, ProducerSide};

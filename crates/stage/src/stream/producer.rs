@@ -156,6 +156,33 @@ fn cancelled<T: Consumers>(side: Side, on_cancel: OnCancel, state: &mut T) -> Ou
     }
 }
 
+/// The `handle_subscribe` and `handle_cancel` of a source: they count its consumers and
+/// apply its `on_cancel` (the same two callbacks for every source).
+macro_rules! counts_consumers {
+    () => {
+        async fn handle_subscribe(
+            &self,
+            side: Side,
+            _: SubscriptionInfo,
+            state: &mut Self::State,
+            _: &mut StageContext<Self>,
+        ) -> DemandAsk {
+            subscribed(side, state)
+        }
+
+        async fn handle_cancel(
+            &self,
+            side: Side,
+            _: Cancelled,
+            _: SubscriptionTag,
+            state: &mut Self::State,
+            _: &mut StageContext<Self>,
+        ) -> Outcome {
+            cancelled(side, self.on_cancel, state)
+        }
+    };
+}
+
 impl<I> StageBuilder<IterProducer<I>>
 where
     I: Iterator + Send + 'static,
@@ -241,26 +268,7 @@ where
         })
     }
 
-    async fn handle_subscribe(
-        &self,
-        side: Side,
-        _: SubscriptionInfo,
-        state: &mut Self::State,
-        _: &mut StageContext<Self>,
-    ) -> DemandAsk {
-        subscribed(side, state)
-    }
-
-    async fn handle_cancel(
-        &self,
-        side: Side,
-        _: Cancelled,
-        _: SubscriptionTag,
-        state: &mut Self::State,
-        _: &mut StageContext<Self>,
-    ) -> Outcome {
-        cancelled(side, self.on_cancel, state)
-    }
+    counts_consumers!();
 }
 
 impl<I> Producer for IterProducer<I>
@@ -360,26 +368,7 @@ where
         })
     }
 
-    async fn handle_subscribe(
-        &self,
-        side: Side,
-        _: SubscriptionInfo,
-        state: &mut Self::State,
-        _: &mut StageContext<Self>,
-    ) -> DemandAsk {
-        subscribed(side, state)
-    }
-
-    async fn handle_cancel(
-        &self,
-        side: Side,
-        _: Cancelled,
-        _: SubscriptionTag,
-        state: &mut Self::State,
-        _: &mut StageContext<Self>,
-    ) -> Outcome {
-        cancelled(side, self.on_cancel, state)
-    }
+    counts_consumers!();
 }
 
 impl<St> Producer for StreamProducer<St>

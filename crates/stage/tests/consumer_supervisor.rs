@@ -470,34 +470,21 @@ fn sleepers(
     (tasks, ended, finished, started_rx)
 }
 
-#[tokio::test(start_paused = true)]
-async fn stopping_waits_for_a_task_that_finishes_within_the_shutdown_deadline() {
+/// How stopping a consumer supervisor ended its one task, which sleeps `sleep`:
+/// (the task has ended, it ran to its end, how long the stop took).
+async fn stop_one_task(
+    sleep: std::time::Duration,
+    shutdown: Option<arbor_supervisor::Shutdown>,
+) -> (bool, bool, std::time::Duration) {
     let producer = Stage::producer(Counter { limit: Some(1) }, 0)
         .start()
         .await
         .unwrap();
-    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(1));
-    let supervisor = Stage::consumer(tasks, ())
-        .subscribe_to(&producer, transient(1))
-        .start()
-        .await
-        .unwrap();
-    receive(&mut started, 1).await;
-    supervisor
-        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert!(finished.load(Ordering::SeqCst), "the task ran to its end");
-    assert!(ended.load(Ordering::SeqCst));
-}
-
-#[tokio::test(start_paused = true)]
-async fn stopping_ends_a_task_that_outlives_the_shutdown_deadline_before_returning() {
-    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
-        .start()
-        .await
-        .unwrap();
-    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(3600));
+    let (tasks, ended, finished, mut started) = sleepers(sleep);
+    let tasks = match shutdown {
+        Some(shutdown) => tasks.task_shutdown(shutdown),
+        None => tasks,
+    };
     let supervisor = Stage::consumer(tasks, ())
         .subscribe_to(&producer, transient(1))
         .start()
@@ -509,36 +496,38 @@ async fn stopping_ends_a_task_that_outlives_the_shutdown_deadline_before_returni
         .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
         .await
         .unwrap();
-    assert!(ended.load(Ordering::SeqCst), "the task has ended");
-    assert!(!finished.load(Ordering::SeqCst), "it was aborted");
+    (
+        ended.load(Ordering::SeqCst),
+        finished.load(Ordering::SeqCst),
+        asked.elapsed(),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_waits_for_a_task_that_finishes_within_the_shutdown_deadline() {
+    let (ended, finished, _) = stop_one_task(std::time::Duration::from_secs(1), None).await;
+    assert!(finished, "the task ran to its end");
+    assert!(ended);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_ends_a_task_that_outlives_the_shutdown_deadline_before_returning() {
+    let (ended, finished, took) = stop_one_task(std::time::Duration::from_secs(3600), None).await;
+    assert!(ended, "the task has ended");
+    assert!(!finished, "it was aborted");
     assert!(
-        asked.elapsed() >= std::time::Duration::from_secs(5),
+        took >= std::time::Duration::from_secs(5),
         "after the 5 s deadline"
     );
 }
 
 #[tokio::test(start_paused = true)]
 async fn brutal_kill_task_shutdown_aborts_tasks_at_once_and_waits_for_their_end() {
-    let producer = Stage::producer(Counter { limit: Some(1) }, 0)
-        .start()
-        .await
-        .unwrap();
-    let (tasks, ended, finished, mut started) = sleepers(std::time::Duration::from_secs(1));
-    let tasks = tasks.task_shutdown(arbor_supervisor::Shutdown::BrutalKill);
-    let supervisor = Stage::consumer(tasks, ())
-        .subscribe_to(&producer, transient(1))
-        .start()
-        .await
-        .unwrap();
-    receive(&mut started, 1).await;
-    let asked = tokio::time::Instant::now();
-    supervisor
-        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert!(ended.load(Ordering::SeqCst), "the task has ended");
-    assert!(!finished.load(Ordering::SeqCst), "it was aborted");
-    assert_eq!(asked.elapsed(), std::time::Duration::ZERO, "at once");
+    let brutal = Some(arbor_supervisor::Shutdown::BrutalKill);
+    let (ended, finished, took) = stop_one_task(std::time::Duration::from_secs(1), brutal).await;
+    assert!(ended, "the task has ended");
+    assert!(!finished, "it was aborted");
+    assert_eq!(took, std::time::Duration::ZERO, "at once");
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,7 +1,7 @@
 //! The two ends of a subscription, with the other stage's behaviour type erased: a
 //! consumer knows its producer only by the events it emits, and the other way round.
 
-use arbor_actor::{Pid, Server};
+use arbor_actor::{Pid, Server, StopHookId};
 
 use crate::protocol::{Downward, Upward};
 use crate::runtime::Runtime;
@@ -38,5 +38,24 @@ impl<S: GenStage> DownstreamLink<S::In> for Server<Runtime<S>> {
 
     fn pid(&self) -> Pid {
         Server::pid(self)
+    }
+}
+
+/// The other end of a subscription as this stage watches it: its pid, taken once, and the
+/// stop hook this stage put on it.
+pub(crate) struct Watch {
+    pub(crate) pid: Pid,
+    hook: StopHookId,
+}
+
+impl Watch {
+    pub(crate) fn new(pid: Pid, hook: StopHookId) -> Self {
+        Watch { pid, hook }
+    }
+
+    /// Takes the hook back: the subscription ended while the other end lives on, so
+    /// its stop no longer concerns this stage.
+    pub(crate) fn forget(&self) {
+        self.pid.cancel_on_stop(self.hook);
     }
 }

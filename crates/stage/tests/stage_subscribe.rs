@@ -194,24 +194,9 @@ async fn a_second_subscription_of_one_consumer_to_one_producer_is_refused() {
 /// Blocks the producer's mailbox until the gate opens.
 struct Hold(tokio::sync::oneshot::Receiver<()>);
 
-impl arbor_stage::StageCast<Hold> for Counter {
-    async fn handle_cast(
-        &self,
-        Hold(gate): Hold,
-        _: &mut u64,
-        _: &mut arbor_stage::StageContext<Self>,
-    ) -> arbor_actor::Outcome {
-        let _ = gate.await;
-        arbor_actor::Outcome::NoReply
-    }
-}
-
 #[tokio::test]
 async fn a_consumer_that_stops_before_its_subscription_is_handled_is_never_subscribed() {
-    let producer = Stage::producer(Counter::default(), 0)
-        .start()
-        .await
-        .unwrap();
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
     let (open, gate) = tokio::sync::oneshot::channel();
     producer.cast(Hold(gate)).unwrap();
     let (probe, _seen) = Probe::new();

@@ -4,12 +4,12 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use arbor_actor::{Exit, OnStop, Outcome, StopHookId};
+use arbor_actor::{Exit, OnStop, Outcome};
 
 use super::acceptance::Acceptance;
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
-use crate::link::UpstreamLink;
+use crate::link::{UpstreamLink, Watch};
 use crate::protocol::{Downward, Upward};
 use crate::stage::Subscription;
 use crate::subscription::TagMap;
@@ -21,9 +21,9 @@ use crate::{
 /// One subscription, seen from its consumer.
 struct Upstream<E> {
     link: Arc<dyn UpstreamLink<E>>,
-    /// The hook that tells this stage of the producer's stop: taken back when the
+    /// The producer and the hook that tells this stage of its stop: taken back when the
     /// subscription ends another way.
-    hook: StopHookId,
+    watch: Watch,
     /// `None` in manual mode: the stage asks by itself.
     demand: Option<DemandCounter>,
     cancel: Cancel,
@@ -93,7 +93,7 @@ impl<E: 'static> ConsumerSide<E> {
             .iter()
             .map(|(tag, upstream)| crate::Peer {
                 tag: *tag,
-                pid: upstream.link.pid(),
+                pid: upstream.watch.pid.clone(),
             })
             .collect()
     }
@@ -112,13 +112,14 @@ impl<S: GenStage> Runtime<S> {
         let demand = subscription.options.demand()?;
         let link = subscription.to.resolve()?;
         let me = state.ctx.myself().server().clone();
-        if link.pid() == me.pid() {
+        let pid = link.pid();
+        if pid == me.pid() {
             return Err(SubscribeError::SelfSubscription);
         }
         let tag = SubscriptionTag::next();
         // The producer's stop reaches this stage as a message, after the producer's last events.
         let watcher = me.clone();
-        let watched = link.pid().on_stop(move |exit| {
+        let watched = pid.on_stop(move |exit| {
             let _ = watcher.send(Downward::<S::In>::ProducerDown {
                 tag,
                 exit: exit.clone(),
@@ -130,14 +131,14 @@ impl<S: GenStage> Runtime<S> {
             subscriber: subscription.options.subscriber(tag),
             min_demand,
         };
-        let hook = match watched {
-            OnStop::Registered(hook) => hook,
+        let watch = match watched {
+            OnStop::Registered(hook) => Watch::new(pid, hook),
             OnStop::AlreadyStopping | OnStop::Unsupported => {
                 return Err(SubscribeError::NoProc(subscription.to.name().to_string()))
             }
         };
         if !link.send(subscribe) {
-            link.pid().cancel_on_stop(hook);
+            watch.forget();
             return Err(SubscribeError::NoProc(subscription.to.name().to_string()));
         }
         let info = SubscriptionInfo {
@@ -165,7 +166,7 @@ impl<S: GenStage> Runtime<S> {
             tag,
             Upstream {
                 link,
-                hook,
+                watch,
                 demand,
                 cancel,
             },
@@ -193,7 +194,7 @@ impl<S: GenStage> Runtime<S> {
         };
         if let Cancelled::Cancel(_) = why {
             // The producer lives on: its hook for this subscription is no longer needed.
-            upstream.link.pid().cancel_on_stop(upstream.hook);
+            upstream.watch.forget();
         }
         if self.config.ops.kind == Kind::ProducerConsumer && !state.consumer.queue.is_empty() {
             // Cancel after the events that arrived before it.
@@ -316,7 +317,7 @@ impl<S: GenStage> Runtime<S> {
         let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
             return Err(SubscribeError::NotSubscribed(tag));
         };
-        upstream.link.pid().cancel_on_stop(upstream.hook);
+        upstream.watch.forget();
         upstream.link.send(Upward::Cancel {
             tag,
             reason: reason.clone(),

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use arbor_actor::{Exit, OnStop, Outcome, StopHookId};
+use arbor_actor::{Exit, OnStop, Outcome};
 
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
-use crate::link::DownstreamLink;
+use crate::link::{DownstreamLink, Watch};
 use crate::protocol::{Downward, Upward};
 use crate::subscription::TagMap;
 use crate::{
@@ -58,10 +58,10 @@ pub(super) enum Waiting {
 /// One subscription, seen from its producer.
 struct Downstream<E> {
     link: Arc<dyn DownstreamLink<E>>,
-    /// The hook that tells this stage of the consumer's stop: taken back when the
+    /// The consumer and the hook that tells this stage of its stop: taken back when the
     /// subscription ends another way, so a long-lived consumer holds no hook per past
     /// subscription.
-    hook: StopHookId,
+    watch: Watch,
 }
 
 pub(crate) struct ProducerSide<E> {
@@ -128,7 +128,7 @@ impl<E: Send + 'static> ProducerSide<E> {
                 .iter()
                 .map(|(tag, consumer)| Peer {
                     tag: *tag,
-                    pid: consumer.link.pid(),
+                    pid: consumer.watch.pid.clone(),
                 })
                 .collect(),
         }
@@ -189,7 +189,7 @@ impl<S: GenStage> Runtime<S> {
             .producer
             .consumers
             .values()
-            .any(|other| other.link.pid() == pid)
+            .any(|other| other.watch.pid == pid)
         {
             // gen_stage cancels a second subscription of one consumer to one producer:
             // a broadcast would deliver each event to it twice.
@@ -221,7 +221,7 @@ impl<S: GenStage> Runtime<S> {
             Ok(demand) => demand,
             Err(error) => {
                 tracing::warn!(stage = %state.ctx.myself(), subscription = %tag, %error, "subscription refused");
-                pid.cancel_on_stop(hook);
+                Watch::new(pid, hook).forget();
                 refuse(&*consumer, tag, &error.to_string());
                 return self.settle(state, Outcome::NoReply).await;
             }
@@ -229,7 +229,7 @@ impl<S: GenStage> Runtime<S> {
         let _ = consumer.send(Downward::Accepted { tag });
         let downstream = Downstream {
             link: consumer,
-            hook,
+            watch: Watch::new(pid, hook),
         };
         state.producer.consumers.insert(tag, downstream);
         let outcome = self.on_demand(state, demand).await;
@@ -269,7 +269,7 @@ impl<S: GenStage> Runtime<S> {
         };
         if answer {
             // The consumer lives on: its hook for this subscription is no longer needed.
-            consumer.link.pid().cancel_on_stop(consumer.hook);
+            consumer.watch.forget();
             let reason = why.reason().clone();
             let _ = consumer.link.send(Downward::Cancelled { tag, reason });
         }

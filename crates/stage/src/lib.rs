@@ -143,6 +143,7 @@ pub use consumer_supervisor::{
     WhichChildren,
 };
 pub use context::StageContext;
+pub use protocol::lost_events;
 pub use stage::{Stage, StageBuilder};
 pub use status::{Peer, StageKind, StageStatus};
 pub use stream::{

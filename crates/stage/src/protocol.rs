@@ -24,8 +24,13 @@
 //!
 //! Both sides MAY receive messages for a subscription they no longer know (crossing in
 //! flight): they drop them, counting dropped events.
+//!
+//! Events travel as an [`InFlight`] batch: one that is dropped before its consumer took
+//! it (the consumer stopped with it in its mailbox or its input queue) counts its events
+//! as lost, and says so in the log.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arbor_actor::Exit;
@@ -59,10 +64,7 @@ pub(crate) enum Downward<E> {
     Accepted {
         tag: SubscriptionTag,
     },
-    Events {
-        tag: SubscriptionTag,
-        events: Vec<E>,
-    },
+    Events(InFlight<E>),
     Cancelled {
         tag: SubscriptionTag,
         reason: Exit,
@@ -88,9 +90,98 @@ impl<E> fmt::Debug for Downward<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Downward::Accepted { tag } => write!(f, "Accepted({tag})"),
-            Downward::Events { tag, events } => write!(f, "Events({tag}, {})", events.len()),
+            Downward::Events(batch) => write!(f, "Events({}, {})", batch.tag, batch.events.len()),
             Downward::Cancelled { tag, reason } => write!(f, "Cancelled({tag}, {reason})"),
             Downward::ProducerDown { tag, exit } => write!(f, "ProducerDown({tag}, {exit})"),
         }
     }
+}
+
+/// Events lost since the process started: sent to a consumer that stopped before
+/// handling them. Only ever raised, and only when events are lost.
+static LOST: AtomicU64 = AtomicU64::new(0);
+
+/// How many events, since the process started, were sent to a consumer that stopped
+/// before it handled them: events still in its mailbox or its input queue when it
+/// crashed or stopped, and events that arrived for a subscription it had already ended.
+///
+/// Each such loss is also logged, as a warning naming the subscription and the count
+/// (events of an ended subscription at debug level: gen_stage drops those by design).
+/// Events a producer could not send because its consumer was already gone are not lost:
+/// they go back to the producer's buffer.
+///
+/// ```
+/// // A fresh process has lost nothing.
+/// assert_eq!(arbor_stage::lost_events(), 0);
+/// ```
+pub fn lost_events() -> u64 {
+    LOST.load(Ordering::Relaxed)
+}
+
+/// A batch of events on its way to a consumer. Its consumer takes the events with
+/// [`InFlight::take`]; a batch dropped with its events still in it counts them as lost.
+pub(crate) struct InFlight<E> {
+    pub(crate) tag: SubscriptionTag,
+    events: Vec<E>,
+}
+
+impl<E> InFlight<E> {
+    pub(crate) fn new(tag: SubscriptionTag, events: Vec<E>) -> Self {
+        InFlight { tag, events }
+    }
+
+    /// The events, now the consumer's: the batch no longer counts them.
+    pub(crate) fn take(mut self) -> Vec<E> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Drops the events of a subscription the consumer has ended, counting them.
+    pub(crate) fn discard_ended(mut self) {
+        let dropped = std::mem::take(&mut self.events).len();
+        LOST.fetch_add(dropped as u64, Ordering::Relaxed);
+        tracing::debug!(subscription = %self.tag, dropped, "events of an ended subscription dropped");
+    }
+}
+
+impl<E> Drop for InFlight<E> {
+    fn drop(&mut self) {
+        count_lost(self.tag, self.events.len());
+    }
+}
+
+/// Counts down the events of a delivery as the consumer hands them to its callback;
+/// dropped before all were handed (the stage stopped or crashed in between), it counts
+/// the rest as lost.
+pub(crate) struct Unhanded {
+    tag: SubscriptionTag,
+    left: usize,
+}
+
+impl Unhanded {
+    pub(crate) fn new(tag: SubscriptionTag, events: usize) -> Self {
+        Unhanded { tag, left: events }
+    }
+
+    pub(crate) fn handed(&mut self, events: usize) {
+        self.left = self.left.saturating_sub(events);
+    }
+}
+
+impl Drop for Unhanded {
+    fn drop(&mut self) {
+        count_lost(self.tag, self.left);
+    }
+}
+
+fn count_lost(tag: SubscriptionTag, lost: usize) {
+    if lost == 0 {
+        return;
+    }
+    let total = LOST.fetch_add(lost as u64, Ordering::Relaxed) + lost as u64;
+    tracing::warn!(
+        subscription = %tag,
+        lost,
+        total,
+        "events lost: their consumer stopped before handling them"
+    );
 }

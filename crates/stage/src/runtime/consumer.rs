@@ -10,7 +10,7 @@ use super::acceptance::Acceptance;
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
 use crate::link::{UpstreamLink, Watch};
-use crate::protocol::{Downward, Upward};
+use crate::protocol::{Downward, InFlight, Unhanded, Upward};
 use crate::stage::Subscription;
 use crate::subscription::TagMap;
 use crate::{
@@ -31,7 +31,8 @@ struct Upstream<E> {
 
 /// Work a producer-consumer holds until downstream demand lets it through.
 enum Queued<E> {
-    Events(SubscriptionTag, Vec<E>),
+    /// Kept in flight until handled: a stop with events queued counts them as lost.
+    Events(InFlight<E>),
     Cancel(SubscriptionTag, Cancelled, Cancel),
     /// An `async_info` / `sync_info` sent from outside: it waits for the events that
     /// arrived before it (it needs no demand of its own).
@@ -180,7 +181,7 @@ impl<S: GenStage> Runtime<S> {
         message: Downward<S::In>,
     ) -> Outcome {
         let (tag, why) = match message {
-            Downward::Events { tag, events } => return self.on_events(state, tag, events).await,
+            Downward::Events(batch) => return self.on_events(state, batch).await,
             Downward::Accepted { tag } => {
                 state.consumer.acceptance.accepted(tag);
                 return Outcome::NoReply;
@@ -210,18 +211,18 @@ impl<S: GenStage> Runtime<S> {
     async fn on_events(
         &self,
         state: &mut StageState<S>,
-        tag: SubscriptionTag,
-        events: Vec<S::In>,
+        batch: InFlight<S::In>,
     ) -> Outcome {
-        if !state.consumer.upstreams.contains_key(&tag) {
-            tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, dropped = events.len(), "events of an ended subscription dropped");
+        if !state.consumer.upstreams.contains_key(&batch.tag) {
+            batch.discard_ended();
             return Outcome::NoReply;
         }
         if self.config.ops.kind == Kind::ProducerConsumer {
-            state.consumer.queue.push_back(Queued::Events(tag, events));
+            state.consumer.queue.push_back(Queued::Events(batch));
             return self.take_queued(state).await;
         }
-        self.handle_batches(state, tag, events).await
+        let tag = batch.tag;
+        self.handle_batches(state, tag, batch.take()).await
     }
 
     /// Handles queued upstream events while downstream demand is open.
@@ -235,7 +236,10 @@ impl<S: GenStage> Runtime<S> {
                 break;
             };
             let outcome = match queued {
-                Queued::Events(tag, events) => self.handle_batches(state, tag, events).await,
+                Queued::Events(batch) => {
+                    let tag = batch.tag;
+                    self.handle_batches(state, tag, batch.take()).await
+                }
                 Queued::Cancel(tag, why, cancel) => {
                     Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
                 }
@@ -262,6 +266,7 @@ impl<S: GenStage> Runtime<S> {
         let Some(handle_events) = self.config.ops.events else {
             return Outcome::NoReply;
         };
+        let mut unhanded = Unhanded::new(tag, events.len());
         let batches = match state
             .consumer
             .upstreams
@@ -279,6 +284,7 @@ impl<S: GenStage> Runtime<S> {
             None => vec![crate::Batch { events, ask: 0 }],
         };
         for batch in batches {
+            unhanded.handed(batch.events.len());
             let outcome = handle_events(
                 &self.stage,
                 batch.events,

@@ -7,7 +7,7 @@ use arbor_actor::{Exit, OnStop, Outcome};
 use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
 use crate::link::{DownstreamLink, Watch};
-use crate::protocol::{Downward, Upward};
+use crate::protocol::{Downward, InFlight, Upward};
 use crate::subscription::TagMap;
 use crate::{
     Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
@@ -345,12 +345,13 @@ impl<S: GenStage> Runtime<S> {
         let producer = &mut state.producer;
         let mut returned = Vec::new();
         for (tag, events) in producer.outbox.drain_batches() {
+            let batch = InFlight::new(tag, events);
             let sent = match producer.consumers.get(&tag) {
-                Some(consumer) => consumer.link.send(Downward::Events { tag, events }),
-                None => Err(Downward::Events { tag, events }),
+                Some(consumer) => consumer.link.send(Downward::Events(batch)),
+                None => Err(Downward::Events(batch)),
             };
-            if let Err(Downward::Events { events, .. }) = sent {
-                returned.push((tag, events));
+            if let Err(Downward::Events(batch)) = sent {
+                returned.push((tag, batch.take()));
             }
         }
         for (tag, events) in returned {

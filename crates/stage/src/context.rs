@@ -63,7 +63,8 @@ impl<S: GenStage> StageContext<S> {
 
     /// Asks the producer of subscription `tag` for `demand` more events (gen_stage's
     /// `GenStage.ask/2`), for subscriptions in [`DemandAsk::Manual`](crate::DemandAsk)
-    /// mode.
+    /// mode. Sent when the callback returns; a tag the stage does not have by then is
+    /// logged as a warning and dropped ([`Stage::ask`] refuses it with a typed error).
     pub fn ask(&mut self, tag: SubscriptionTag, demand: usize) {
         if demand > 0 {
             self.asks.push((tag, demand));

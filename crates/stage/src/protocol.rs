@@ -61,18 +61,10 @@ pub(crate) enum Upward<E> {
 
 /// What a producer tells its consumers.
 pub(crate) enum Downward<E> {
-    Accepted {
-        tag: SubscriptionTag,
-    },
+    Accepted { tag: SubscriptionTag },
     Events(InFlight<E>),
-    Cancelled {
-        tag: SubscriptionTag,
-        reason: Exit,
-    },
-    ProducerDown {
-        tag: SubscriptionTag,
-        exit: Exit,
-    },
+    Cancelled { tag: SubscriptionTag, reason: Exit },
+    ProducerDown { tag: SubscriptionTag, exit: Exit },
 }
 
 impl<E> fmt::Debug for Upward<E> {

@@ -350,12 +350,27 @@ impl<S: GenStage> Stage<S> {
     }
 
     /// Asks the producer of subscription `tag` for `demand` events, for a consumer in
-    /// manual demand mode (gen_stage's `GenStage.ask/2`).
+    /// manual demand mode (gen_stage's `GenStage.ask/2`). Returns once the stage has sent
+    /// the ask; from the stage's own callbacks, use [`StageContext::ask`].
     ///
     /// # Errors
     ///
-    /// [`SendError`] when the stage is not running.
-    pub fn ask(&self, tag: SubscriptionTag, demand: usize) -> Result<(), SendError<()>> {
+    /// [`SubscribeError::NotSubscribed`] when this stage has no subscription `tag` (never
+    /// made, or already ended); [`SubscribeError::Stage`] when it is not running.
+    pub async fn ask(&self, tag: SubscriptionTag, demand: usize) -> Result<(), SubscribeError> {
+        self.server
+            .call(AskNow(tag, demand))
+            .await
+            .map_err(SubscribeError::Stage)?
+    }
+
+    /// [`Stage::ask`] without waiting, for the stream adapter, which asks from `poll_next`
+    /// for subscriptions it holds.
+    pub(crate) fn ask_nowait(
+        &self,
+        tag: SubscriptionTag,
+        demand: usize,
+    ) -> Result<(), SendError<()>> {
         self.control(Control::Ask(tag, demand))
     }
 
@@ -731,6 +746,9 @@ struct SubscribeNow<E>(Subscription<E>);
 /// Cancel a subscription and subscribe again to its producer with new options.
 struct ResubscribeNow<E>(SubscriptionTag, Exit, SubscribeOptions<E>);
 
+/// Ask the producer of a subscription for events, answering whether it exists.
+struct AskNow(SubscriptionTag, usize);
+
 /// Requests a stage handles between callbacks.
 enum Control<E> {
     Subscribe(Subscription<E>),
@@ -925,6 +943,25 @@ impl<S: GenStage> HandleCall<AwaitSubscriptions> for Runtime<S> {
     ) -> CallOutcome<StartReply> {
         state.consumer_mut().acceptance.await_start(from.defer());
         CallOutcome::NoReply
+    }
+}
+
+impl<S: GenStage> HandleCall<AskNow> for Runtime<S> {
+    type Reply = Result<(), SubscribeError>;
+
+    async fn handle_call(
+        &self,
+        AskNow(tag, demand): AskNow,
+        _: Caller<'_, Self::Reply>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        if !state.consumer_mut().has_upstream(tag) {
+            return CallOutcome::Reply(Err(SubscribeError::NotSubscribed(tag)));
+        }
+        state.ctx_mut().ask(tag, demand);
+        self.settle_and_reply(state, Outcome::NoReply, Some(Ok(())))
+            .await
     }
 }
 

@@ -176,11 +176,11 @@ async fn an_info_waits_until_the_events_buffered_before_it_are_sent() {
         .await
         .unwrap();
     let tag = subscribed_tag(&mut seen).await;
-    consumer.ask(tag, 3).unwrap();
+    consumer.ask(tag, 3).await.unwrap();
     assert_eq!(collect(&mut seen, 3).await.1, vec![0, 1, 2]);
     assert_eq!(handled(&producer, &mut handled_infos).await, (2, vec![]));
 
-    consumer.ask(tag, 2).unwrap();
+    consumer.ask(tag, 2).await.unwrap();
     assert_eq!(collect(&mut seen, 2).await.1, vec![3, 4]);
     assert_eq!(next_info(&mut handled_infos).await, "after five");
 }
@@ -334,7 +334,7 @@ async fn a_producer_consumers_info_waits_for_the_input_events_before_it() {
         "the info overtook the waiting events"
     );
 
-    consumer.ask(tag, 5).unwrap();
+    consumer.ask(tag, 5).await.unwrap();
     assert_eq!(collect(&mut seen, 5).await.1, vec![0, 1, 2, 3, 4]);
     assert_eq!(next_info(&mut handled_infos).await, "after five");
 }

@@ -2,7 +2,10 @@
 
 mod support;
 
-use arbor_stage::{DemandMode, Stage, SubscribeOptions};
+use std::time::Duration;
+
+use arbor_actor::Exit;
+use arbor_stage::{Cancel, DemandMode, Stage, SubscribeError, SubscribeOptions};
 use support::{collect, Counter, Probe, Seen};
 
 #[tokio::test]
@@ -25,7 +28,7 @@ async fn a_manual_consumer_receives_exactly_what_it_asks_for() {
     consumer.buffered_count().await.unwrap();
     assert!(seen.try_recv().is_err());
 
-    consumer.ask(tag, 7).unwrap();
+    consumer.ask(tag, 7).await.unwrap();
     let (sizes, events) = collect(&mut seen, 7).await;
     assert_eq!(sizes, vec![7]);
     assert_eq!(events, (0..7).collect::<Vec<_>>());
@@ -34,7 +37,7 @@ async fn a_manual_consumer_receives_exactly_what_it_asks_for() {
     consumer.buffered_count().await.unwrap();
     assert!(seen.try_recv().is_err());
 
-    consumer.ask(tag, 3).unwrap();
+    consumer.ask(tag, 3).await.unwrap();
     let (_, events) = collect(&mut seen, 3).await;
     assert_eq!(events, vec![7, 8, 9]);
 }
@@ -119,7 +122,7 @@ async fn forwarding_again_replays_each_held_demand_as_it_was_asked() {
         let Some(Seen::Subscribed(tag)) = rx.recv().await else {
             panic!("expected the subscription first");
         };
-        consumer.ask(tag, 2).unwrap();
+        consumer.ask(tag, 2).await.unwrap();
         // A call is a barrier: the consumer has sent its ask.
         consumer.buffered_count().await.unwrap();
     }
@@ -136,27 +139,40 @@ async fn forwarding_again_replays_each_held_demand_as_it_was_asked() {
     }
 }
 
-#[test]
-fn an_ask_for_an_unknown_subscription_is_ignored_with_a_warning() {
-    let (_, logs) = support::capture_logs(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let (probe, _seen) = Probe::manual();
-            let consumer = Stage::consumer(probe, ()).start().await.unwrap();
-            consumer.ask(support::tag(999_999), 5).unwrap();
-            // A call is a barrier: the ask was handled.
-            consumer.buffered_count().await.unwrap();
-            assert!(consumer.is_alive());
-        });
-    });
-    let warnings = support::at_level(&logs, tracing::Level::WARN);
+#[tokio::test]
+async fn an_ask_for_an_unknown_subscription_is_refused_with_a_typed_error() {
+    let (probe, _seen) = Probe::manual();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let unknown = support::tag(999_999);
+    let refused = consumer.ask(unknown, 5).await;
     assert!(
-        warnings
-            .iter()
-            .any(|log| log.text.contains("does not have") && log.text.contains("demand=5")),
-        "{logs:?}"
+        matches!(refused, Err(SubscribeError::NotSubscribed(tag)) if tag == unknown),
+        "{refused:?}"
     );
+    assert!(consumer.is_alive());
+}
+
+#[tokio::test]
+async fn an_ask_for_an_ended_subscription_is_refused() {
+    let producer = Stage::producer(Counter::default(), 0)
+        .start()
+        .await
+        .unwrap();
+    let (probe, _seen) = Probe::manual();
+    let consumer = Stage::consumer(probe, ()).start().await.unwrap();
+    let tag = consumer
+        .subscribe(&producer, SubscribeOptions::new().cancel(Cancel::Temporary))
+        .await
+        .unwrap();
+    consumer.ask(tag, 1).await.unwrap();
+    producer
+        .stop_and_wait(Exit::Normal, Duration::from_secs(5))
+        .await
+        .unwrap();
+    // The producer's stop reached the consumer before the barrier's answer.
+    consumer.buffered_count().await.unwrap();
+    assert!(matches!(
+        consumer.ask(tag, 1).await,
+        Err(SubscribeError::NotSubscribed(_))
+    ));
 }

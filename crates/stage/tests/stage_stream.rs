@@ -399,7 +399,7 @@ async fn an_iterator_producer_pulls_exactly_what_was_asked_and_ends_on_the_empty
         panic!("expected the subscription first");
     };
     for (ask, total) in [(4, 4), (6, 10)] {
-        consumer.ask(tag, ask).unwrap();
+        consumer.ask(tag, ask).await.unwrap();
         let (_, events) = collect(&mut seen, ask).await;
         assert_eq!(events.len(), ask);
         // A call is a barrier: the producer has handled the demand.
@@ -408,7 +408,7 @@ async fn an_iterator_producer_pulls_exactly_what_was_asked_and_ends_on_the_empty
         assert!(producer.is_alive(), "not ended before a pull finds the end");
     }
     // The pull that finds the iterator empty ends the producer.
-    consumer.ask(tag, 1).unwrap();
+    consumer.ask(tag, 1).await.unwrap();
     assert_eq!(producer.wait().await, Exit::Normal);
     assert_eq!(pulled.load(std::sync::atomic::Ordering::SeqCst), 10);
 }

@@ -334,7 +334,7 @@ async fn resubscribe_cancels_and_subscribes_again_with_new_options() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    consumer.ask(new, 5).unwrap();
+    consumer.ask(new, 5).await.unwrap();
     let (_, events) = collect(&mut seen, 5).await;
     assert_eq!(events.len(), 5);
     assert!(consumer.is_alive());

@@ -208,11 +208,7 @@ impl<S: GenStage> Runtime<S> {
         Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
     }
 
-    async fn on_events(
-        &self,
-        state: &mut StageState<S>,
-        batch: InFlight<S::In>,
-    ) -> Outcome {
+    async fn on_events(&self, state: &mut StageState<S>, batch: InFlight<S::In>) -> Outcome {
         if !state.consumer.upstreams.contains_key(&batch.tag) {
             batch.discard_ended();
             return Outcome::NoReply;

@@ -312,7 +312,7 @@ impl<E: Send + 'static> EventStream<E> {
     }
 
     fn ask(&self, tag: SubscriptionTag, demand: usize) {
-        if demand > 0 && self.stage.ask(tag, demand).is_err() {
+        if demand > 0 && self.stage.ask_nowait(tag, demand).is_err() {
             // The stage is gone: the closed channel ends the stream.
             tracing::debug!(stage = %self.stage, subscription = %tag, "ask after the stream's stage stopped");
         }

@@ -155,7 +155,7 @@ pub use buffer::{Buffer, BufferKeep, BufferSize, Pushed, Taken};
 pub use demand::{Batch, DemandCounter, DemandGate, DemandMode, Split};
 pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, DemandOptions, Dispatcher, InfoToken, Outbox,
-    PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber,
+    PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber, ToPartition,
 };
 pub use error::{
     ConsumerChildError, DispatchError, InvalidOptions, StageStartError, SubscribeError,

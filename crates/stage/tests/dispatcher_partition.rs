@@ -224,6 +224,40 @@ fn partition_dispatcher_out_of_range_hash_fails_after_sending_what_came_before()
 }
 
 #[test]
+fn partition_dispatcher_hash_may_name_partitions_as_subscribers_do() {
+    let parity = |n: &u32| Some(if n % 2 == 0 { "even" } else { "odd" });
+    let mut dispatcher =
+        PartitionDispatcher::new(Partitions::names(["even", "odd"]), parity).unwrap();
+    let mut out = Outbox::new();
+    for (id, name) in [(1, "even"), (2, "odd")] {
+        let subscriber = Subscriber::new(tag(id), 10).partition(PartitionKey::from(name));
+        dispatcher.subscribe(subscriber).unwrap();
+        dispatcher.ask(tag(id), 10, &mut out).unwrap();
+    }
+    assert!(dispatcher.dispatch(vec![1, 2, 3, 4], &mut out).is_empty());
+    assert_eq!(
+        out.take_batches(),
+        vec![(tag(1), vec![2, 4]), (tag(2), vec![1, 3])]
+    );
+}
+
+#[test]
+fn partition_dispatcher_hash_naming_an_unknown_partition_fails() {
+    let named = |n: &u32| Some(PartitionKey::from(if *n < 10 { "low" } else { "high" }));
+    let mut dispatcher = PartitionDispatcher::new(Partitions::names(["low"]), named).unwrap();
+    subscribe(&mut dispatcher, 1, 0);
+    ask(&mut dispatcher, 1, 5);
+    let mut out = Outbox::new();
+    assert!(dispatcher.dispatch(vec![1, 2, 30, 4], &mut out).is_empty());
+    assert_eq!(
+        out.take_failure(),
+        Some(DispatchError::UnknownPartition(PartitionKey::from("high")))
+    );
+    assert_eq!(out.take_batches(), vec![(tag(1), vec![1, 2])]);
+    assert_eq!(out.take_discarded(), 2);
+}
+
+#[test]
 fn partition_dispatcher_hashed_sends_equal_events_to_the_same_partition() {
     let mut dispatcher = PartitionDispatcher::<u32>::hashed(Partitions::count(4)).unwrap();
     for partition in 0..4 {

@@ -33,7 +33,7 @@ mod subscriber;
 pub use broadcast::BroadcastDispatcher;
 pub use demand::{DemandDispatcher, DemandOptions};
 pub use outbox::{InfoToken, Outbox};
-pub use partition::{PartitionDispatcher, Partitions};
+pub use partition::{PartitionDispatcher, Partitions, ToPartition};
 pub use subscriber::{PartitionKey, Selector, Subscriber};
 
 use crate::{DispatchError, SubscriptionTag};

@@ -25,8 +25,8 @@ use crate::{
 pub enum Partitions {
     /// Partitions `0..n`, named by index.
     Count(usize),
-    /// One partition per name, in this order; the hash function returns indexes into
-    /// this list.
+    /// One partition per name, in this order; the hash function names them by name or
+    /// by their index in this list.
     Names(Vec<Arc<str>>),
 }
 
@@ -69,16 +69,115 @@ impl Partitions {
     }
 }
 
-type HashFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
+/// How a partition dispatcher's hash names the partition an event goes to: by index
+/// (`usize`), or, for partitions made from names, by name (`&str`, `String`, `Arc<str>`),
+/// or with a [`PartitionKey`], the way subscribers name theirs.
+///
+/// An index is checked with one comparison; a name is looked up in the list of names at
+/// each event, so prefer indexes on a hot path.
+pub trait ToPartition {
+    /// The index of the partition this names among `partitions`, whose names are `names`
+    /// (empty for partitions made by count).
+    ///
+    /// # Errors
+    ///
+    /// [`DispatchError::PartitionOutOfRange`] for an index past the last partition,
+    /// [`DispatchError::UnknownPartition`] for a name that is not one of `names`.
+    fn partition_index(
+        &self,
+        partitions: usize,
+        names: &[Arc<str>],
+    ) -> Result<usize, DispatchError>;
+}
+
+impl ToPartition for usize {
+    fn partition_index(&self, partitions: usize, _: &[Arc<str>]) -> Result<usize, DispatchError> {
+        if *self < partitions {
+            Ok(*self)
+        } else {
+            Err(DispatchError::PartitionOutOfRange {
+                index: *self,
+                partitions,
+            })
+        }
+    }
+}
+
+impl ToPartition for str {
+    fn partition_index(&self, _: usize, names: &[Arc<str>]) -> Result<usize, DispatchError> {
+        names
+            .iter()
+            .position(|name| **name == *self)
+            .ok_or_else(|| DispatchError::UnknownPartition(PartitionKey::from(self)))
+    }
+}
+
+impl<T: ToPartition + ?Sized> ToPartition for &T {
+    fn partition_index(
+        &self,
+        partitions: usize,
+        names: &[Arc<str>],
+    ) -> Result<usize, DispatchError> {
+        (**self).partition_index(partitions, names)
+    }
+}
+
+impl ToPartition for String {
+    fn partition_index(
+        &self,
+        partitions: usize,
+        names: &[Arc<str>],
+    ) -> Result<usize, DispatchError> {
+        self.as_str().partition_index(partitions, names)
+    }
+}
+
+impl ToPartition for Arc<str> {
+    fn partition_index(
+        &self,
+        partitions: usize,
+        names: &[Arc<str>],
+    ) -> Result<usize, DispatchError> {
+        (**self).partition_index(partitions, names)
+    }
+}
+
+impl ToPartition for PartitionKey {
+    fn partition_index(
+        &self,
+        partitions: usize,
+        names: &[Arc<str>],
+    ) -> Result<usize, DispatchError> {
+        match self {
+            PartitionKey::Index(index) => index.partition_index(partitions, names),
+            PartitionKey::Name(name) => name.partition_index(partitions, names),
+        }
+    }
+}
+
+/// The hash, with its answer already checked against the partitions.
+type HashFn<E> = Arc<dyn Fn(&E) -> Option<Result<usize, DispatchError>> + Send + Sync>;
+
+/// Wraps the user's `hash` so that it answers with a checked partition index.
+fn checked_hash<E, P: ToPartition>(
+    count: usize,
+    names: &[Arc<str>],
+    hash: impl Fn(&E) -> Option<P> + Send + Sync + 'static,
+) -> HashFn<E> {
+    let names: Arc<[Arc<str>]> = names.into();
+    Arc::new(move |event: &E| hash(event).map(|partition| partition.partition_index(count, &names)))
+}
 
 /// Routes each event to the consumer of one partition, chosen by a hash function
 /// (gen_stage's `GenStage.PartitionDispatcher`).
 ///
 /// Each partition has at most one consumer, which names it when subscribing
-/// ([`Subscriber::partition`]). The hash function maps an event to a partition index,
-/// or to `None` to drop it (counted in [`Outbox::discard`]). An index out of range is a
-/// programming error: the dispatcher reports it with [`Outbox::fail`], and the producer
-/// stops with [`DispatchError::PartitionOutOfRange`] (gen_stage crashes too).
+/// ([`Subscriber::partition`]). The hash function maps an event to a partition, named as
+/// subscribers name them (an index, or a name: see [`ToPartition`]), or to `None` to drop
+/// it (counted in [`Outbox::discard`]). A partition that does not exist is a programming
+/// error: the dispatcher reports it with [`Outbox::fail`], and the producer stops with
+/// [`DispatchError::PartitionOutOfRange`] or [`DispatchError::UnknownPartition`]
+/// (gen_stage crashes too).
 ///
 /// The dispatcher takes events as long as the total demand it forwarded upstream is not
 /// met, whatever partition they hash to. Events for a partition whose consumer has no
@@ -92,7 +191,8 @@ type HashFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
 ///
 /// - partitions: [`Partitions::Count`] or [`Partitions::Names`]; at least one, names
 ///   unique.
-/// - hash: `Fn(&E) -> Option<usize>`; [`hashed`](Self::hashed) uses [`Hash`] instead.
+/// - hash: `Fn(&E) -> Option<P>` where `P` names a partition ([`ToPartition`]: an index,
+///   a name, a [`PartitionKey`]); [`hashed`](Self::hashed) uses [`Hash`] instead.
 ///
 /// # Examples
 ///
@@ -101,7 +201,8 @@ type HashFn<E> = Arc<dyn Fn(&E) -> Option<usize> + Send + Sync>;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut dispatcher = PartitionDispatcher::new(Partitions::names(["even", "odd"]), |n: &u32| {
-///     (*n != 0).then_some(*n as usize % 2) // 0 is dropped
+///     let parity = if n % 2 == 0 { "even" } else { "odd" };
+///     (*n != 0).then_some(parity) // 0 is dropped
 /// })?;
 /// let (even, odd) = (SubscriptionTag::new(1), SubscriptionTag::new(2));
 /// let mut out = Outbox::new();
@@ -141,19 +242,20 @@ pub struct PartitionDispatcher<E> {
 }
 
 impl<E> PartitionDispatcher<E> {
-    /// A dispatcher over `partitions`, routing each event to the partition index `hash`
-    /// returns (`None` drops the event).
+    /// A dispatcher over `partitions`, routing each event to the partition `hash` names
+    /// (`None` drops the event).
     ///
     /// # Errors
     ///
     /// [`InvalidOptions::NoPartitions`] for zero partitions,
     /// [`InvalidOptions::DuplicatePartition`] for a name given twice.
-    pub fn new(
+    pub fn new<P: ToPartition>(
         partitions: Partitions,
-        hash: impl Fn(&E) -> Option<usize> + Send + Sync + 'static,
+        hash: impl Fn(&E) -> Option<P> + Send + Sync + 'static,
     ) -> Result<Self, InvalidOptions> {
         let (count, names) = Self::checked(partitions)?;
-        Ok(Self::from_parts(count, names, Arc::new(hash)))
+        let hash = checked_hash(count, &names, hash);
+        Ok(Self::from_parts(count, names, hash))
     }
 
     /// Checks `partitions` once and returns what builds a fresh dispatcher over them for
@@ -188,15 +290,15 @@ impl<E> PartitionDispatcher<E> {
     /// As [`new`](Self::new).
     ///
     /// [`StageBuilder::dispatcher`]: crate::StageBuilder::dispatcher
-    pub fn maker(
+    pub fn maker<P: ToPartition>(
         partitions: Partitions,
-        hash: impl Fn(&E) -> Option<usize> + Send + Sync + 'static,
+        hash: impl Fn(&E) -> Option<P> + Send + Sync + 'static,
     ) -> Result<impl Fn() -> Self + Send + Sync + 'static, InvalidOptions>
     where
         E: 'static,
     {
         let (count, names) = Self::checked(partitions)?;
-        let hash: HashFn<E> = Arc::new(hash);
+        let hash = checked_hash(count, &names, hash);
         Ok(move || Self::from_parts(count, names.clone(), Arc::clone(&hash)))
     }
 
@@ -357,17 +459,14 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
         while self.waiting > 0 {
             let Some(event) = events.next() else { break };
             match (self.hash)(&event) {
-                Some(index) if index < count => {
+                Some(Ok(index)) => {
                     routed[index].push(event);
                     self.waiting -= 1;
                 }
-                Some(index) => {
+                Some(Err(error)) => {
                     // A programming error: the stage stops once what was routed before
                     // it is sent, and this event and those after it go with the stage.
-                    out.fail(DispatchError::PartitionOutOfRange {
-                        index,
-                        partitions: count,
-                    });
+                    out.fail(error);
                     let lost = 1 + events.len();
                     out.discard(lost);
                     events = Vec::new().into_iter();

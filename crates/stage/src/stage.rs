@@ -351,7 +351,7 @@ impl<S: GenStage> Stage<S> {
 
     /// Asks the producer of subscription `tag` for `demand` events, for a consumer in
     /// manual demand mode (gen_stage's `GenStage.ask/2`). Returns once the stage has sent
-    /// the ask; from the stage's own callbacks, use [`StageContext::ask`].
+    /// the ask; from the stage's own callbacks, use [`StageContext::ask`](crate::StageContext::ask).
     ///
     /// # Errors
     ///

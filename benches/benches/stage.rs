@@ -15,9 +15,9 @@
 //! | `stage_consumer_supervisor` | producer → `ConsumerSupervisor::tasks`, one trivial task per event, max_demand 50 / min 25 | 100k |
 //!
 //! Legs: `arbor` (arbor-stage), `raw_tokio` (the same protocol by hand on tokio tasks and
-//! unbounded channels, `arbor_benches::pipeline`), and for `stage_pipeline` and
-//! `stage_max_demand_1` `raw_ractor` (two plain ractor actors: the ceiling for a GenStage
-//! on ractor). `ARBOR_BENCH_QUICK=1` divides N by 10; `cargo test --benches` runs each leg
+//! unbounded channels, `arbor_benches::pipeline`), and for every group but the consumer
+//! supervisor `raw_ractor` (one plain ractor actor per stage, `arbor_benches::raw_ractor`:
+//! the ceiling for a GenStage on ractor). `ARBOR_BENCH_QUICK=1` divides N by 10; `cargo test --benches` runs each leg
 //! once with N / 1000 events. `ARBOR_BENCH_CT=1` runs every group a second time on a
 //! current-thread runtime, as `<group>_ct`: the multi-thread figures are bimodal, the
 //! current-thread ones measure the CPU cost per event.
@@ -34,12 +34,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use arbor_actor::ractor::Actor;
+use arbor_actor::ractor::{Actor, ActorRef};
 use arbor_actor::Exit;
 use arbor_benches::pipeline::{
-    spawn_fan_out, spawn_map, spawn_tasks, sum_below, Credit, RawSink, RawSource, RawSourceMsg,
-    Route, Tally,
+    spawn_fan_out, spawn_map, spawn_tasks, sum_below, Credit, Route, Tally,
 };
+use arbor_benches::raw_ractor::{RawMap, RawMsg, RawSink, RawSource};
 use arbor_benches::stages::{
     arbor_fan_out, normal_exit, BoxFuture, Doubler, Numbers, Prepared, Summer, TEARDOWN,
 };
@@ -190,10 +190,8 @@ impl Scenario {
 
     fn legs(self) -> &'static [Leg] {
         match self {
-            Scenario::Pipeline | Scenario::MaxDemand1 => {
-                &[Leg::Arbor, Leg::RawTokio, Leg::RawRactor]
-            }
-            _ => &[Leg::Arbor, Leg::RawTokio],
+            Scenario::ConsumerSupervisor => &[Leg::Arbor, Leg::RawTokio],
+            _ => &[Leg::Arbor, Leg::RawTokio, Leg::RawRactor],
         }
     }
 
@@ -292,39 +290,69 @@ async fn prepare(leg: Leg, scenario: Scenario, events: u64) -> Prepared {
             };
             Prepared::raw(run, (tally, done))
         }
-        Leg::RawRactor => {
-            let (source, _) = Actor::spawn(None, RawSource, events)
-                .await
-                .expect("spawn the raw ractor source");
-            let sink = RawSink {
-                source: source.clone(),
-                credit,
-                tally: Arc::clone(&tally),
-            };
-            let (sink, _) = Actor::spawn(None, sink, ())
-                .await
-                .expect("spawn the raw ractor sink");
-            let opener = source.clone();
-            Prepared {
-                go: Box::new(move || {
-                    opener
-                        .cast(RawSourceMsg::Go)
-                        .expect("the raw source is running");
-                }),
-                done,
-                tally,
-                teardown: Box::pin(async move {
-                    source
-                        .stop_and_wait(None, Some(TEARDOWN))
-                        .await
-                        .expect("stop the raw ractor source");
-                    sink.stop_and_wait(None, Some(TEARDOWN))
-                        .await
-                        .expect("stop the raw ractor sink");
-                }),
-            }
-        }
+        Leg::RawRactor => raw_ractor(scenario, events, credit, (tally, done)).await,
     }
+}
+
+/// The raw ractor leg of `scenario`: a [`RawSource`], a [`RawMap`] for `stage_map`, and
+/// one [`RawSink`] per consumer.
+async fn raw_ractor(
+    scenario: Scenario,
+    events: u64,
+    credit: Credit,
+    (tally, done): (Arc<Tally>, tokio::sync::oneshot::Receiver<()>),
+) -> Prepared {
+    let route = match scenario {
+        Scenario::Broadcast2 => Route::Broadcast,
+        Scenario::Partition2 => Route::Partition,
+        _ => Route::Demand,
+    };
+    let consumers = scenario.consumers();
+    let source = spawn_raw(RawSource { route, consumers }, events).await;
+    let mut actors = vec![source.clone()];
+    let upstream = match scenario {
+        Scenario::Map => {
+            let map = RawMap {
+                upstream: source.clone(),
+                credit,
+            };
+            let map = spawn_raw(map, ()).await;
+            actors.push(map.clone());
+            map
+        }
+        _ => source.clone(),
+    };
+    for from in 0..consumers {
+        let sink = RawSink {
+            upstream: upstream.clone(),
+            from,
+            credit,
+            tally: Arc::clone(&tally),
+        };
+        actors.push(spawn_raw(sink, ()).await);
+    }
+    Prepared {
+        go: Box::new(move || {
+            source.cast(RawMsg::Go).expect("the raw source is running");
+        }),
+        done,
+        tally,
+        teardown: Box::pin(async move {
+            for actor in actors {
+                actor
+                    .stop_and_wait(None, Some(TEARDOWN))
+                    .await
+                    .expect("stop a raw ractor stage");
+            }
+        }),
+    }
+}
+
+async fn spawn_raw<A: Actor<Msg = RawMsg>>(actor: A, args: A::Arguments) -> ActorRef<RawMsg> {
+    let (actor, _) = Actor::spawn(None, actor, args)
+        .await
+        .expect("spawn a raw ractor stage");
+    actor
 }
 
 /// Builds a pipeline (not timed), moves the events (timed), stops the pipeline and checks

@@ -36,6 +36,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub mod names;
 pub mod pipeline;
+pub mod raw_ractor;
 pub mod scaling;
 pub mod stages;
 pub mod supervision;

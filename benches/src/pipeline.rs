@@ -2,11 +2,11 @@
 //! move the same events in the same batches as an arbor GenStage pipeline, with nothing
 //! of arbor in them.
 //!
-//! | piece | raw tokio (tasks + unbounded mpsc) | raw ractor (two actors) |
-//! |---|---|---|
-//! | producer | [`source`], routing by [`Route`] | [`RawSource`] |
-//! | producer-consumer | [`map_stage`] | — |
-//! | consumer | [`sink`] | [`RawSink`] |
+//! | piece | protocol core | raw tokio (tasks + unbounded mpsc) | raw ractor (actors, `crate::raw_ractor`) |
+//! |---|---|---|---|
+//! | producer | [`Router`] (by [`Route`]) | [`source`] | `RawSource` |
+//! | producer-consumer | [`MapCore`] | [`map_stage`] | `RawMap` |
+//! | consumer | [`Credit`] | [`sink`] | `RawSink` |
 //!
 //! The protocol is gen_stage's, reduced to its core ("credit"): a consumer asks its
 //! producer for `max_demand` events, handles what arrives in batches of at most
@@ -26,12 +26,12 @@
 //! Consumers report to a shared [`Tally`]: how many events arrived and their sum, so the
 //! bench knows when a run is over and can check that no event was lost or duplicated.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use arbor_actor::ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -199,62 +199,73 @@ pub enum Route {
     Partition,
 }
 
-/// A producer task: waits for `go` (holding the asks that arrive meanwhile), then answers
-/// asks with `Vec` batches of consecutive `u64`s until it has made `events` events and
-/// handed each of them out. Returns, dropping its senders, when it is done.
-pub async fn source(
+/// A producer's side of the credit protocol, shared by the tokio [`source`] and the
+/// ractor [`RawSource`](crate::raw_ractor::RawSource): makes consecutive `u64`s as asks
+/// come and shares them among its consumers by [`Route`].
+#[derive(Debug)]
+pub struct Router {
     events: u64,
     route: Route,
-    go: oneshot::Receiver<()>,
-    mut asks: UnboundedReceiver<Ask>,
-    outs: Vec<UnboundedSender<Vec<u64>>>,
-) {
-    // The bench dropping `go` means the run was abandoned; the loop still ends with the
-    // channels.
-    let _ = go.await;
-    let mut next = 0u64;
-    let mut credit = vec![0usize; outs.len()];
-    let mut queues: Vec<Vec<u64>> = vec![Vec::new(); outs.len()];
-    let parts = outs.len() as u64;
-    while next < events || queues.iter().any(|queue| !queue.is_empty()) {
-        let Some(Ask { from, demand }) = asks.recv().await else {
-            return;
-        };
-        match route {
+    next: u64,
+    credit: Vec<usize>,
+    queues: Vec<Vec<u64>>,
+}
+
+impl Router {
+    /// A producer of `events` events for `consumers` consumers.
+    pub fn new(events: u64, route: Route, consumers: usize) -> Router {
+        Router {
+            events,
+            route,
+            next: 0,
+            credit: vec![0; consumers],
+            queues: vec![Vec::new(); consumers],
+        }
+    }
+
+    /// Whether every event has been made and handed out.
+    pub fn finished(&self) -> bool {
+        self.next >= self.events && self.queues.iter().all(Vec::is_empty)
+    }
+
+    /// Answers `ask`, handing each batch to `send(consumer, batch)`.
+    pub fn ask(&mut self, Ask { from, demand }: Ask, mut send: impl FnMut(usize, Vec<u64>)) {
+        match self.route {
             Route::Demand => {
-                let end = events.min(next + demand as u64);
-                if end > next {
-                    // A consumer gone means the run is being torn down.
-                    let _ = outs[from].send((next..end).collect());
-                    next = end;
+                let end = self.events.min(self.next + demand as u64);
+                if end > self.next {
+                    send(from, (self.next..end).collect());
+                    self.next = end;
                 }
             }
             Route::Broadcast => {
-                credit[from] += demand;
-                let ready = credit.iter().copied().min().unwrap_or(0);
-                let end = events.min(next + ready as u64);
-                if end > next {
-                    let batch: Vec<u64> = (next..end).collect();
-                    let count = (end - next) as usize;
-                    next = end;
-                    let (last, others) = outs.split_last().expect("at least one consumer");
-                    for out in others {
-                        let _ = out.send(batch.clone());
+                self.credit[from] += demand;
+                let ready = self.credit.iter().copied().min().unwrap_or(0);
+                let end = self.events.min(self.next + ready as u64);
+                if end > self.next {
+                    let batch: Vec<u64> = (self.next..end).collect();
+                    let count = (end - self.next) as usize;
+                    self.next = end;
+                    let last = self.credit.len() - 1;
+                    for consumer in 0..last {
+                        send(consumer, batch.clone());
                     }
-                    let _ = last.send(batch);
-                    for credit in &mut credit {
+                    send(last, batch);
+                    for credit in &mut self.credit {
                         *credit -= count;
                     }
                 }
             }
             Route::Partition => {
-                credit[from] += demand;
-                let end = events.min(next + demand as u64);
-                for event in next..end {
-                    queues[(event % parts) as usize].push(event);
+                self.credit[from] += demand;
+                let parts = self.queues.len() as u64;
+                let end = self.events.min(self.next + demand as u64);
+                for event in self.next..end {
+                    self.queues[(event % parts) as usize].push(event);
                 }
-                next = end;
-                for ((queue, credit), out) in queues.iter_mut().zip(&mut credit).zip(&outs) {
+                self.next = end;
+                let routed = self.queues.iter_mut().zip(&mut self.credit).enumerate();
+                for (consumer, (queue, credit)) in routed {
                     let take = (*credit).min(queue.len());
                     if take == 0 {
                         continue;
@@ -265,10 +276,36 @@ pub async fn source(
                         queue.drain(..take).collect()
                     };
                     *credit -= take;
-                    let _ = out.send(batch);
+                    send(consumer, batch);
                 }
             }
         }
+    }
+}
+
+/// A producer task: waits for `go` (holding the asks that arrive meanwhile), then answers
+/// asks with `Vec` batches of consecutive `u64`s (a [`Router`]) until it has made
+/// `events` events and handed each of them out. Returns, dropping its senders, when it
+/// is done.
+pub async fn source(
+    events: u64,
+    route: Route,
+    go: oneshot::Receiver<()>,
+    mut asks: UnboundedReceiver<Ask>,
+    outs: Vec<UnboundedSender<Vec<u64>>>,
+) {
+    // The bench dropping `go` means the run was abandoned; the loop still ends with the
+    // channels.
+    let _ = go.await;
+    let mut router = Router::new(events, route, outs.len());
+    while !router.finished() {
+        let Some(ask) = asks.recv().await else {
+            return;
+        };
+        router.ask(ask, |consumer, batch| {
+            // A consumer gone means the run is being torn down.
+            let _ = outs[consumer].send(batch);
+        });
     }
 }
 
@@ -359,187 +396,98 @@ pub fn spawn_tasks(events: u64, max: usize, min: usize, tally: &Arc<Tally>) -> R
     RawRun { go, tasks }
 }
 
-/// A producer-consumer task between a [`source`] (as its consumer 0) and a [`sink`]: it
-/// handles upstream events only while the sink has credit, in batches of at most
-/// `credit.batch()`, applying [`step`] to each event in place and sending the batch on;
-/// it re-asks upstream as [`Credit`] says. Its first ask upstream is queued by whoever
-/// subscribes it (as [`spawn_map`] does). Ends when the source is done and everything
-/// it sent has been passed on.
+/// A producer-consumer's side of the credit protocol, shared by the tokio [`map_stage`]
+/// and the ractor [`RawMap`](crate::raw_ractor::RawMap): it handles upstream events only
+/// while its consumer has credit, in batches of at most `credit.batch()`, applying
+/// [`step`] to each event in place, and re-asks upstream as [`Credit`] says.
+#[derive(Debug)]
+pub struct MapCore {
+    credit: Credit,
+    queue: VecDeque<Vec<u64>>,
+    open: usize,
+}
+
+impl MapCore {
+    /// A producer-consumer asking upstream with `credit`.
+    pub fn new(credit: Credit) -> MapCore {
+        MapCore {
+            credit,
+            queue: VecDeque::new(),
+            open: 0,
+        }
+    }
+
+    /// Whether no upstream event waits.
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Upstream sent `batch`.
+    pub fn received(&mut self, batch: Vec<u64>) {
+        self.queue.push_back(batch);
+    }
+
+    /// The consumer asked for `demand` more.
+    pub fn asked(&mut self, demand: usize) {
+        self.open += demand;
+    }
+
+    /// Maps what the consumer has credit for, handing each batch to `down` and each ask
+    /// for upstream to `up`.
+    pub fn pump(&mut self, mut down: impl FnMut(Vec<u64>), mut up: impl FnMut(usize)) {
+        while self.open > 0 {
+            let Some(mut batch) = self.queue.pop_front() else {
+                break;
+            };
+            let take = batch.len().min(self.open).min(self.credit.batch());
+            if take < batch.len() {
+                self.queue.push_front(batch.split_off(take));
+            }
+            // In-place: `into_iter().map().collect()` reuses the allocation.
+            let mapped: Vec<u64> = batch.into_iter().map(step).collect();
+            self.open -= take;
+            down(mapped);
+            let demand = self.credit.consumed(take);
+            if demand > 0 {
+                up(demand);
+            }
+        }
+    }
+}
+
+/// A producer-consumer task between a [`source`] (as its consumer 0) and a [`sink`],
+/// driving a [`MapCore`]. Its first ask upstream is queued by whoever subscribes it (as
+/// [`spawn_map`] does). Ends when the source is done and everything it sent has been
+/// passed on.
 pub async fn map_stage(
-    mut credit: Credit,
+    credit: Credit,
     mut upstream: UnboundedReceiver<Vec<u64>>,
     asks_up: UnboundedSender<Ask>,
     mut asks_down: UnboundedReceiver<Ask>,
     downstream: UnboundedSender<Vec<u64>>,
 ) {
-    let mut queue: std::collections::VecDeque<Vec<u64>> = std::collections::VecDeque::new();
-    let mut open = 0usize;
+    let mut core = MapCore::new(credit);
     let mut upstream_done = false;
     loop {
-        while open > 0 {
-            let Some(mut batch) = queue.pop_front() else {
-                break;
-            };
-            let take = batch.len().min(open).min(credit.batch());
-            if take < batch.len() {
-                queue.push_front(batch.split_off(take));
-            }
-            // In-place: `into_iter().map().collect()` reuses the allocation.
-            let mapped: Vec<u64> = batch.into_iter().map(step).collect();
-            open -= take;
-            let _ = downstream.send(mapped);
-            let demand = credit.consumed(take);
-            if demand > 0 {
+        core.pump(
+            |mapped| {
+                let _ = downstream.send(mapped);
+            },
+            |demand| {
                 let _ = asks_up.send(Ask { from: 0, demand });
-            }
-        }
-        if upstream_done && queue.is_empty() {
+            },
+        );
+        if upstream_done && core.is_idle() {
             return;
         }
         tokio::select! {
-            Some(ask) = asks_down.recv() => open += ask.demand,
+            Some(ask) = asks_down.recv() => core.asked(ask.demand),
             batch = upstream.recv(), if !upstream_done => match batch {
-                Some(batch) => queue.push_back(batch),
+                Some(batch) => core.received(batch),
                 None => upstream_done = true,
             },
             else => return,
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// raw ractor: two actors
-// ---------------------------------------------------------------------------------------
-
-/// The raw ractor producer: answers `Ask(n)` with one `Vec` of `n` consecutive `u64`s
-/// cast to its consumer, until it has made its `events` events. Holds asks until `Go`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RawSource;
-
-/// The messages of [`RawSource`].
-#[derive(Debug)]
-pub enum RawSourceMsg {
-    /// The consumer, sent by it when it starts.
-    Subscribe(ActorRef<RawSinkMsg>),
-    /// The consumer wants this many more events.
-    Ask(usize),
-    /// Start answering asks (the bench's clock starts).
-    Go,
-}
-
-/// [`RawSource`]'s state.
-#[derive(Debug)]
-pub struct RawSourceState {
-    next: u64,
-    events: u64,
-    consumer: Option<ActorRef<RawSinkMsg>>,
-    open: bool,
-    held: usize,
-}
-
-impl RawSourceState {
-    fn serve(&mut self, demand: usize) {
-        let end = self.events.min(self.next + demand as u64);
-        if end > self.next {
-            if let Some(consumer) = &self.consumer {
-                // A consumer gone means the run is being torn down.
-                let _ = consumer.cast(RawSinkMsg::Events((self.next..end).collect()));
-            }
-            self.next = end;
-        }
-    }
-}
-
-impl Actor for RawSource {
-    type Msg = RawSourceMsg;
-    type State = RawSourceState;
-    type Arguments = u64;
-
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<RawSourceMsg>,
-        events: u64,
-    ) -> Result<RawSourceState, ActorProcessingErr> {
-        Ok(RawSourceState {
-            next: 0,
-            events,
-            consumer: None,
-            open: false,
-            held: 0,
-        })
-    }
-
-    async fn handle(
-        &self,
-        _myself: ActorRef<RawSourceMsg>,
-        message: RawSourceMsg,
-        state: &mut RawSourceState,
-    ) -> Result<(), ActorProcessingErr> {
-        match message {
-            RawSourceMsg::Subscribe(consumer) => state.consumer = Some(consumer),
-            RawSourceMsg::Ask(demand) if state.open => state.serve(demand),
-            RawSourceMsg::Ask(demand) => state.held += demand,
-            RawSourceMsg::Go => {
-                state.open = true;
-                let held = std::mem::take(&mut state.held);
-                state.serve(held);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The raw ractor consumer: subscribes to its [`RawSource`] and asks when it starts, sums
-/// each batch into a [`Tally`] and re-asks as [`Credit`] says.
-#[derive(Debug)]
-pub struct RawSink {
-    /// Its producer.
-    pub source: ActorRef<RawSourceMsg>,
-    /// Its demand.
-    pub credit: Credit,
-    /// Where it reports.
-    pub tally: Arc<Tally>,
-}
-
-/// The messages of [`RawSink`].
-#[derive(Debug)]
-pub enum RawSinkMsg {
-    /// A batch from the producer.
-    Events(Vec<u64>),
-}
-
-impl Actor for RawSink {
-    type Msg = RawSinkMsg;
-    type State = (Credit, u64);
-    type Arguments = ();
-
-    async fn pre_start(
-        &self,
-        myself: ActorRef<RawSinkMsg>,
-        _: (),
-    ) -> Result<(Credit, u64), ActorProcessingErr> {
-        self.source.cast(RawSourceMsg::Subscribe(myself))?;
-        self.source.cast(RawSourceMsg::Ask(self.credit.initial()))?;
-        Ok((self.credit, 0))
-    }
-
-    async fn handle(
-        &self,
-        _myself: ActorRef<RawSinkMsg>,
-        RawSinkMsg::Events(batch): RawSinkMsg,
-        (credit, total): &mut (Credit, u64),
-    ) -> Result<(), ActorProcessingErr> {
-        for chunk in batch.chunks(credit.batch()) {
-            let sum = batch_sum(chunk);
-            *total = black_box(total.wrapping_add(sum));
-            self.tally.add(chunk.len() as u64, sum);
-            let demand = credit.consumed(chunk.len());
-            if demand > 0 {
-                // The producer stops only after the run; a failed cast is the teardown.
-                let _ = self.source.cast(RawSourceMsg::Ask(demand));
-            }
-        }
-        Ok(())
     }
 }
 

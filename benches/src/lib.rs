@@ -34,10 +34,12 @@ use arbor_actor::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+pub mod allocs;
 pub mod names;
 pub mod pipeline;
 pub mod raw_ractor;
 pub mod scaling;
+pub mod stage_scenarios;
 pub mod stages;
 pub mod supervision;
 

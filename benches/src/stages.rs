@@ -232,10 +232,12 @@ impl Prepared {
     /// When the run stalls for [`STALL`], the pipeline does not stop within [`TEARDOWN`],
     /// a stage stops abnormally, or events were lost or duplicated.
     pub async fn run(self, label: &str, sum: u64) -> Duration {
+        crate::allocs::open_window();
         let started = Instant::now();
         (self.go)();
         let finished = tokio::time::timeout(STALL, self.done).await;
         let elapsed = started.elapsed();
+        crate::allocs::close_window();
         let tally = self.tally;
         match finished {
             Ok(Ok(())) => {}

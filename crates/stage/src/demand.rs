@@ -16,6 +16,8 @@
 //! # }
 //! ```
 
+use smallvec::{smallvec, SmallVec};
+
 use crate::InvalidOptions;
 
 /// One subscription's demand, seen from the consumer: what to ask for, and how to cut
@@ -64,12 +66,16 @@ pub struct DemandCounter {
     excess_total: u64,
 }
 
+/// The batches of one delivery. Most deliveries make one batch, held inline: cutting
+/// them allocates nothing.
+pub type Batches<E> = SmallVec<[Batch<E>; 1]>;
+
 /// Events received on one subscription, cut into batches by
 /// [`DemandCounter::split`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split<E> {
     /// The batches, in order: the consumer handles each, then asks for its `ask`.
-    pub batches: Vec<Batch<E>>,
+    pub batches: Batches<E>,
     /// How many of the events were more than the producer owed.
     pub excess: usize,
 }
@@ -198,11 +204,11 @@ impl DemandCounter {
 
 /// Cuts `events` into chunks of `size` (the last may be shorter). The chunks are split
 /// off from the back, so the first stays where it is and every other event moves once.
-fn chunk<E>(mut events: Vec<E>, size: usize) -> Vec<Vec<E>> {
+fn chunk<E>(mut events: Vec<E>, size: usize) -> SmallVec<[Vec<E>; 1]> {
     if events.len() <= size {
-        return vec![events];
+        return smallvec![events];
     }
-    let mut chunks = Vec::with_capacity(events.len().div_ceil(size));
+    let mut chunks = SmallVec::with_capacity(events.len().div_ceil(size));
     let mut start = (events.len() - 1) / size * size;
     while start > 0 {
         chunks.push(events.split_off(start));

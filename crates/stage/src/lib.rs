@@ -152,7 +152,7 @@ pub use stream::{
 };
 
 pub use buffer::{Buffer, BufferKeep, BufferSize, Pushed, Taken};
-pub use demand::{Batch, DemandCounter, DemandGate, DemandMode, Split};
+pub use demand::{Batch, Batches, DemandCounter, DemandGate, DemandMode, Split};
 pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, DemandOptions, Dispatcher, InfoToken, Outbox,
     PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber, ToPartition,

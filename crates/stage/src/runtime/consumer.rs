@@ -277,7 +277,7 @@ impl<S: GenStage> Runtime<S> {
                 split.batches
             }
             // Manual demand, or a subscription ended while its events waited.
-            None => vec![crate::Batch { events, ask: 0 }],
+            None => smallvec::smallvec![crate::Batch { events, ask: 0 }],
         };
         for batch in batches {
             unhanded.handed(batch.events.len());

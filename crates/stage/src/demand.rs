@@ -168,22 +168,26 @@ impl DemandCounter {
     /// still handed out, but counted as [`Split::excess`], logged as an error, and not
     /// counted against demand, as in gen_stage.
     pub fn split<E>(&mut self, events: Vec<E>) -> Split<E> {
-        let chunks = chunk(events, self.max_demand - self.min_demand);
         // Only what was owed when the events arrived counts: the producer cannot have
         // seen the asks made for earlier batches of the same delivery.
+        let size = self.max_demand - self.min_demand;
         let mut owed = self.pending;
         let mut excess = 0;
-        let batches = chunks
-            .into_iter()
-            .filter(|chunk| !chunk.is_empty())
-            .map(|events| {
-                let counted = events.len().min(owed);
-                owed -= counted;
-                excess += events.len() - counted;
-                let ask = self.consume(counted);
-                Batch { events, ask }
-            })
-            .collect();
+        let mut batch = |events: Vec<E>| {
+            let counted = events.len().min(owed);
+            owed -= counted;
+            excess += events.len() - counted;
+            let ask = self.consume(counted);
+            Batch { events, ask }
+        };
+        let batches: Batches<E> = if events.is_empty() {
+            SmallVec::new()
+        } else if events.len() <= size {
+            // The usual delivery: one batch, cut without building any chunk list.
+            smallvec![batch(events)]
+        } else {
+            chunk(events, size).into_iter().map(batch).collect()
+        };
         // Counted here, logged by the stage, which knows its own name.
         self.excess_total = self.excess_total.saturating_add(excess as u64);
         Split { batches, excess }
@@ -204,11 +208,9 @@ impl DemandCounter {
 
 /// Cuts `events` into chunks of `size` (the last may be shorter). The chunks are split
 /// off from the back, so the first stays where it is and every other event moves once.
-fn chunk<E>(mut events: Vec<E>, size: usize) -> SmallVec<[Vec<E>; 1]> {
-    if events.len() <= size {
-        return smallvec![events];
-    }
-    let mut chunks = SmallVec::with_capacity(events.len().div_ceil(size));
+/// `events` is longer than `size`, which is not 0.
+fn chunk<E>(mut events: Vec<E>, size: usize) -> Vec<Vec<E>> {
+    let mut chunks = Vec::with_capacity(events.len().div_ceil(size));
     let mut start = (events.len() - 1) / size * size;
     while start > 0 {
         chunks.push(events.split_off(start));

@@ -125,6 +125,11 @@ impl<K: Key, V: Value> Registry<K, V> {
     ///
     /// [`ViaCallError::Lookup`] when the name does not resolve (see [`Registry::server`]);
     /// [`ViaCallError::Call`] when the call fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Server::call`](arbor_actor::Server::call): dropping the future abandons the call; the
+    /// request may still be handled.
     pub async fn call<G, M>(&self, key: &K, request: M) -> Result<G::Reply, ViaCallError>
     where
         G: HandleCall<M>,

@@ -900,6 +900,10 @@ impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
     /// # Errors
     ///
     /// As [`Stage::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the call only reads.
     pub async fn which_children(&self) -> Result<Vec<Child>, CallError> {
         self.call(WhichChildren).await
     }
@@ -945,6 +949,10 @@ impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request: the child may still start.
     pub async fn start_child(&self, event: E) -> Result<Child, ConsumerChildError> {
         self.call_timeout(StartChild(event), Duration::MAX).await?
     }
@@ -959,6 +967,10 @@ impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
     /// [`ConsumerChildError::NotFound`] when `child` is not a child of this consumer
     /// supervisor (tasks are not: they have no handle); [`ConsumerChildError::Supervisor`]
     /// when the consumer supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the request.
     pub async fn terminate_child(&self, child: &Child) -> Result<(), ConsumerChildError> {
         self.call_timeout(TerminateChild(child.id()), Duration::MAX)
             .await?
@@ -972,6 +984,10 @@ impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
     /// # Errors
     ///
     /// As [`Stage::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the call only reads.
     pub async fn count_children(&self) -> Result<ChildCounts, CallError> {
         self.call(CountChildren).await
     }

@@ -143,6 +143,11 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Server::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Server::call`]: dropping the future abandons the call; the request may still be
+    /// handled.
     pub async fn call<M>(&self, request: M) -> Result<S::Reply, CallError>
     where
         S: StageCall<M>,
@@ -156,6 +161,10 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Server::call_timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Stage::call`].
     pub async fn call_timeout<M>(
         &self,
         request: M,
@@ -231,6 +240,10 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Server::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the message: it is still delivered.
     pub async fn sync_info<M>(&self, message: M) -> Result<(), CallError>
     where
         S: StageInfo<M>,
@@ -258,6 +271,11 @@ impl<S: GenStage> Stage<S> {
     ///
     /// [`SubscribeError`]: bad options, a producer subscribing, subscribing to itself,
     /// no such producer, or this stage not answering.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the subscription: it may still be made, and its
+    /// cancel mode applies.
     pub async fn subscribe(
         &self,
         producer: impl Into<SubscribeTo<S::In>>,
@@ -357,6 +375,10 @@ impl<S: GenStage> Stage<S> {
     ///
     /// [`SubscribeError::NotSubscribed`] when this stage has no subscription `tag` (never
     /// made, or already ended); [`SubscribeError::Stage`] when it is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the ask.
     pub async fn ask(&self, tag: SubscriptionTag, demand: usize) -> Result<(), SubscribeError> {
         self.server
             .call(AskNow(tag, demand))
@@ -380,6 +402,10 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Server::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the call only reads.
     pub async fn buffered_count(&self) -> Result<usize, CallError> {
         self.server
             .call(Inspect)
@@ -393,6 +419,10 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Server::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the call only reads.
     pub async fn discarded_count(&self) -> Result<u64, CallError> {
         self.server
             .call(Inspect)
@@ -420,6 +450,10 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Server::call`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the call only reads.
     pub async fn subscriptions(&self) -> Result<(usize, usize), CallError> {
         self.server
             .call(Inspect)
@@ -430,7 +464,12 @@ impl<S: GenStage> Stage<S> {
     /// The stage just started, once its initial subscriptions are accepted; a refused
     /// one fails the start with the refusal (a stage its cancel mode stopped included).
     async fn accepted(server: Server<Runtime<S>>) -> Result<Self, StageStartError> {
-        let refused = match server.call(AwaitSubscriptions).await {
+        // A start abandoned while the subscriptions are answered leaves no stage behind,
+        // as an abandoned `Server::start` leaves no server.
+        let abandoned = StopOnDrop(Some(server.clone()));
+        let answer = server.call(AwaitSubscriptions).await;
+        abandoned.disarm();
+        let refused = match answer {
             Ok(Ok(())) => return Ok(Stage { server }),
             Ok(Err(error)) => error,
             Err(CallError::Exited(exit)) => SubscribeError::Refused(exit),
@@ -461,6 +500,10 @@ impl<S: GenStage> Stage<S> {
     /// # Errors
     ///
     /// As [`Server::stop_and_wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not withdraw the stop request.
     pub async fn stop_and_wait(&self, reason: Exit, timeout: Duration) -> Result<(), StopError> {
         self.server.stop_and_wait(reason, timeout).await
     }
@@ -471,6 +514,10 @@ impl<S: GenStage> Stage<S> {
     }
 
     /// Waits until the stage has stopped and returns why.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future changes nothing.
     pub async fn wait(&self) -> Exit {
         self.server.wait().await
     }
@@ -682,6 +729,11 @@ impl<S: GenStage> StageBuilder<S> {
     ///
     /// [`StageStartError::InvalidOptions`] before anything starts;
     /// [`StageStartError::Start`] when `init` or a subscription fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the start: no stage is left running, whether `init` or the
+    /// initial subscriptions were under way.
     pub async fn start(self) -> Result<Stage<S>, StageStartError> {
         self.validate()?;
         let (runtime, args, options) = self.into_parts();
@@ -692,6 +744,10 @@ impl<S: GenStage> StageBuilder<S> {
     /// Starts the stage linked under `supervisor`.
     ///
     /// # Errors
+    ///
+    /// As [`StageBuilder::start`].
+    ///
+    /// # Cancel safety
     ///
     /// As [`StageBuilder::start`].
     pub async fn start_link(self, supervisor: ActorCell) -> Result<Stage<S>, StageStartError> {
@@ -745,6 +801,23 @@ struct SubscribeNow<E>(Subscription<E>);
 
 /// Cancel a subscription and subscribe again to its producer with new options.
 struct ResubscribeNow<E>(SubscriptionTag, Exit, SubscribeOptions<E>);
+
+/// Stops a stage whose start was abandoned: dropped armed, it stops the server.
+struct StopOnDrop<G: arbor_actor::GenServer>(Option<Server<G>>);
+
+impl<G: arbor_actor::GenServer> StopOnDrop<G> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<G: arbor_actor::GenServer> Drop for StopOnDrop<G> {
+    fn drop(&mut self) {
+        if let Some(server) = self.0.take() {
+            let _ = server.stop(Exit::shutdown());
+        }
+    }
+}
 
 /// Ask the producer of a subscription for events, answering whether it exists.
 struct AskNow(SubscriptionTag, usize);

@@ -380,3 +380,69 @@ async fn resubscribe_async_moves_the_subscription_without_waiting() {
     assert!(consumer.is_alive());
     assert_eq!(consumer.subscriptions().await.unwrap(), (0, 1));
 }
+
+/// A consumer that tells the test when its `init` has run and how it ended.
+struct Announcer {
+    inited: tokio::sync::mpsc::UnboundedSender<()>,
+    ended: tokio::sync::mpsc::UnboundedSender<Exit>,
+}
+
+impl arbor_stage::GenStage for Announcer {
+    type Args = ();
+    type State = ();
+    type In = u64;
+    type Out = arbor_stage::NoEvents;
+
+    async fn init(&self, _: (), _: &mut arbor_stage::StageContext<Self>) -> arbor_actor::Init<()> {
+        let _ = self.inited.send(());
+        arbor_actor::Init::Ready(())
+    }
+
+    async fn terminate(&self, reason: &Exit, _: &mut (), _: &mut arbor_stage::StageContext<Self>) {
+        let _ = self.ended.send(reason.clone());
+    }
+}
+
+impl arbor_stage::Consumer for Announcer {
+    async fn handle_events(
+        &self,
+        _: Vec<u64>,
+        _: arbor_stage::SubscriptionTag,
+        _: &mut (),
+        _: &mut arbor_stage::StageContext<Self>,
+    ) -> arbor_actor::Outcome {
+        arbor_actor::Outcome::NoReply
+    }
+}
+
+#[tokio::test]
+async fn a_start_abandoned_while_its_subscription_waits_leaves_no_stage_running() {
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
+    let (open, gate) = tokio::sync::oneshot::channel();
+    producer.cast(Hold(gate)).unwrap();
+    let (inited, mut init) = tokio::sync::mpsc::unbounded_channel();
+    let (ended, mut end) = tokio::sync::mpsc::unbounded_channel();
+    let consumer = Announcer { inited, ended };
+    let mut start = Box::pin(
+        Stage::consumer(consumer, ())
+            .subscribe_to(&producer, SubscribeOptions::new())
+            .start(),
+    );
+    tokio::select! {
+        biased;
+        started = &mut start => panic!("the held producer cannot answer: {started:?}"),
+        _ = init.recv() => {}
+    }
+    // The held producer never answers, so the start goes on to wait for its answer.
+    for _ in 0..20 {
+        assert!(futures::poll!(&mut start).is_pending());
+        tokio::task::yield_now().await;
+    }
+    drop(start);
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(5), end.recv()).await;
+    assert_eq!(
+        exit.expect("the abandoned stage stops"),
+        Some(Exit::shutdown())
+    );
+    open.send(()).unwrap();
+}

@@ -57,6 +57,12 @@ pub(crate) async fn shut_down(child: &Child, spec: &ChildSpec, by: &Stopper) {
 /// unlinked from `supervisor` first so its exit is not taken for a crash: how a
 /// DynamicSupervisor, or a supervisor of your own, stops its children. Returns once all
 /// are gone.
+///
+/// # Cancel safety
+///
+/// Every child is asked to stop at the first poll, before anything is awaited. Dropping
+/// the future after that stops the waiting only: the children still stop as asked, but one
+/// that outlives its `shutdown` deadline is not killed.
 pub async fn shut_down_children(
     children: &[(Child, &ChildSpec)],
     supervisor: &ActorCell,

@@ -80,6 +80,10 @@ impl<E: Send + 'static> StreamBuilder<E> {
     /// before anything starts; [`StageStartError::Start`] when the consumer stage does
     /// not start, or a `Permanent` or `Transient` subscription fails (its producer is not
     /// running, or its name does not resolve), as a consumer's start fails in that case.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`StageBuilder::start`](crate::StageBuilder::start): no stage is left running.
     pub async fn start(self) -> Result<EventStream<E>, StageStartError> {
         let demands = self
             .subscriptions

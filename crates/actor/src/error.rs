@@ -52,6 +52,7 @@ pub enum StartError {
 /// Why [`Server::call`](crate::Server::call) or [`Server::call_timeout`](crate::Server::call_timeout)
 /// returned no reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CallError {
     /// No reply within the call's timeout. A reply that arrives later is dropped.
     #[error("call timed out after {0:?}")]
@@ -94,6 +95,7 @@ impl<M> fmt::Debug for SendError<M> {
 /// Why [`Server::stop`](crate::Server::stop) or [`Server::stop_and_wait`](crate::Server::stop_and_wait)
 /// did not stop the server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StopError {
     /// The server was not running.
     #[error("no such process: the server is not running")]

@@ -29,6 +29,10 @@ use ractor::{ActorProcessingErr, SupervisionEvent};
 /// assert!(Exit::error("disk full").is_abnormal());
 /// assert_eq!(Exit::shutdown_with("drained").to_string(), "shutdown: drained");
 /// ```
+///
+/// `Exit` is exhaustive on purpose, unlike arbor's error enums: these are OTP's exit
+/// reasons, a closed set users match on (a supervisor's restart decision is a match on
+/// it), so a new variant would be a breaking change by design.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Exit {
     /// The server finished its work (`:normal`).

@@ -76,9 +76,18 @@
 //! - `terminate` runs when a callback stops the server, when a callback panics, on
 //!   [`Server::stop`] and on a supervisor's shutdown; not on [`Server::kill`].
 //!
+//!
+//! # Safety
+//!
+//! This crate writes no `unsafe` code (`#![deny(unsafe_code)]`). The only `unsafe` it
+//! relies on beyond ractor's and tokio's comes from `smallbox`, whose `smallbox!` macro
+//! (the one expansion the lint lets through) holds a small message inline in its envelope
+//! instead of on the heap.
+//!
 //! See `docs/guide-actor.md` for the guide and `docs/semantics.md` for the full contract.
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![deny(unsafe_code)]
 
 mod call;
 mod context;

@@ -23,6 +23,8 @@ use crate::{GenServer, Naming, Server, StartError};
 /// # let _ = options;
 /// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+#[must_use]
 pub struct StartOptions {
     /// A name for logs and crash reports. Default: none (logs show the via name, if any,
     /// else the actor id). It is not a global registration: see [`StartOptions::via`].

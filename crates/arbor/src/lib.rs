@@ -74,6 +74,7 @@
 //! ```
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![forbid(unsafe_code)]
 
 pub use arbor_actor as actor;
 pub use arbor_registry as registry;

@@ -6,6 +6,7 @@ use arbor_actor::{CallError, Pid};
 
 /// Why [`Registry::register`](crate::Registry::register) did not add an entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegisterError {
     /// The key of a unique registry is held by a live actor (possibly the same one):
     /// Elixir's `{:error, {:already_registered, pid}}`.
@@ -23,6 +24,7 @@ pub enum RegisterError {
 
 /// Why a lookup, update or metadata read of a [`Registry`](crate::Registry) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// The operation needs a unique registry (one holder per key).
     #[error("{operation} needs a registry with unique keys; {registry} has duplicate keys")]
@@ -79,6 +81,7 @@ pub enum LockError {
 
 /// Why [`Registry::call`](crate::Registry::call) returned no reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ViaCallError {
     /// The name did not resolve to a server of the right behaviour.
     #[error(transparent)]

@@ -70,6 +70,7 @@
 //! See `docs/guide-registry.md` for the guide.
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![forbid(unsafe_code)]
 
 mod child_spec;
 mod entries;

@@ -27,6 +27,8 @@ pub enum Keys {
 /// assert_eq!(options.partitions.get(), 4);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
 pub struct RegistryOptions {
     /// Unique or duplicate keys. Default: [`Keys::Unique`].
     pub keys: Keys,

@@ -13,6 +13,7 @@ use crate::{PartitionKey, SubscriptionTag};
 /// [`Dispatcher::ask`](crate::Dispatcher::ask). The dispatcher's state is unchanged when
 /// it returns an error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DispatchError {
     /// `subscribe` was given a tag the dispatcher already knows.
     #[error("subscription {0} is already subscribed")]
@@ -60,6 +61,7 @@ pub enum DispatchError {
 /// [`PartitionDispatcher::new`](crate::PartitionDispatcher::new) and
 /// [`PartitionDispatcher::hashed`](crate::PartitionDispatcher::hashed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvalidOptions {
     /// `max_demand` was 0: such a consumer could never receive anything.
     #[error("max_demand must be at least 1")]
@@ -99,6 +101,7 @@ pub enum InvalidOptions {
 /// [`Stage::subscribe_async`](crate::Stage::subscribe_async); a subscription made at
 /// start that fails this way fails the start (unless its cancel mode is `Temporary`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SubscribeError {
     /// The subscription's options are invalid (`min_demand >= max_demand`, …).
     #[error(transparent)]
@@ -130,6 +133,7 @@ pub enum SubscribeError {
 
 /// Why [`StageBuilder::start`](crate::StageBuilder::start) did not return a running stage.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StageStartError {
     /// An option was invalid; nothing was started.
     #[error(transparent)]

@@ -118,6 +118,7 @@
 //! says where demand is counted.
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![forbid(unsafe_code)]
 
 mod behaviour;
 mod buffer;

@@ -621,6 +621,7 @@ impl<S: GenStage> From<Stage<S>> for Child {
 /// Configures a stage before it starts: its name, its producer options (dispatcher,
 /// buffer, demand mode) and its subscriptions. Made by [`Stage::producer`],
 /// [`Stage::producer_consumer`] and [`Stage::consumer`]; see [`Stage`] for an example.
+#[must_use = "a stage builder does nothing until `start`, `start_link` or `child_spec`"]
 pub struct StageBuilder<S: GenStage> {
     stage: S,
     args: S::Args,

@@ -126,6 +126,8 @@ impl Cancel {
 ///     .cancel(Cancel::Transient);
 /// assert_eq!(options.demand().unwrap().initial_ask(), 100);
 /// ```
+#[non_exhaustive]
+#[must_use]
 pub struct SubscribeOptions<E> {
     /// The most events the consumer has asked for and not received yet. Default: 1000.
     pub max_demand: usize,

@@ -55,6 +55,8 @@ pub enum ChildKind {
 /// assert_eq!(spec.kind, ChildKind::Worker);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
+#[must_use]
 pub struct ChildSpec {
     /// The child's id, unique within its supervisor.
     pub id: String,

@@ -73,6 +73,7 @@
 //! See `docs/guide-supervisor.md` for the guide.
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![forbid(unsafe_code)]
 
 mod child;
 mod child_spec;

@@ -29,6 +29,8 @@ pub enum AutoShutdown {
 /// assert_eq!(SupervisorOptions::default().max_seconds, 5);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
 pub struct SupervisorOptions {
     /// Which children restart together. Default: `OneForOne`.
     pub strategy: Strategy,
@@ -120,6 +122,8 @@ impl SupervisorOptions {
 /// assert_eq!(options.max_restarts, 3);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
 pub struct DynamicSupervisorOptions {
     /// Restarts allowed within `max_seconds`. Default: 3.
     pub max_restarts: u32,

@@ -44,6 +44,7 @@ pub enum OnTimeout {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use]
 pub struct StreamOptions {
     /// How many tasks run at once, at most. Default: the number of cores (Elixir's
     /// `System.schedulers_online/0`).

@@ -20,6 +20,8 @@ use crate::{DispatchError, Dispatcher, InfoToken, Outbox, Subscriber, Subscripti
 /// assert_eq!(DemandOptions::default().max_demand, None);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
 pub struct DemandOptions {
     /// Shuffle consumers of equal demand once, before the first dispatch, so the first
     /// subscriber is not always served first. Default: `false`.

@@ -20,6 +20,8 @@ use crate::SubscriptionTag;
 /// let second = Subscriber::<u32>::new(SubscriptionTag::new(2), 10).partition(PartitionKey::Index(1));
 /// assert!(even.selector.is_some() && second.partition.is_some());
 /// ```
+#[non_exhaustive]
+#[must_use]
 pub struct Subscriber<E> {
     /// The subscription.
     pub tag: SubscriptionTag,

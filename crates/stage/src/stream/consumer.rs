@@ -53,6 +53,7 @@ pub fn stream<E: Send + 'static>() -> StreamBuilder<E> {
 
 /// The producers an [`EventStream`] will consume from, with their subscription
 /// options; made by [`stream`].
+#[must_use = "a stream builder does nothing until `start`"]
 pub struct StreamBuilder<E> {
     subscriptions: Vec<(SubscribeTo<E>, SubscribeOptions<E>)>,
 }

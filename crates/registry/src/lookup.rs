@@ -94,8 +94,8 @@ impl<V> IntoIterator for Lookup<V> {
 
     fn into_iter(self) -> LookupIter<V> {
         match self.found {
-            Found::One(one) => LookupIter::One(one.into_iter()),
-            Found::Many(entries) => LookupIter::Many(entries.into_iter()),
+            Found::One(one) => LookupIter(Entries::One(one.into_iter())),
+            Found::Many(entries) => LookupIter(Entries::Many(entries.into_iter())),
         }
     }
 }
@@ -110,10 +110,11 @@ impl<'a, V> IntoIterator for &'a Lookup<V> {
 }
 
 /// The owning iterator of a [`Lookup`].
-pub enum LookupIter<V> {
-    /// One entry.
+pub struct LookupIter<V>(Entries<V>);
+
+/// Where a [`LookupIter`] takes its entries from: one held inline, or many.
+enum Entries<V> {
     One(std::array::IntoIter<(Pid, V), 1>),
-    /// Any number.
     Many(std::vec::IntoIter<(Pid, V)>),
 }
 
@@ -121,9 +122,9 @@ impl<V> Iterator for LookupIter<V> {
     type Item = (Pid, V);
 
     fn next(&mut self) -> Option<(Pid, V)> {
-        match self {
-            LookupIter::One(one) => one.next(),
-            LookupIter::Many(many) => many.next(),
+        match &mut self.0 {
+            Entries::One(one) => one.next(),
+            Entries::Many(many) => many.next(),
         }
     }
 }

@@ -89,12 +89,12 @@ pub struct Taken<E> {
 ///
 /// let mut buffer = Buffer::new(BufferSize::Bounded(3), BufferKeep::Last);
 /// assert_eq!(buffer.push(vec![1, 2]).discarded, 0);
-/// assert_eq!(buffer.push_info(InfoToken(7)), None); // waits behind 1 and 2
+/// assert_eq!(buffer.push_info(InfoToken::new(7)), None); // waits behind 1 and 2
 /// assert_eq!(buffer.push(vec![3, 4]).discarded, 1); // 1 goes: Last keeps the newest
 ///
 /// let taken = buffer.take(10);
 /// assert_eq!(taken.events, vec![2]); // stops where the info waits
-/// assert_eq!(taken.infos, vec![InfoToken(7)]);
+/// assert_eq!(taken.infos, vec![InfoToken::new(7)]);
 /// assert_eq!(buffer.take(10).events, vec![3, 4]);
 /// assert_eq!(buffer.discarded_total(), 1);
 /// ```

@@ -357,7 +357,7 @@ impl fmt::Debug for ConsumerSupervisorState {
 }
 
 /// A task finished (or panicked): sent by the task's own guard.
-pub struct TaskDone {
+pub(crate) struct TaskDone {
     id: u64,
     panicked: bool,
 }
@@ -373,7 +373,7 @@ impl fmt::Debug for TaskDone {
 
 /// Retries the restart of a child whose restart failed: queued through the mailbox, as a
 /// Supervisor retries, so that other messages (a stop) are handled between attempts.
-pub struct RetryRestart(ActorId);
+pub(crate) struct RetryRestart(ActorId);
 
 impl fmt::Debug for RetryRestart {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -825,11 +825,11 @@ impl<E: Send + 'static> StageCall<TerminateChild> for ConsumerSupervisor<E> {
 
 /// Lists the running actor children.
 #[derive(Debug, Clone, Copy)]
-pub struct WhichChildren;
+pub(crate) struct WhichChildren;
 
 /// Counts the children (gen_stage's `count_children`): the template is one spec.
 #[derive(Debug, Clone, Copy)]
-pub struct CountChildren;
+pub(crate) struct CountChildren;
 
 impl<E: Send + 'static> StageCall<WhichChildren> for ConsumerSupervisor<E> {
     type Reply = Vec<Child>;

@@ -139,10 +139,7 @@ pub use behaviour::{
     Cancelled, Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side,
     StageCall, StageCast, StageInfo, SubscriptionInfo,
 };
-pub use consumer_supervisor::{
-    ConsumerSupervisor, ConsumerSupervisorState, CountChildren, RetryRestart, TaskDone,
-    WhichChildren,
-};
+pub use consumer_supervisor::{ConsumerSupervisor, ConsumerSupervisorState};
 pub use context::StageContext;
 pub use protocol::lost_events;
 pub use stage::{Stage, StageBuilder};

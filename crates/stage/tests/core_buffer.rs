@@ -52,7 +52,7 @@ fn buffer_of_size_zero_discards_every_event_and_counts_them() {
         assert_eq!(push(&mut buffer, [1, 2, 3]), 3);
         assert!(buffer.is_empty());
         assert_eq!(buffer.discarded_total(), 3);
-        assert_eq!(buffer.push_info(InfoToken(1)), Some(InfoToken(1)));
+        assert_eq!(buffer.push_info(InfoToken::new(1)), Some(InfoToken::new(1)));
     }
 }
 
@@ -124,28 +124,28 @@ fn buffer_take_returns_events_from_the_front() {
 #[test]
 fn buffer_returns_an_info_at_once_when_it_holds_no_event() {
     let mut buffer = bounded(10, BufferKeep::Last);
-    assert_eq!(buffer.push_info(InfoToken(1)), Some(InfoToken(1)));
+    assert_eq!(buffer.push_info(InfoToken::new(1)), Some(InfoToken::new(1)));
     push(&mut buffer, [1]);
     take_all(&mut buffer);
-    assert_eq!(buffer.push_info(InfoToken(2)), Some(InfoToken(2)));
+    assert_eq!(buffer.push_info(InfoToken::new(2)), Some(InfoToken::new(2)));
 }
 
 #[test]
 fn buffer_releases_an_info_only_after_the_events_pushed_before_it() {
     let mut buffer = bounded(10, BufferKeep::Last);
     push(&mut buffer, [1, 2]);
-    assert_eq!(buffer.push_info(InfoToken(1)), None);
+    assert_eq!(buffer.push_info(InfoToken::new(1)), None);
     push(&mut buffer, [3]);
-    assert_eq!(buffer.push_info(InfoToken(2)), None);
+    assert_eq!(buffer.push_info(InfoToken::new(2)), None);
     push(&mut buffer, [4]);
 
     let first = buffer.take(10);
     assert_eq!(
         (first.events, first.infos),
-        (vec![1, 2], vec![InfoToken(1)])
+        (vec![1, 2], vec![InfoToken::new(1)])
     );
     let second = buffer.take(10);
-    assert_eq!((second.events, second.infos), (vec![3], vec![InfoToken(2)]));
+    assert_eq!((second.events, second.infos), (vec![3], vec![InfoToken::new(2)]));
     let third = buffer.take(10);
     assert_eq!((third.events, third.infos), (vec![4], vec![]));
 }
@@ -154,29 +154,29 @@ fn buffer_releases_an_info_only_after_the_events_pushed_before_it() {
 fn buffer_take_smaller_than_the_events_before_an_info_keeps_the_info() {
     let mut buffer = bounded(10, BufferKeep::Last);
     push(&mut buffer, [1, 2, 3]);
-    assert_eq!(buffer.push_info(InfoToken(1)), None);
+    assert_eq!(buffer.push_info(InfoToken::new(1)), None);
     let first = buffer.take(2);
     assert_eq!((first.events, first.infos), (vec![1, 2], vec![]));
     let second = buffer.take(2);
-    assert_eq!((second.events, second.infos), (vec![3], vec![InfoToken(1)]));
+    assert_eq!((second.events, second.infos), (vec![3], vec![InfoToken::new(1)]));
 }
 
 #[test]
 fn buffer_releases_infos_after_the_same_event_together_in_order() {
     let mut buffer = bounded(10, BufferKeep::Last);
     push(&mut buffer, [1]);
-    assert_eq!(buffer.push_info(InfoToken(1)), None);
-    assert_eq!(buffer.push_info(InfoToken(2)), None);
-    assert_eq!(buffer.take(5).infos, vec![InfoToken(1), InfoToken(2)]);
+    assert_eq!(buffer.push_info(InfoToken::new(1)), None);
+    assert_eq!(buffer.push_info(InfoToken::new(2)), None);
+    assert_eq!(buffer.take(5).infos, vec![InfoToken::new(1), InfoToken::new(2)]);
 }
 
 #[test]
 fn buffer_keep_last_releases_infos_whose_events_it_discards() {
     let mut buffer = bounded(3, BufferKeep::Last);
     push(&mut buffer, [1, 2]);
-    assert_eq!(buffer.push_info(InfoToken(1)), None);
+    assert_eq!(buffer.push_info(InfoToken::new(1)), None);
     push(&mut buffer, [3]);
-    assert_eq!(buffer.push_info(InfoToken(2)), None);
+    assert_eq!(buffer.push_info(InfoToken::new(2)), None);
 
     // 1 and 2 make room: the info that waited for them is free; the one after 3 is not.
     let pushed = buffer.push(vec![4, 5]);
@@ -184,23 +184,23 @@ fn buffer_keep_last_releases_infos_whose_events_it_discards() {
         pushed,
         Pushed {
             discarded: 2,
-            infos: vec![InfoToken(1)],
+            infos: vec![InfoToken::new(1)],
         }
     );
     let taken = buffer.take(10);
-    assert_eq!((taken.events, taken.infos), (vec![3], vec![InfoToken(2)]));
+    assert_eq!((taken.events, taken.infos), (vec![3], vec![InfoToken::new(2)]));
 }
 
 #[test]
 fn buffer_keep_first_overflow_releases_no_info() {
     let mut buffer = bounded(2, BufferKeep::First);
     push(&mut buffer, [1, 2]);
-    assert_eq!(buffer.push_info(InfoToken(1)), None);
+    assert_eq!(buffer.push_info(InfoToken::new(1)), None);
     assert_eq!(push(&mut buffer, [3]), 1);
     let taken = buffer.take(10);
     assert_eq!(
         (taken.events, taken.infos),
-        (vec![1, 2], vec![InfoToken(1)])
+        (vec![1, 2], vec![InfoToken::new(1)])
     );
 }
 
@@ -299,7 +299,7 @@ proptest! {
                     prop_assert_eq!((pushed.discarded, pushed.infos), model.push(events));
                 }
                 Op::Info => {
-                    let token = InfoToken(next_token);
+                    let token = InfoToken::new(next_token);
                     next_token += 1;
                     prop_assert_eq!(buffer.push_info(token), model.push_info(token));
                 }

@@ -269,8 +269,8 @@ fn broadcast_dispatcher_releases_infos_at_once() {
     subscribe(&mut dispatcher, 1);
     ask(&mut dispatcher, 1, 3);
     let mut out = Outbox::new();
-    dispatcher.info(InfoToken(5), &mut out);
-    assert_eq!(out.take_infos(), vec![InfoToken(5)]);
+    dispatcher.info(InfoToken::new(5), &mut out);
+    assert_eq!(out.take_infos(), vec![InfoToken::new(5)]);
 }
 
 // --- bad input -----------------------------------------------------------------------

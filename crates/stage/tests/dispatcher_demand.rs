@@ -163,9 +163,9 @@ fn demand_dispatcher_releases_infos_at_once() {
     let mut dispatcher = with_consumers(2);
     ask(&mut dispatcher, 1, 3);
     let mut out = Outbox::<u32>::new();
-    dispatcher.info(InfoToken(1), &mut out);
-    dispatcher.info(InfoToken(2), &mut out);
-    assert_eq!(out.take_infos(), vec![InfoToken(1), InfoToken(2)]);
+    dispatcher.info(InfoToken::new(1), &mut out);
+    dispatcher.info(InfoToken::new(2), &mut out);
+    assert_eq!(out.take_infos(), vec![InfoToken::new(1), InfoToken::new(2)]);
 }
 
 // --- cancellation --------------------------------------------------------------------

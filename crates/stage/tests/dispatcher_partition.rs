@@ -374,7 +374,7 @@ fn partition_dispatcher_discards_a_cancelled_consumers_queue_and_asks_again() {
     );
 
     let mut out = Outbox::new();
-    dispatcher.info(InfoToken(1), &mut out);
+    dispatcher.info(InfoToken::new(1), &mut out);
     assert_eq!(
         drain(&mut out),
         Sent::default(),
@@ -387,7 +387,7 @@ fn partition_dispatcher_discards_a_cancelled_consumers_queue_and_asks_again() {
         drain(&mut out),
         Sent {
             batches: vec![],
-            infos: vec![InfoToken(1)],
+            infos: vec![InfoToken::new(1)],
             discarded: 5,
         }
     );
@@ -412,13 +412,13 @@ fn partition_dispatcher_releases_an_info_at_once_when_nothing_is_queued() {
     subscribe(&mut dispatcher, 1, 0);
     ask(&mut dispatcher, 1, 3);
     let mut out = Outbox::new();
-    dispatcher.info(InfoToken(1), &mut out);
-    assert_eq!(out.take_infos(), vec![InfoToken(1)]);
+    dispatcher.info(InfoToken::new(1), &mut out);
+    assert_eq!(out.take_infos(), vec![InfoToken::new(1)]);
 
     // No consumer at all: nothing can be queued either.
     let mut empty = even_odd();
-    empty.info(InfoToken(2), &mut out);
-    assert_eq!(out.take_infos(), vec![InfoToken(2)]);
+    empty.info(InfoToken::new(2), &mut out);
+    assert_eq!(out.take_infos(), vec![InfoToken::new(2)]);
 }
 
 #[test]
@@ -436,7 +436,7 @@ fn partition_dispatcher_holds_an_info_until_every_queue_before_it_is_sent() {
     assert_eq!(sent.batches, vec![(0, vec![0]), (1, vec![1])]);
 
     let mut out = Outbox::new();
-    dispatcher.info(InfoToken(1), &mut out);
+    dispatcher.info(InfoToken::new(1), &mut out);
     assert!(out.is_empty(), "the info waits behind both queues");
     // Events queued after the info do not delay it.
     ask(&mut dispatcher, 2, 2);
@@ -455,7 +455,7 @@ fn partition_dispatcher_holds_an_info_until_every_queue_before_it_is_sent() {
             2,
             Sent {
                 batches: vec![(1, vec![4, 7])],
-                infos: vec![InfoToken(1)],
+                infos: vec![InfoToken::new(1)],
                 discarded: 0,
             }
         )

@@ -186,7 +186,7 @@ impl Stage {
     }
 
     fn info<D: Dispatcher<u32>>(&mut self, dispatcher: &mut D) -> InfoToken {
-        let token = InfoToken(self.next_token);
+        let token = InfoToken::new(self.next_token);
         self.next_token += 1;
         let mut out = Outbox::new();
         dispatcher.info(token, &mut out);
@@ -529,7 +529,7 @@ fn run_partition(partitions: usize, ops: Vec<Op>) {
                 stage.discarded += drops;
             }
             Op::Info => {
-                let token = InfoToken(stage.next_token);
+                let token = InfoToken::new(stage.next_token);
                 stage.next_token += 1;
                 dispatcher.info(token, &mut out);
                 waiting_infos.insert(token, pending.iter().map(|q| q.back().copied()).collect());

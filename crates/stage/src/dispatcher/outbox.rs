@@ -11,7 +11,17 @@ use crate::{DispatchError, SubscriptionTag};
 /// [`Buffer`](crate::Buffer)) only this token; each token handed in comes back out exactly
 /// once, when the message may be handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct InfoToken(pub u64);
+pub struct InfoToken(u64);
+
+impl InfoToken {
+    /// The token numbered `n`. A stage numbers the tokens it hands its dispatcher; this is
+    /// for driving a dispatcher or a [`Buffer`](crate::Buffer) by hand, as their tests do.
+    /// A dispatcher only passes on the tokens it is given (a token the stage does not
+    /// know is ignored).
+    pub fn new(n: u64) -> Self {
+        InfoToken(n)
+    }
+}
 
 /// What a stage must do after a [`Dispatcher`](crate::Dispatcher) callback: send batches,
 /// handle released info messages, count discards and forward extra demand.
@@ -28,10 +38,10 @@ pub struct InfoToken(pub u64);
 /// let mut out = Outbox::new();
 /// out.send(SubscriptionTag::new(1), vec!["a", "b"]);
 /// out.send(SubscriptionTag::new(2), vec![]); // empty batches are not kept
-/// out.release(InfoToken(9));
+/// out.release(InfoToken::new(9));
 /// out.discard(3);
 /// assert_eq!(out.take_batches(), vec![(SubscriptionTag::new(1), vec!["a", "b"])]);
-/// assert_eq!(out.take_infos(), vec![InfoToken(9)]);
+/// assert_eq!(out.take_infos(), vec![InfoToken::new(9)]);
 /// assert_eq!(out.take_discarded(), 3);
 /// assert_eq!(out.take_demand(), 0);
 /// assert!(out.is_empty());

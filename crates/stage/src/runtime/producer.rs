@@ -425,7 +425,7 @@ impl<S: GenStage> Runtime<S> {
     /// Does what `waiting` says once every event emitted so far has been delivered.
     pub(super) fn after_delivery(&self, state: &mut StageState<S>, waiting: Waiting) {
         let producer = &mut state.producer;
-        let token = InfoToken(producer.next_token);
+        let token = InfoToken::new(producer.next_token);
         producer.next_token += 1;
         producer.waiting.push((token, waiting));
         if !producer.held.is_empty() {

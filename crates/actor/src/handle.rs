@@ -413,7 +413,8 @@ impl<G: GenServer> Server<G> {
     }
 
     /// `true` while the server runs, `terminate` included (as an OTP process is alive
-    /// during `terminate/2`); `false` once its actor is stopping.
+    /// during `terminate/2`); `false` once `terminate` has run and its actor is stopping.
+    /// [`Pid::is_stopping`](crate::Pid::is_stopping) says whether the stop is decided.
     pub fn is_alive(&self) -> bool {
         matches!(
             self.actor.get_status(),

@@ -26,7 +26,7 @@ use crate::Pid;
 /// impl Naming for OneName {
 ///     fn register(&self, pid: &Pid) -> Result<(), NameError> {
 ///         let mut slot = self.0.lock().unwrap();
-///         match slot.as_ref().filter(|holder| holder.is_alive()) {
+///         match slot.as_ref().filter(|holder| !holder.is_stopping()) {
 ///             Some(holder) => Err(NameError::Taken(holder.clone())),
 ///             None => {
 ///                 *slot = Some(pid.clone());

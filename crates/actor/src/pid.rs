@@ -14,7 +14,7 @@ use crate::{GenServer, Server};
 /// An untyped reference to one running actor: an arbor [`Server`] of any behaviour, or a
 /// plain ractor actor. Cheap to clone; equal when it names the same actor.
 ///
-/// A registry stores pids: it asks [`Pid::is_alive`] on every read and hears of the
+/// A registry stores pids: it asks [`Pid::is_stopping`] on every read and hears of the
 /// actor's stop through [`Pid::on_stop`]. [`Pid::server`] gets the typed handle back.
 ///
 /// # Examples
@@ -35,11 +35,11 @@ use crate::{GenServer, Server};
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = Server::start(Idle, ()).await?;
 /// let pid: Pid = server.pid();
-/// assert!(pid.is_alive());
+/// assert!(!pid.is_stopping());
 /// assert_eq!(pid.server::<Idle>(), Some(server.clone()));
 /// server.kill();
 /// server.wait().await;
-/// assert!(!pid.is_alive());
+/// assert!(pid.is_stopping());
 /// # Ok(())
 /// # }
 /// ```
@@ -65,7 +65,7 @@ pub enum OnStop {
     /// The server is already stopping: the hook was dropped without running.
     AlreadyStopping,
     /// The pid names a plain ractor actor, which offers no such hook: the hook was
-    /// dropped without running. Check [`Pid::is_alive`] on read instead.
+    /// dropped without running. Check [`Pid::is_stopping`] on read instead.
     Unsupported,
 }
 
@@ -100,26 +100,31 @@ impl Pid {
         self.inner.shared.as_ref().and_then(|shared| shared.name())
     }
 
-    /// `true` until the actor's stop is decided. For an arbor server that is before any
-    /// caller can see it stop (a call failing, `wait` returning), so a registry that asks
-    /// on every read never hands out a stopped server.
-    pub fn is_alive(&self) -> bool {
+    /// `true` once the actor's stop is decided: a callback returned a stop, a panic was
+    /// caught, a stop request was reached, or it was killed. For an arbor server that is
+    /// before `terminate` runs and before any caller can see the stop (a call failing,
+    /// `wait` returning), so a registry that asks on every read never hands out a stopping
+    /// server. [`Server::is_alive`](crate::Server::is_alive), OTP's `Process.alive?/1`, is
+    /// still `true` during `terminate`.
+    pub fn is_stopping(&self) -> bool {
         let running = matches!(
             self.inner.cell.get_status(),
             ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading
         );
-        running
-            && self
+        !running
+            || self
                 .inner
                 .shared
                 .as_ref()
-                .is_none_or(|shared| !shared.is_stopping())
+                .is_some_and(|shared| shared.is_stopping())
     }
 
     /// Runs `hook` once when the server's stop is decided, with the exit reason: before
-    /// `terminate` runs and before any caller can see the stop; for a killed server, as
-    /// its task ends (with [`Exit::Killed`](crate::Exit::Killed)). The hook runs on the
-    /// server's thread and must not block.
+    /// `terminate` runs and before any caller can see the stop. It runs on the thread that
+    /// decided the stop: the server's own, except for a server killed with
+    /// [`Server::kill`](crate::Server::kill), whose hooks run inside `kill`, on the killer's
+    /// thread (with [`Exit::Killed`](crate::Exit::Killed)); for an actor killed through
+    /// ractor directly, as its task ends. It must not block.
     pub fn on_stop(&self, hook: impl FnOnce(&crate::Exit) + Send + 'static) -> OnStop {
         match &self.inner.shared {
             Some(shared) => shared.on_stop(Box::new(hook)),

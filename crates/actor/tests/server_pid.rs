@@ -53,7 +53,7 @@ async fn a_stop_hook_has_run_when_a_caller_sees_the_exit() {
         .await;
     assert_eq!(stopped, Err(CallError::Exited(Exit::error("done"))));
     assert!(ran.load(Ordering::SeqCst));
-    assert!(!pid.is_alive());
+    assert!(pid.is_stopping());
 }
 
 #[tokio::test]

@@ -63,9 +63,12 @@
 //!   reads skip their entries once ractor marks them stopping, and purge them.
 //! - A unique key has at most one live holder; registering it again fails with
 //!   [`RegisterError::AlreadyRegistered`], naming the holder.
-//! - Callbacks given to [`Registry::select`], [`Registry::count_select`] and
-//!   [`Registry::update_value`] run under a table lock: they must not call back into
-//!   the same registry. [`Registry::dispatch`] runs its callback outside any lock.
+//! - Callbacks given to [`Registry::select`], [`Registry::count_select`],
+//!   [`Registry::match_entries`], [`Registry::count_match`], [`Registry::unregister_match`]
+//!   and [`Registry::update_value`] run under a table lock. They must not call back into
+//!   the same registry, and must not kill an actor registered in it: a kill runs the
+//!   actor's stop hooks at once, on the killer's thread, and the registry's hook takes
+//!   the same lock. [`Registry::dispatch`] runs its callback outside any lock.
 //!
 //! See `docs/guide-registry.md` for the guide.
 #![doc(test(attr(deny(warnings))))]

@@ -37,7 +37,7 @@ impl<K: Key, V: Value> Registry<K, V> {
     /// The keys `actor` is registered under, once per entry; empty once it has stopped.
     pub fn keys(&self, actor: impl Into<Pid>) -> Vec<K> {
         let actor = actor.into();
-        if !actor.is_alive() {
+        if actor.is_stopping() {
             return Vec::new();
         }
         self.inner.owned_keys(actor.id())
@@ -266,7 +266,7 @@ impl<K: Key, V: Value> Registry<K, V> {
                 continue;
             };
             for entry in entries.as_slice() {
-                if entry.pid.is_alive() {
+                if !entry.pid.is_stopping() {
                     visit(entry);
                 } else {
                     dead.push(entry.pid.id());
@@ -283,7 +283,7 @@ impl<K: Key, V: Value> Registry<K, V> {
         for table in self.inner.tables() {
             for row in table.iter() {
                 let live = row.value().as_slice().iter();
-                for entry in live.filter(|entry| entry.pid.is_alive()) {
+                for entry in live.filter(|entry| !entry.pid.is_stopping()) {
                     visit(row.key(), entry);
                 }
             }

@@ -133,7 +133,7 @@ impl<K: Key, V: Value> Registry<K, V> {
     /// registry is taken; [`RegisterError::NotAlive`] when the actor has stopped.
     pub fn register(&self, key: K, actor: impl Into<Pid>, value: V) -> Result<(), RegisterError> {
         let pid = actor.into();
-        if !pid.is_alive() {
+        if pid.is_stopping() {
             return Err(RegisterError::NotAlive(pid));
         }
         self.inner.insert(key.clone(), &pid, value.clone())?;
@@ -213,7 +213,7 @@ impl<K: Key, V: Value> Registry<K, V> {
         let entry = entries
             .as_mut_slice()
             .iter_mut()
-            .find(|entry| entry.pid == actor && entry.pid.is_alive())
+            .find(|entry| entry.pid == actor && !entry.pid.is_stopping())
             .ok_or_else(|| self.inner.not_registered(key))?;
         let new = update(&entry.value);
         let old = std::mem::replace(&mut entry.value, new.clone());
@@ -270,7 +270,7 @@ impl<K: Key, V: Value> Inner<K, V> {
             }
             Slot::Occupied(mut slot) => {
                 let held = slot.get().as_slice();
-                if let Some(holder) = held.iter().find(|held| held.pid.is_alive()) {
+                if let Some(holder) = held.iter().find(|held| !held.pid.is_stopping()) {
                     return Err(RegisterError::AlreadyRegistered {
                         key: format!("{:?}", slot.key()),
                         holder: holder.pid.clone(),

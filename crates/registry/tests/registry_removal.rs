@@ -93,23 +93,31 @@ async fn once_a_call_fails_no_lookup_returns_the_stopped_server() {
                 stop(&server, path);
             })
         };
-        // Race lookups against the stop from another thread until the stop shows.
-        loop {
-            let seen = registry.lookup(&round);
-            match server.call(Ping).await {
-                // A server may still answer once its stop is decided (a kill takes effect at
-                // its next await), and is unnamed by then: a miss is allowed here.
-                Ok(_) => assert!(seen.len() <= 1),
-                Err(_) => {
-                    assert!(
-                        registry.lookup(&round).is_empty(),
-                        "round {round} ({path:?}): a stopped server was looked up"
-                    );
-                    assert!(registry.whereis(&round).is_err());
-                    break;
+        // Race lookups against the stop from another thread until the stop shows; a stop
+        // that never shows fails the round instead of hanging the test.
+        let raced = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let seen = registry.lookup(&round);
+                match server.call(Ping).await {
+                    // A server may still answer once its stop is decided (a kill takes
+                    // effect at its next await), and is unnamed by then: a miss is allowed.
+                    Ok(_) => assert!(seen.len() <= 1),
+                    Err(_) => {
+                        assert!(
+                            registry.lookup(&round).is_empty(),
+                            "round {round} ({path:?}): a stopped server was looked up"
+                        );
+                        assert!(registry.whereis(&round).is_err());
+                        return;
+                    }
                 }
             }
-        }
+        })
+        .await;
+        assert!(
+            raced.is_ok(),
+            "round {round} ({path:?}): the stop never showed"
+        );
         stopper.await.unwrap();
     }
     assert_eq!(registry.count(), 0);

@@ -19,8 +19,12 @@
 //!   consumer's `subscribe` call returns once its producer has accepted or refused.
 //! - `Events` carries a non-empty batch, in the order the producer emitted them.
 //! - `Cancelled` ends the subscription; the consumer applies its `cancel` mode.
-//! - `ProducerDown` is sent by the producer's stop hook, after every `Events` the
-//!   producer sent: the consumer sees the last events before it hears of the stop.
+//! - `ProducerDown` is sent by the producer's stop hook. For a stop the producer decides
+//!   itself (a callback's stop, a panic, a stop request it reached), the hook runs on
+//!   its own thread after every `Events` it sent, so the consumer sees the last events
+//!   before it hears of the stop. A kill runs the hook on the killer's thread: events
+//!   the producer sends after that arrive behind `ProducerDown` and are dropped, counted
+//!   as lost.
 //!
 //! Both sides MAY receive messages for a subscription they no longer know (crossing in
 //! flight): they drop them, counting dropped events.

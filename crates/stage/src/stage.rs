@@ -522,7 +522,9 @@ impl<S: GenStage> Stage<S> {
         self.server.wait().await
     }
 
-    /// `true` until the stage starts stopping.
+    /// `true` while the stage runs, its `terminate` included, as [`Server::is_alive`](arbor_actor::Server::is_alive)
+    /// (OTP's `Process.alive?/1`); [`Pid::is_stopping`](arbor_actor::Pid::is_stopping) turns
+    /// `true` as soon as its stop is decided.
     pub fn is_alive(&self) -> bool {
         self.server.is_alive()
     }

@@ -145,7 +145,10 @@ fn buffer_releases_an_info_only_after_the_events_pushed_before_it() {
         (vec![1, 2], vec![InfoToken::new(1)])
     );
     let second = buffer.take(10);
-    assert_eq!((second.events, second.infos), (vec![3], vec![InfoToken::new(2)]));
+    assert_eq!(
+        (second.events, second.infos),
+        (vec![3], vec![InfoToken::new(2)])
+    );
     let third = buffer.take(10);
     assert_eq!((third.events, third.infos), (vec![4], vec![]));
 }
@@ -158,7 +161,10 @@ fn buffer_take_smaller_than_the_events_before_an_info_keeps_the_info() {
     let first = buffer.take(2);
     assert_eq!((first.events, first.infos), (vec![1, 2], vec![]));
     let second = buffer.take(2);
-    assert_eq!((second.events, second.infos), (vec![3], vec![InfoToken::new(1)]));
+    assert_eq!(
+        (second.events, second.infos),
+        (vec![3], vec![InfoToken::new(1)])
+    );
 }
 
 #[test]
@@ -167,7 +173,10 @@ fn buffer_releases_infos_after_the_same_event_together_in_order() {
     push(&mut buffer, [1]);
     assert_eq!(buffer.push_info(InfoToken::new(1)), None);
     assert_eq!(buffer.push_info(InfoToken::new(2)), None);
-    assert_eq!(buffer.take(5).infos, vec![InfoToken::new(1), InfoToken::new(2)]);
+    assert_eq!(
+        buffer.take(5).infos,
+        vec![InfoToken::new(1), InfoToken::new(2)]
+    );
 }
 
 #[test]
@@ -188,7 +197,10 @@ fn buffer_keep_last_releases_infos_whose_events_it_discards() {
         }
     );
     let taken = buffer.take(10);
-    assert_eq!((taken.events, taken.infos), (vec![3], vec![InfoToken::new(2)]));
+    assert_eq!(
+        (taken.events, taken.infos),
+        (vec![3], vec![InfoToken::new(2)])
+    );
 }
 
 #[test]

@@ -305,7 +305,9 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
         self.server.wait().await
     }
 
-    /// `true` until the supervisor starts stopping.
+    /// `true` while the supervisor runs, its `terminate` included, as [`Server::is_alive`](arbor_actor::Server::is_alive)
+    /// (OTP's `Process.alive?/1`); [`Pid::is_stopping`](arbor_actor::Pid::is_stopping) turns
+    /// `true` as soon as its stop is decided.
     pub fn is_alive(&self) -> bool {
         self.server.is_alive()
     }
@@ -313,6 +315,11 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
     /// The supervisor's ractor cell.
     pub fn cell(&self) -> ActorCell {
         self.server.cell()
+    }
+
+    /// The supervisor's pid (to register it, or to send it an exit signal).
+    pub fn pid(&self) -> arbor_actor::Pid {
+        self.server.pid()
     }
 
     /// The supervisor's ractor id.

@@ -81,8 +81,11 @@ impl Supervisor {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future while children start abandons the start; the supervisor and
-    /// the children started so far are stopped.
+    /// Dropping the future while children start abandons the start: the supervisor and
+    /// the children started so far are killed at once, the one still in `init` included.
+    /// They are not shut down in reverse order and their `terminate` does not run (ractor
+    /// kills a dead actor's linked children); a start that fails on its own, by contrast,
+    /// stops the children started so far in order.
     pub async fn start(
         children: impl IntoIterator<Item = ChildSpec>,
         options: SupervisorOptions,
@@ -285,7 +288,9 @@ impl Supervisor {
         self.server.wait().await
     }
 
-    /// `true` until the supervisor starts stopping.
+    /// `true` while the supervisor runs, its `terminate` included, as [`Server::is_alive`](arbor_actor::Server::is_alive)
+    /// (OTP's `Process.alive?/1`); [`Pid::is_stopping`](arbor_actor::Pid::is_stopping) turns
+    /// `true` as soon as its stop is decided.
     pub fn is_alive(&self) -> bool {
         self.server.is_alive()
     }
@@ -293,6 +298,11 @@ impl Supervisor {
     /// The supervisor's ractor cell (to link or monitor it).
     pub fn cell(&self) -> ActorCell {
         self.server.cell()
+    }
+
+    /// The supervisor's pid (to register it, or to send it an exit signal).
+    pub fn pid(&self) -> arbor_actor::Pid {
+        self.server.pid()
     }
 
     /// The supervisor's ractor id.

@@ -256,3 +256,58 @@ async fn a_nested_start_that_finds_a_name_taken_keeps_the_typed_error() {
         }
     );
 }
+
+/// Tells the test its pid from `init`, then hangs there if asked; reports `terminate`.
+#[derive(Clone)]
+struct Announce {
+    pids: tokio::sync::mpsc::UnboundedSender<arbor_actor::Pid>,
+    terminated: tokio::sync::mpsc::UnboundedSender<&'static str>,
+    hang: bool,
+}
+
+impl arbor_actor::GenServer for Announce {
+    type Args = ();
+    type State = ();
+
+    async fn init(&self, _: (), ctx: &mut arbor_actor::Context<Self>) -> arbor_actor::Init<()> {
+        let _ = self.pids.send(ctx.myself().pid());
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+        arbor_actor::Init::Ready(())
+    }
+
+    async fn terminate(&self, _: &Exit, _: &mut (), _: &mut arbor_actor::Context<Self>) {
+        let _ = self.terminated.send("terminate ran");
+    }
+}
+
+#[tokio::test]
+async fn a_start_abandoned_midway_kills_the_children_started_so_far_without_terminate() {
+    let (pids, mut pid) = tokio::sync::mpsc::unbounded_channel();
+    let (terminated, mut terminate) = tokio::sync::mpsc::unbounded_channel();
+    let announce = |hang| Announce {
+        pids: pids.clone(),
+        terminated: terminated.clone(),
+        hang,
+    };
+    let specs = [
+        arbor_supervisor::ChildSpec::worker("a", announce(false), ()),
+        arbor_supervisor::ChildSpec::worker("hangs", announce(true), ()),
+    ];
+    let mut start = Box::pin(Supervisor::start(specs, SupervisorOptions::default()));
+    let mut started = Vec::new();
+    while started.len() < 2 {
+        tokio::select! {
+            result = &mut start => panic!("the second child never finishes init: {result:?}"),
+            Some(next) = pid.recv() => started.push(next),
+        }
+    }
+    drop(start);
+    for child in started {
+        let server = child.server::<Announce>().expect("an Announce server");
+        assert_eq!(server.wait().await, Exit::Killed);
+    }
+    drop((pids, terminated));
+    assert_eq!(terminate.recv().await, None, "no child's terminate ran");
+}

@@ -71,7 +71,7 @@ async fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() {
 }
 
 #[tokio::test]
-async fn a_stale_exit_of_a_replaced_child_is_not_a_crash() {
+async fn a_group_restart_does_not_take_its_own_stops_for_crashes() {
     // one_for_all stops b, c, d itself: their exits must not trigger more restarts.
     let (supervisor, mut lab) = tree(Strategy::OneForAll).await;
     crash(&supervisor, "a").await;
@@ -79,4 +79,31 @@ async fn a_stale_exit_of_a_replaced_child_is_not_a_crash() {
     let counts = supervisor.count_children().await.unwrap();
     assert_eq!((counts.specs, counts.active), (4, 4));
     assert_eq!(lab.drain(), vec![], "no further restarts");
+}
+
+#[tokio::test]
+async fn a_stale_exit_of_a_replaced_child_is_not_a_crash() {
+    let (supervisor, mut lab) = tree(Strategy::OneForOne).await;
+    let old = child(&supervisor, "b").await;
+    crash(&supervisor, "b").await;
+    assert_eq!(
+        lab.next(2).await,
+        vec![Event::Stopped("b", panic_of("b")), Event::Started("b")]
+    );
+    let current = child(&supervisor, "b").await;
+    assert_ne!(current, old);
+    // The replaced incarnation's exit arrives (again) after its replacement started.
+    supervisor
+        .pid()
+        .exit_signal(old.cell(), panic_of("b"))
+        .unwrap();
+    // A call is a barrier: the signal was handled before the answer.
+    let counts = supervisor.count_children().await.unwrap();
+    assert_eq!((counts.specs, counts.active), (4, 4));
+    assert_eq!(
+        child(&supervisor, "b").await,
+        current,
+        "the current b lives on"
+    );
+    assert_eq!(lab.drain(), vec![], "no restart");
 }

@@ -44,9 +44,33 @@ pub enum StartError {
     /// could never finish in time. Nothing was started.
     #[error("init_timeout must be longer than zero")]
     ZeroInitTimeout,
-    /// ractor refused to spawn the actor (for example: its supervisor is shutting down).
-    #[error("the actor could not be spawned: {0}")]
-    Spawn(String),
+    /// The actor could not be spawned (for example: its supervisor is shutting down).
+    #[error("the actor could not be spawned")]
+    Spawn(#[source] SpawnError),
+}
+
+/// Why an actor could not be spawned: [`StartError::Spawn`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// ractor's own registry already holds an actor of this name.
+    #[error("ractor already has an actor named {0}")]
+    NameTaken(String),
+    /// ractor failed the actor's startup outside arbor's `init` (its own text).
+    #[error("ractor failed the actor's startup: {0}")]
+    Startup(String),
+    /// A start that can run once was asked to run again (a temporary task's spec).
+    #[error("this start can run once, and has already run")]
+    AlreadyRun,
+}
+
+impl From<ractor::SpawnErr> for SpawnError {
+    fn from(error: ractor::SpawnErr) -> Self {
+        match error {
+            ractor::SpawnErr::ActorAlreadyRegistered(name) => SpawnError::NameTaken(name),
+            other => SpawnError::Startup(other.to_string()),
+        }
+    }
 }
 
 /// Why [`Server::call`](crate::Server::call) or [`Server::call_timeout`](crate::Server::call_timeout)

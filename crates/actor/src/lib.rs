@@ -106,7 +106,7 @@ mod timer;
 
 pub use context::Context;
 pub use envelope::Envelope;
-pub use error::{CallError, SendError, StartError, StopError};
+pub use error::{CallError, SendError, SpawnError, StartError, StopError};
 pub use exit::Exit;
 pub use handle::{Server, DEFAULT_CALL_TIMEOUT};
 pub use naming::{NameError, Naming};

@@ -9,7 +9,7 @@ use tokio::runtime::Handle;
 
 use crate::handle::Shared;
 use crate::runtime::{InitRefused, Runtime};
-use crate::{GenServer, Naming, Server, StartError};
+use crate::{GenServer, Naming, Server, SpawnError, StartError};
 
 /// Options for [`Server::start_with`]; every field is optional.
 ///
@@ -167,8 +167,8 @@ fn start_error(error: SpawnErr) -> StartError {
                     StartError::NameRefused { name, reason }
                 }
             },
-            Err(other) => StartError::Spawn(other.to_string()),
+            Err(other) => StartError::Spawn(SpawnError::Startup(other.to_string())),
         },
-        other => StartError::Spawn(other.to_string()),
+        other => StartError::Spawn(SpawnError::from(other)),
     }
 }

@@ -578,7 +578,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                         true
                     }
                     Err(error) => {
-                        tracing::error!(supervisor = %ctx.myself(), child = %spec.id, %error, "child failed to start");
+                        tracing::error!(supervisor = %ctx.myself(), child = %spec.id, error = &error as &dyn std::error::Error, "child failed to start");
                         false
                     }
                 }
@@ -656,7 +656,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
             }
             Err(error) => {
                 if state.reports.allow(&me, &spec.id) {
-                    tracing::error!(supervisor = %me, child = %spec.id, %error, "child failed to restart; trying again");
+                    tracing::error!(supervisor = %me, child = %spec.id, error = &error as &dyn std::error::Error, "child failed to restart; trying again");
                 }
                 let restarting = Restarting {
                     from,

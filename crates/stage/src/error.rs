@@ -127,8 +127,8 @@ pub enum SubscribeError {
     #[error("no subscription {0} to resubscribe")]
     NotSubscribed(SubscriptionTag),
     /// The consumer stage itself did not answer the subscribe request.
-    #[error("the consumer stage did not answer: {0}")]
-    Stage(CallError),
+    #[error("the consumer stage did not answer")]
+    Stage(#[source] CallError),
 }
 
 /// Why [`StageBuilder::start`](crate::StageBuilder::start) did not return a running stage.
@@ -159,17 +159,18 @@ pub enum ConsumerChildError {
     TaskTemplate,
     /// The child built from the event did not start (`Ignored` included: gen_stage's
     /// `:ignore`).
-    #[error("child {id:?} failed to start: {error}")]
+    #[error("child {id:?} failed to start")]
     Start {
         /// The id of the child's spec.
         id: String,
         /// Why it did not start.
+        #[source]
         error: StartError,
     },
     /// The actor is not a child of this consumer supervisor (anymore).
     #[error("no child {0} in this consumer supervisor")]
     NotFound(String),
     /// The consumer supervisor could not be reached.
-    #[error("consumer supervisor unreachable: {0}")]
+    #[error("consumer supervisor unreachable")]
     Supervisor(#[from] CallError),
 }

@@ -932,7 +932,7 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
         match control {
             Control::Subscribe(subscription) => {
                 if let Err(error) = self.subscribe(state, &subscription).await {
-                    tracing::error!(stage = %state.ctx().myself(), producer = subscription.to.name(), %error, "subscription failed");
+                    tracing::error!(stage = %state.ctx().myself(), producer = subscription.to.name(), error = &error as &dyn std::error::Error, "subscription failed");
                     if let Some(exit) =
                         failed_subscription_exit(&error, subscription.options.cancel)
                     {
@@ -945,7 +945,7 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
                     Ok((to, Outcome::NoReply)) => {
                         let subscription = Subscription { to, options };
                         if let Err(error) = self.subscribe(state, &subscription).await {
-                            tracing::error!(stage = %state.ctx().myself(), producer = subscription.to.name(), %error, "resubscription failed");
+                            tracing::error!(stage = %state.ctx().myself(), producer = subscription.to.name(), error = &error as &dyn std::error::Error, "resubscription failed");
                             if let Some(exit) =
                                 failed_subscription_exit(&error, subscription.options.cancel)
                             {
@@ -955,7 +955,7 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
                     }
                     Ok((_, Outcome::Stop(exit))) => return Outcome::Stop(exit),
                     Err(error) => {
-                        tracing::warn!(stage = %state.ctx().myself(), %error, "resubscription ignored");
+                        tracing::warn!(stage = %state.ctx().myself(), error = &error as &dyn std::error::Error, "resubscription ignored");
                     }
                 }
             }

@@ -436,7 +436,7 @@ impl DynamicServer {
             }
             Err(error) => {
                 if table.reports.allow(&self.name(ctx), &entry.spec.id) {
-                    tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %error, "child failed to restart; trying again");
+                    tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, error = &error as &dyn std::error::Error, "child failed to restart; trying again");
                 }
                 let _ = ctx.myself().cast(RetryRestart(seq));
             }

@@ -33,16 +33,17 @@ pub enum SupervisorError {
     #[error("duplicate child id {0:?}")]
     DuplicateChildId(String),
     /// A child failed to start; the children started before it were stopped again.
-    #[error("child {id:?} failed to start: {error}")]
+    #[error("child {id:?} failed to start")]
     ChildStart {
         /// The child's id.
         id: String,
         /// Why it did not start.
+        #[source]
         error: StartError,
     },
     /// The supervisor's own actor did not start.
-    #[error("the supervisor did not start: {0}")]
-    Start(StartError),
+    #[error("the supervisor did not start")]
+    Start(#[source] StartError),
 }
 
 /// An invalid supervisor option: which one, and why.
@@ -127,11 +128,12 @@ pub enum StartChildError {
     #[error("a child with id {0:?} is already present")]
     AlreadyPresent(String),
     /// The child's start function failed.
-    #[error("child {id:?} failed to start: {error}")]
+    #[error("child {id:?} failed to start")]
     Start {
         /// The child's id.
         id: String,
         /// Why it did not start.
+        #[source]
         error: StartError,
     },
     /// The spec itself is invalid (for example: significant but permanent).
@@ -141,8 +143,8 @@ pub enum StartChildError {
     #[error("the supervisor already holds its maximum of {0} children")]
     MaxChildren(usize),
     /// The supervisor could not be reached.
-    #[error("supervisor unreachable: {0}")]
-    Supervisor(CallError),
+    #[error("supervisor unreachable")]
+    Supervisor(#[source] CallError),
 }
 
 /// Why `terminate_child`, `restart_child` or `delete_child` failed.
@@ -159,14 +161,15 @@ pub enum ChildError {
     #[error("child {0:?} is being restarted")]
     Restarting(String),
     /// `restart_child` could not start the child.
-    #[error("child {id:?} failed to start: {error}")]
+    #[error("child {id:?} failed to start")]
     Start {
         /// The child's id.
         id: String,
         /// Why it did not start.
+        #[source]
         error: StartError,
     },
     /// The supervisor could not be reached.
-    #[error("supervisor unreachable: {0}")]
-    Supervisor(CallError),
+    #[error("supervisor unreachable")]
+    Supervisor(#[source] CallError),
 }

@@ -202,7 +202,7 @@ impl SupervisorServer {
                 }
                 Err(error) => {
                     if table.reports.allow(&self.name(ctx), &record.spec.id) {
-                        tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, %error, "child failed to restart; trying again");
+                        tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, error = &error as &dyn std::error::Error, "child failed to restart; trying again");
                     }
                     record.state = ChildState::Restarting;
                     let _ = ctx.myself().cast(RetryRestart(id));
@@ -262,7 +262,7 @@ impl GenServer for SupervisorServer {
                     children.push(spec, state);
                 }
                 Err(error) => {
-                    tracing::error!(supervisor = %self.name(ctx), child = %spec.id, %error, "child failed to start; stopping the children already started");
+                    tracing::error!(supervisor = %self.name(ctx), child = %spec.id, error = &error as &dyn std::error::Error, "child failed to start; stopping the children already started");
                     self.stop_children(&mut children, ctx).await;
                     let reason =
                         Exit::error(format!("child {:?} failed to start: {error}", spec.id));

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use arbor_actor::ractor::{Actor, ActorCell};
-use arbor_actor::{CallError, Exit, Pid, StartError};
+use arbor_actor::{CallError, Exit, Pid, SpawnError, StartError};
 use arbor_supervisor::{
     Child, ChildCounts, ChildError, ChildSpec, DynamicSupervisor, DynamicSupervisorOptions,
     Restart, Shutdown, StartChildError, SupervisorError,
@@ -352,7 +352,7 @@ fn once_spec(run: Run) -> ChildSpec {
     let spec = ChildSpec::from_fn(TASK_ID, move |supervisor| {
         let run = once.lock().ok().and_then(|mut run| run.take());
         async move {
-            let run = run.ok_or_else(|| StartError::Spawn("a temporary task runs once".into()))?;
+            let run = run.ok_or(StartError::Spawn(SpawnError::AlreadyRun))?;
             start_actor(run, supervisor).await
         }
     });
@@ -369,6 +369,6 @@ fn task_spec(spec: ChildSpec, restart: Restart) -> ChildSpec {
 async fn start_actor(run: Run, supervisor: ActorCell) -> Result<Child, StartError> {
     let (actor, _) = TaskActor::spawn_linked(None, TaskActor, run, supervisor)
         .await
-        .map_err(|error| StartError::Spawn(error.to_string()))?;
+        .map_err(|error| StartError::Spawn(SpawnError::from(error)))?;
     Ok(Child::from_cell(actor.get_cell()))
 }

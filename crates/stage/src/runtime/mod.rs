@@ -281,7 +281,7 @@ impl<S: GenStage> GenServer for Runtime<S> {
                     if subscription.options.cancel.stops_on(&noproc()) {
                         return Init::Stop(Exit::error(error.to_string()));
                     }
-                    tracing::warn!(stage = %state.ctx.myself(), %error, "temporary subscription failed");
+                    tracing::warn!(stage = %state.ctx.myself(), error = &error as &dyn std::error::Error, "temporary subscription failed");
                 }
             }
         }

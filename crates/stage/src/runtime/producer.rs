@@ -220,7 +220,7 @@ impl<S: GenStage> Runtime<S> {
         let demand = match state.producer.dispatcher.subscribe(subscriber) {
             Ok(demand) => demand,
             Err(error) => {
-                tracing::warn!(stage = %state.ctx.myself(), subscription = %tag, %error, "subscription refused");
+                tracing::warn!(stage = %state.ctx.myself(), subscription = %tag, error = &error as &dyn std::error::Error, "subscription refused");
                 Watch::new(pid, hook).forget();
                 refuse(&*consumer, tag, &error.to_string());
                 return self.settle(state, Outcome::NoReply).await;
@@ -246,7 +246,7 @@ impl<S: GenStage> Runtime<S> {
         let forward = match producer.dispatcher.ask(tag, demand, &mut producer.outbox) {
             Ok(forward) => forward,
             Err(error) => {
-                tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, %error, "ask ignored");
+                tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, error = &error as &dyn std::error::Error, "ask ignored");
                 return Outcome::NoReply;
             }
         };
@@ -378,7 +378,7 @@ impl<S: GenStage> Runtime<S> {
             tracing::debug!(stage = %state.ctx.myself(), dropped, "events dropped by the dispatcher's rule");
         }
         if let Some(error) = producer.outbox.take_failure() {
-            tracing::error!(stage = %state.ctx.myself(), %error, lost = dropped, "the dispatcher failed; stopping");
+            tracing::error!(stage = %state.ctx.myself(), error = &error as &dyn std::error::Error, lost = dropped, "the dispatcher failed; stopping");
             state.stopping.get_or_insert(Exit::error(error));
         }
         producer.owed += producer.outbox.take_demand();

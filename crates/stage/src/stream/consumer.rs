@@ -246,7 +246,7 @@ impl<E: Send + 'static> EventStream<E> {
         let tag = match subscribed {
             Ok(tag) => tag,
             Err(error) if cancel == Cancel::Temporary => {
-                tracing::warn!(%producer, %error, "temporary stream subscription failed");
+                tracing::warn!(%producer, error = &error as &dyn std::error::Error, "temporary stream subscription failed");
                 return Ok(());
             }
             Err(error) => {

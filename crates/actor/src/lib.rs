@@ -113,7 +113,7 @@ pub use naming::{NameError, Naming};
 pub use outcome::{CallOutcome, Init, Outcome};
 pub use pid::{OnStop, Pid, StopHookId};
 pub use reply::{Caller, ReplyTo};
-pub use server::{GenServer, HandleCall, HandleCast, HandleContinue, HandleInfo};
+pub use server::{GenServer, HandleCall, HandleCast, HandleContinue, HandleInfo, Reply};
 pub use start::StartOptions;
 pub use timer::{IdleTimeout, TimerRef};
 

@@ -129,6 +129,71 @@ pub trait HandleCall<M: Send + 'static>: GenServer {
     ) -> impl Future<Output = CallOutcome<Self::Reply>> + Send;
 }
 
+/// A request `M` answered at once from the state: the short form of [`HandleCall`] for the
+/// common case, OTP's `{:reply, reply, state}` and nothing else.
+///
+/// Implementing `Reply<M>` implements `HandleCall<M>`: no reply handle, no context, no
+/// [`CallOutcome`] to wrap the answer in. Reach for [`HandleCall`] when the handler must
+/// defer its answer, stop the server, or use the [`Context`].
+///
+/// ```
+/// use arbor_actor::{Context, GenServer, Init, Reply, Server};
+///
+/// struct Counter;
+/// struct Get;
+///
+/// impl GenServer for Counter {
+///     type Args = u64;
+///     type State = u64;
+///     async fn init(&self, start: u64, _ctx: &mut Context<Self>) -> Init<u64> {
+///         Init::Ready(start)
+///     }
+/// }
+///
+/// impl Reply<Get> for Counter {
+///     type Reply = u64;
+///     async fn reply(&self, _: Get, count: &mut u64) -> u64 {
+///         *count
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let counter = Server::start(Counter, 7).await?;
+/// assert_eq!(counter.call(Get).await?, 7);
+/// # Ok(())
+/// # }
+/// ```
+pub trait Reply<M: Send + 'static>: GenServer {
+    /// What the caller receives.
+    type Reply: Send + 'static;
+
+    /// Answers one request.
+    fn reply(
+        &self,
+        request: M,
+        state: &mut Self::State,
+    ) -> impl Future<Output = Self::Reply> + Send;
+}
+
+impl<G, M> HandleCall<M> for G
+where
+    G: Reply<M>,
+    M: Send + 'static,
+{
+    type Reply = <G as Reply<M>>::Reply;
+
+    async fn handle_call(
+        &self,
+        request: M,
+        _from: Caller<'_, Self::Reply>,
+        state: &mut Self::State,
+        _ctx: &mut Context<Self>,
+    ) -> CallOutcome<Self::Reply> {
+        CallOutcome::Reply(self.reply(request, state).await)
+    }
+}
+
 /// A fire-and-forget message `M`: OTP's `handle_cast`.
 pub trait HandleCast<M: Send + 'static>: GenServer {
     /// Handles one cast.

@@ -56,10 +56,10 @@
 //!     }
 //! }
 //! struct Get;
-//! impl HandleCall<Get> for Counter {
+//! impl Reply<Get> for Counter {
 //!     type Reply = u64;
-//!     async fn handle_call(&self, _: Get, _: Caller<'_, u64>, n: &mut u64, _ctx: &mut Context<Self>) -> CallOutcome<u64> {
-//!         CallOutcome::Reply(*n)
+//!     async fn reply(&self, _: Get, n: &mut u64) -> u64 {
+//!         *n
 //!     }
 //! }
 //!
@@ -86,7 +86,8 @@ pub mod prelude {
     //! The traits and handles most programs use.
     pub use arbor_actor::{
         CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast,
-        HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, ReplyTo, Server, StartOptions,
+        HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, Reply, ReplyTo, Server,
+        StartOptions,
     };
     pub use arbor_registry::{Keys, Registry, RegistryOptions};
     pub use arbor_stage::{

@@ -144,6 +144,15 @@ pub trait GenStage: Send + Sync + Sized + 'static {
         true
     }
 
+    /// Whether the stage's own work is done, for [`Stage::drained`](crate::Stage::drained):
+    /// a [`ConsumerSupervisor`](crate::ConsumerSupervisor) answers `false` while a child
+    /// runs or waits to restart. Default: `true` (a stage's work is its callbacks, and none
+    /// runs between messages).
+    fn is_idle(&self, state: &Self::State) -> bool {
+        let _ = state;
+        true
+    }
+
     /// The stage is stopping with `reason`. Default: nothing.
     fn terminate(
         &self,

@@ -416,6 +416,11 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
         })
     }
 
+    /// Drained once no child runs or waits to restart.
+    fn is_idle(&self, state: &ConsumerSupervisorState) -> bool {
+        state.children.is_empty() && state.restarting.is_empty() && state.tasks.is_empty()
+    }
+
     async fn handle_subscribe(
         &self,
         side: Side,

@@ -396,6 +396,30 @@ impl<S: GenStage> Stage<S> {
         self.control(Control::Ask(tag, demand))
     }
 
+    /// Waits until the stage is drained: no event waits in its buffer (or, held by
+    /// accumulate mode, for demand to be forwarded), none waits in a producer-consumer's
+    /// input, and its behaviour is idle ([`GenStage::is_idle`]: a
+    /// [`ConsumerSupervisor`](crate::ConsumerSupervisor) has no child running or waiting
+    /// to restart). Returns at once when it already is. No timeout: wrap it in
+    /// `tokio::time::timeout` to bound the wait.
+    ///
+    /// Events a producer has sent reach its consumers' mailboxes before the producer
+    /// answers, so after a finite producer ends (or after `producer.drained()`), the
+    /// consumer's `drained()` covers every event it produced: how a finite pipeline waits
+    /// for its work to be done without counting events by hand.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Exited`] when the stage stops before it is drained; as
+    /// [`Server::call`] otherwise.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future only stops the waiting.
+    pub async fn drained(&self) -> Result<(), CallError> {
+        self.server.call_timeout(AwaitDrained, Duration::MAX).await
+    }
+
     /// How many events wait in the producer's buffer (gen_stage's
     /// `estimate_buffered_count`).
     ///
@@ -822,6 +846,9 @@ impl<G: arbor_actor::GenServer> Drop for StopOnDrop<G> {
     }
 }
 
+/// Ask to hear once the stage is drained.
+struct AwaitDrained;
+
 /// Ask the producer of a subscription for events, answering whether it exists.
 struct AskNow(SubscriptionTag, usize);
 
@@ -1018,6 +1045,21 @@ impl<S: GenStage> HandleCall<AwaitSubscriptions> for Runtime<S> {
         _: &mut Context<Self>,
     ) -> CallOutcome<StartReply> {
         state.consumer_mut().acceptance.await_start(from.defer());
+        CallOutcome::NoReply
+    }
+}
+
+impl<S: GenStage> HandleCall<AwaitDrained> for Runtime<S> {
+    type Reply = ();
+
+    async fn handle_call(
+        &self,
+        _: AwaitDrained,
+        from: Caller<'_, ()>,
+        state: &mut StageState<S>,
+        _: &mut Context<Self>,
+    ) -> CallOutcome<()> {
+        state.await_drained(&self.stage, from.defer());
         CallOutcome::NoReply
     }
 }

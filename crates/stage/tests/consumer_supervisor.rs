@@ -774,3 +774,65 @@ impl GenServer for Pusherless {
         Init::Ready(())
     }
 }
+
+#[tokio::test]
+async fn drained_waits_for_every_task_of_a_finished_producer() {
+    let producer = Stage::producer(Counter { limit: Some(30) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let gate = Arc::new(Semaphore::new(0));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let (held, counted) = (Arc::clone(&gate), Arc::clone(&finished));
+    let tasks = ConsumerSupervisor::tasks(move |_: u64| {
+        let (gate, finished) = (Arc::clone(&held), Arc::clone(&counted));
+        async move {
+            let _ = gate.acquire().await.map(|permit| permit.forget());
+            finished.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(50))
+        .start()
+        .await
+        .unwrap();
+    // The producer has sent its 30 events before it ends, so they are ahead of the call.
+    assert_eq!(producer.wait().await, Exit::Normal);
+    let mut drained = Box::pin(supervisor.drained());
+    for _ in 0..20 {
+        assert!(
+            futures::poll!(&mut drained).is_pending(),
+            "30 tasks are held"
+        );
+        tokio::task::yield_now().await;
+    }
+    gate.add_permits(30);
+    drained.await.unwrap();
+    assert_eq!(finished.load(Ordering::SeqCst), 30);
+    // Drained already: answered at once.
+    supervisor.drained().await.unwrap();
+}
+
+#[tokio::test]
+async fn drained_fails_when_the_stage_stops_first() {
+    let producer = Stage::producer(Counter { limit: Some(5) }, 0)
+        .start()
+        .await
+        .unwrap();
+    let tasks = ConsumerSupervisor::tasks(|_: u64| std::future::pending::<()>())
+        .task_shutdown(arbor_supervisor::Shutdown::BrutalKill);
+    let supervisor = Stage::consumer(tasks, ())
+        .subscribe_to(&producer, transient(10))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(producer.wait().await, Exit::Normal);
+    let mut drained = Box::pin(supervisor.drained());
+    // Polled once, the call is sent: it is queued before the stop.
+    assert!(futures::poll!(&mut drained).is_pending());
+    supervisor
+        .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(drained.await.is_err());
+}

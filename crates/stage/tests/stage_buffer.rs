@@ -176,3 +176,18 @@ fn format_discarded_can_silence_the_warning_and_the_default_logs_it() {
         "{warnings:?}"
     );
 }
+
+#[tokio::test]
+async fn a_producer_is_drained_once_its_buffer_is_empty() {
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
+    producer.drained().await.unwrap();
+    producer.cast(support::Push((0..5).collect())).unwrap();
+    let mut drained = Box::pin(producer.drained());
+    assert!(futures::poll!(&mut drained).is_pending());
+    // A call is a barrier: the five events wait in the buffer, with no consumer.
+    assert_eq!(producer.buffered_count().await.unwrap(), 5);
+    assert!(futures::poll!(&mut drained).is_pending());
+    let mut seen = support::probe_on(&producer, SubscribeOptions::new().max_demand(10)).await;
+    support::collect(&mut seen, 5).await;
+    drained.await.unwrap();
+}

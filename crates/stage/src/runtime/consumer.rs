@@ -72,6 +72,11 @@ impl<E> ConsumerSide<E> {
         self.upstreams.len()
     }
 
+    /// Whether no upstream event or cancel waits in a producer-consumer's queue.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     pub(crate) fn has_upstream(&self, tag: SubscriptionTag) -> bool {
         self.upstreams.contains_key(&tag)
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use arbor_actor::ractor::ActorCell;
 use arbor_actor::{
     CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Init,
-    Outcome,
+    Outcome, ReplyTo,
 };
 
 use crate::protocol::{Downward, Upward};
@@ -154,6 +154,8 @@ pub(crate) struct StageState<S: GenStage> {
     consumer: ConsumerSide<S::In>,
     /// Set when the stage must stop once its callbacks' work is done.
     stopping: Option<Exit>,
+    /// Callers of `Stage::drained`, answered once the stage is drained.
+    drained: Vec<ReplyTo<()>>,
 }
 
 impl<S: GenStage> StageState<S> {
@@ -184,6 +186,23 @@ impl<S: GenStage> StageState<S> {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Answers `waiter` at once when the stage is drained, or keeps it until it is.
+    pub(crate) fn await_drained(&mut self, stage: &S, waiter: ReplyTo<()>) {
+        self.drained.push(waiter);
+        self.answer_drained(stage);
+    }
+
+    /// Answers the callers of `Stage::drained` if nothing waits in the stage any more.
+    fn answer_drained(&mut self, stage: &S) {
+        let drained =
+            self.producer.is_empty() && self.consumer.is_empty() && stage.is_idle(&self.user);
+        if drained {
+            for waiter in self.drained.drain(..) {
+                waiter.reply(());
+            }
         }
     }
 
@@ -269,6 +288,7 @@ impl<S: GenStage> GenServer for Runtime<S> {
             producer: ProducerSide::new(&self.config.producer),
             consumer: ConsumerSide::default(),
             stopping: None,
+            drained: Vec::new(),
         };
         for subscription in &self.config.subscribe_to {
             match self.subscribe(&mut state, subscription).await {
@@ -322,6 +342,9 @@ impl<S: GenStage> Runtime<S> {
             if let Outcome::Stop(exit) = Box::pin(self.settle_awaiting(state)).await {
                 return Outcome::Stop(exit);
             }
+        }
+        if !state.drained.is_empty() {
+            state.answer_drained(&self.stage);
         }
         match (outcome, state.stopping.take()) {
             (Outcome::Stop(exit), _) | (_, Some(exit)) => Outcome::Stop(exit),

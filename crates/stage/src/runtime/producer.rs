@@ -115,6 +115,11 @@ impl<E: Send + 'static> ProducerSide<E> {
     }
 
     /// The producer side's part of a stage's status.
+    /// Whether no event waits here: none buffered, none held by accumulate mode.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buffer.is_empty() && self.held.is_empty()
+    }
+
     pub(crate) fn status(&self) -> ProducerStatus {
         ProducerStatus {
             dispatcher: self.dispatcher.name(),

@@ -89,7 +89,7 @@ pub mod prelude {
         HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, Reply, ReplyTo, Server,
         StartOptions,
     };
-    pub use arbor_registry::{Keys, Registry, RegistryOptions};
+    pub use arbor_registry::{Keys, Named, Registry, RegistryOptions};
     pub use arbor_stage::{
         Cancel, Consumer, ConsumerSupervisor, GenStage, NoEvents, Producer, ProducerConsumer,
         Stage, StageCall, StageCast, StageContext, StageInfo, SubscribeOptions, SubscribeTo,

@@ -1,6 +1,5 @@
 //! Via-naming: start servers registered under a key, and reach them by that key.
 
-use std::any::type_name;
 use std::fmt;
 
 use arbor_actor::{GenServer, HandleCall, HandleCast, HandleInfo, NameError, Naming, Pid, Server};
@@ -109,14 +108,7 @@ impl<K: Key, V: Value> Registry<K, V> {
     /// [`RegistryError::NotRegistered`], [`RegistryError::UniqueOnly`], or
     /// [`RegistryError::WrongBehaviour`] when the holder is not a `G` server.
     pub fn server<G: GenServer>(&self, key: &K) -> Result<Server<G>, RegistryError> {
-        let holder = self.whereis(key)?;
-        holder
-            .server::<G>()
-            .ok_or_else(|| RegistryError::WrongBehaviour {
-                key: format!("{key:?}"),
-                holder,
-                expected: type_name::<G>(),
-            })
+        self.resolve::<Server<G>>(key)
     }
 
     /// Calls the server holding `key` ([`Server::call`] by name).

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use arbor_actor::{CallError, Exit, Server, StartError, StartOptions};
-use arbor_registry::{Registry, RegistryError, ViaCallError};
+use arbor_registry::{Named, Registry, RegistryError, ViaCallError};
 use arbor_supervisor::{ChildSpec, Supervisor, SupervisorOptions};
 use support::{Bump, Crash, Ping, StopWith, Worker};
 use tokio::sync::mpsc;
@@ -174,7 +174,8 @@ async fn a_restarted_server_is_reachable_again_by_the_same_name() {
     .await
     .unwrap();
 
-    let first = registry.server::<Worker>(&"worker").unwrap();
+    let worker: Named<Server<Worker>, &str> = registry.named("worker");
+    let first = worker.get().unwrap();
     let mut events = registry.listen();
     first.cast(Crash).unwrap();
     assert_eq!(
@@ -194,10 +195,9 @@ async fn a_restarted_server_is_reachable_again_by_the_same_name() {
             }
         }
     }
-    assert_eq!(
-        registry.call::<Worker, _>(&"worker", Ping).await.unwrap(),
-        5
-    );
+    // The same typed name reaches the new incarnation.
+    assert_eq!(worker.call(Ping).await.unwrap(), 5);
+    assert_ne!(worker.get().unwrap(), first);
     assert_ne!(registry.whereis(&"worker").unwrap(), first.pid());
 
     // Stopping the tree stops the worker, then empties the registry.
@@ -205,4 +205,37 @@ async fn a_restarted_server_is_reachable_again_by_the_same_name() {
         .await
         .unwrap();
     assert_eq!(registry.count(), 0);
+}
+
+#[tokio::test]
+async fn a_named_handle_of_the_wrong_kind_or_an_unheld_name_is_a_typed_error() {
+    let registry: Registry<&str> = Registry::unique("names");
+    let missing: Named<Server<Worker>, &str> = registry.named("nobody");
+    assert!(matches!(
+        missing.call(Ping).await,
+        Err(ViaCallError::Lookup(RegistryError::NotRegistered { .. }))
+    ));
+    let options = StartOptions::new().via(registry.via("worker", ()));
+    Server::start_with(Worker::default(), 0, options)
+        .await
+        .unwrap();
+    let wrong: Named<Server<Other>, &str> = registry.named("worker");
+    assert!(matches!(
+        wrong.get(),
+        Err(RegistryError::WrongBehaviour { .. })
+    ));
+    let cast = registry.named::<Server<Worker>>("nobody").cast(Bump(1));
+    assert!(cast.is_err());
+}
+
+/// A behaviour no test server has.
+struct Other;
+
+impl arbor_actor::GenServer for Other {
+    type Args = ();
+    type State = ();
+
+    async fn init(&self, _: (), _: &mut arbor_actor::Context<Self>) -> arbor_actor::Init<()> {
+        arbor_actor::Init::Ready(())
+    }
 }

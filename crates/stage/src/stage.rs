@@ -1121,3 +1121,9 @@ impl<S: GenStage> StageState<S> {
         }
     }
 }
+
+impl<S: GenStage> arbor_registry::Resolve for Stage<S> {
+    fn resolve(holder: &Pid) -> Option<Self> {
+        holder.server::<Runtime<S>>().map(Stage::from_server)
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arbor_actor::Exit;
-use arbor_registry::{Key, Registry, Value};
+use arbor_registry::{Key, Named, Registry, Value};
 
 use crate::link::UpstreamLink;
 use crate::runtime::Runtime;
@@ -275,6 +275,17 @@ impl<E: Send + 'static> SubscribeTo<E> {
         }
     }
 
+    /// The stage a typed name stands for, looked up when the subscription is made (as
+    /// [`SubscribeTo::via`]).
+    pub fn named<P, K, V>(named: &Named<Stage<P>, K, V>) -> Self
+    where
+        P: GenStage<Out = E>,
+        K: Key,
+        V: Value,
+    {
+        Self::via::<P, K, V>(named.registry(), named.key().clone())
+    }
+
     /// The producer at the other end of an existing subscription (to subscribe to it again).
     pub(crate) fn link(link: Arc<dyn UpstreamLink<E>>) -> Self {
         let name: Arc<str> = Arc::from(link.pid().to_string());
@@ -297,6 +308,12 @@ impl<E: Send + 'static> SubscribeTo<E> {
 impl<P: GenStage> From<&Stage<P>> for SubscribeTo<P::Out> {
     fn from(producer: &Stage<P>) -> Self {
         SubscribeTo::stage(producer)
+    }
+}
+
+impl<P: GenStage, K: Key, V: Value> From<&Named<Stage<P>, K, V>> for SubscribeTo<P::Out> {
+    fn from(producer: &Named<Stage<P>, K, V>) -> Self {
+        SubscribeTo::named(producer)
     }
 }
 

@@ -65,6 +65,30 @@ async fn a_consumer_subscribes_by_registry_name() {
 }
 
 #[tokio::test]
+async fn a_typed_name_reaches_a_stage_to_subscribe_to_and_to_call() {
+    let names: Registry<&str> = Registry::unique("stages");
+    let counter: arbor_registry::Named<Stage<Counter>, &str> = names.named("counter");
+    assert!(counter.get().is_err(), "nobody holds the name yet");
+    let producer = Stage::producer(Counter::default(), 0)
+        .via(names.via("counter", ()))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(counter.get().unwrap().pid(), producer.pid());
+    let (probe, mut seen) = Probe::new();
+    Stage::consumer(probe, ())
+        .subscribe_to(
+            &counter,
+            SubscribeOptions::new().max_demand(3).min_demand(0),
+        )
+        .start()
+        .await
+        .unwrap();
+    let (_, events) = collect(&mut seen, 3).await;
+    assert_eq!(events, vec![0, 1, 2]);
+}
+
+#[tokio::test]
 async fn bad_demand_options_fail_the_start_with_a_typed_error() {
     let producer = Stage::producer(Counter::default(), 0)
         .start()

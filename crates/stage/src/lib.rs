@@ -134,6 +134,7 @@ mod stage;
 mod status;
 mod stream;
 mod subscription;
+mod tag;
 
 pub use behaviour::{
     Cancelled, Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side,
@@ -158,4 +159,5 @@ pub use dispatcher::{
 pub use error::{
     ConsumerChildError, DispatchError, InvalidOptions, StageStartError, SubscribeError,
 };
-pub use subscription::{Cancel, SubscribeOptions, SubscribeTo, SubscriptionTag};
+pub use subscription::{Cancel, SubscribeOptions, SubscribeTo};
+pub use tag::SubscriptionTag;

@@ -3,7 +3,7 @@
 
 use arbor_actor::{Exit, ReplyTo};
 
-use crate::subscription::TagMap;
+use crate::tag::TagMap;
 use crate::{SubscribeError, SubscriptionTag};
 
 /// What a run-time `subscribe` call gets back.

@@ -11,8 +11,8 @@ use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
 use crate::link::{UpstreamLink, Watch};
 use crate::protocol::{Downward, InFlight, Unhanded, Upward};
-use crate::stage::Subscription;
-use crate::subscription::TagMap;
+use crate::subscription::Subscription;
+use crate::tag::TagMap;
 use crate::{
     Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscribeTo,
     SubscriptionInfo, SubscriptionTag,

@@ -137,7 +137,7 @@ impl<S: Consumer> Ops<S> {
 pub(crate) struct Config<S: GenStage> {
     pub(crate) ops: Ops<S>,
     pub(crate) producer: ProducerConfig<S::Out>,
-    pub(crate) subscribe_to: Vec<crate::stage::Subscription<S::In>>,
+    pub(crate) subscribe_to: Vec<crate::subscription::Subscription<S::In>>,
 }
 
 /// The arbor server hosting stage `S`.

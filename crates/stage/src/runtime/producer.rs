@@ -8,7 +8,7 @@ use super::{Kind, Runtime, StageState};
 use crate::context::PendingInfo;
 use crate::link::{DownstreamLink, Watch};
 use crate::protocol::{Downward, InFlight, Upward};
-use crate::subscription::TagMap;
+use crate::tag::TagMap;
 use crate::{
     Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
     InfoToken, Outbox, Peer, Side, Subscriber, SubscriptionInfo, SubscriptionTag,

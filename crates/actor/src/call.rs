@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::envelope::{CallEnvelope, Envelope};
 use crate::reply::Abandoned;
 use crate::timer::{deadline_after, is_limited};
-use crate::{runtime, CallError, GenServer, HandleCall, Server};
+use crate::{CallError, GenServer, HandleCall, Server};
 
 pub(crate) async fn call<G, M>(
     server: &Server<G>,
@@ -20,7 +20,7 @@ where
     G: HandleCall<M>,
     M: Send + 'static,
 {
-    if runtime::current_server() == Some(server.id()) {
+    if crate::current::current_server() == Some(server.id()) {
         return Err(CallError::SelfCall);
     }
     let (reply, answer) = oneshot::channel();

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use ractor::{ActorCell, ActorRef};
 use smallbox::{smallbox, SmallBox};
 
-use crate::handle::Shared;
+use crate::record::Record;
 use crate::reply::{Abandoned, ReplySender};
 use crate::{
     CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, HandleContinue,
@@ -90,7 +90,7 @@ pub(crate) trait Erased<G: GenServer>: Send + 'static {
     fn run<'a>(
         &mut self,
         server: &'a G,
-        shared: &'a Arc<Shared>,
+        shared: &'a Arc<Record>,
         state: &'a mut G::State,
         ctx: &'a mut Context<G>,
     ) -> CallbackFuture<'a>;
@@ -121,7 +121,7 @@ where
     fn run<'a>(
         &mut self,
         server: &'a G,
-        shared: &'a Arc<Shared>,
+        shared: &'a Arc<Record>,
         state: &'a mut G::State,
         ctx: &'a mut Context<G>,
     ) -> CallbackFuture<'a> {
@@ -213,7 +213,7 @@ macro_rules! one_way_envelope {
             fn run<'a>(
                 &mut self,
                 server: &'a G,
-                _shared: &'a Arc<Shared>,
+                _shared: &'a Arc<Record>,
                 state: &'a mut G::State,
                 ctx: &'a mut Context<G>,
             ) -> CallbackFuture<'a> {
@@ -257,7 +257,7 @@ impl<G: GenServer> Erased<G> for ExitSignal {
     fn run<'a>(
         &mut self,
         server: &'a G,
-        _shared: &'a Arc<Shared>,
+        _shared: &'a Arc<Record>,
         state: &'a mut G::State,
         ctx: &'a mut Context<G>,
     ) -> CallbackFuture<'a> {

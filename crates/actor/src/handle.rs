@@ -1,31 +1,17 @@
 //! `Server<G>`: the clonable handle to a running server.
 
-use std::any::TypeId;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{ActorCell, ActorId, ActorRef, ActorStatus};
-use tokio::runtime::Handle;
 
 use crate::envelope::{CastEnvelope, Envelope, InfoEnvelope, Inner};
-use crate::pid::{OnStop, StopHookId};
+use crate::record::Record;
 use crate::{
-    call, runtime, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Pid,
-    SendError, StopError, TimerRef,
+    call, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Pid, SendError,
+    StopError, TimerRef,
 };
-
-/// Work to run once when a server's stop is decided (see [`Pid::on_stop`]).
-pub(crate) type StopHook = Box<dyn FnOnce(&Exit) + Send>;
-
-/// A server's stop hooks, each under the id it was registered with, so that a watcher
-/// that loses interest can take its hook back.
-#[derive(Default)]
-pub(crate) struct StopHooks {
-    hooks: Vec<(StopHookId, StopHook)>,
-    next: u64,
-}
 
 /// How long [`Server::call`] waits for a reply (OTP's default of 5 seconds).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -66,191 +52,15 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 pub struct Server<G: GenServer> {
     actor: ActorRef<Envelope<G>>,
-    shared: Arc<Shared>,
-}
-
-/// What every handle of one server shares with the server itself.
-pub(crate) struct Shared {
-    name: Option<Arc<str>>,
-    /// The behaviour's type, so an untyped [`Pid`] can give back a typed handle.
-    behaviour: TypeId,
-    /// Set once the stop is decided, before any caller can observe it.
-    stopping: AtomicBool,
-    /// Run when `stopping` is set, in the order registered; `None` once they have run.
-    stop_hooks: Mutex<Option<StopHooks>>,
-    /// Why the server is stopping, decided as soon as it is known.
-    exit: OnceLock<Exit>,
-    /// Set once `terminate` has run to its end: a server that stopped without it was killed.
-    terminated: AtomicBool,
-    /// The server's own cell, known once its actor exists.
-    cell: OnceLock<ActorCell>,
-    runtime: Handle,
-    /// Delivers an exit signal to this server (typed by its behaviour; see [`Pid::exit_signal`]).
-    exit_signal: ExitSignalFn,
-}
-
-/// Queues an exit signal `(from, reason)` for the server whose cell is the first argument.
-pub(crate) type ExitSignalFn = fn(&ActorCell, ActorCell, Exit) -> bool;
-
-impl Shared {
-    pub(crate) fn new(
-        name: Option<Arc<str>>,
-        behaviour: TypeId,
-        runtime: Handle,
-        exit_signal: ExitSignalFn,
-    ) -> Self {
-        Shared {
-            exit_signal,
-            name,
-            behaviour,
-            stopping: AtomicBool::new(false),
-            stop_hooks: Mutex::new(Some(StopHooks::default())),
-            exit: OnceLock::new(),
-            terminated: AtomicBool::new(false),
-            cell: OnceLock::new(),
-            runtime,
-        }
-    }
-
-    /// Records why the server is stopping; the first reason decided wins. Stop hooks run
-    /// first, so nothing that watches the server can see the exit before they have.
-    pub(crate) fn decide_exit(&self, exit: &Exit) {
-        self.begin_stop(exit);
-        let _ = self.exit.get_or_init(|| exit.clone());
-    }
-
-    /// Marks the server as stopping and runs its stop hooks with `exit`, once.
-    pub(crate) fn begin_stop(&self, exit: &Exit) {
-        if self.stopping.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let hooks = match self.stop_hooks.lock() {
-            Ok(mut hooks) => hooks.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        for (_, hook) in hooks.into_iter().flat_map(|hooks| hooks.hooks) {
-            hook(exit);
-        }
-    }
-
-    pub(crate) fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn on_stop(&self, hook: StopHook) -> OnStop {
-        let mut hooks = self.lock_hooks();
-        match hooks.as_mut() {
-            Some(hooks) => {
-                let id = StopHookId(hooks.next);
-                hooks.next += 1;
-                hooks.hooks.push((id, hook));
-                OnStop::Registered(id)
-            }
-            None => OnStop::AlreadyStopping,
-        }
-    }
-
-    /// Takes hook `id` back without running it; `false` when it is not waiting (it ran,
-    /// or was taken back before).
-    pub(crate) fn cancel_stop_hook(&self, id: StopHookId) -> bool {
-        let mut hooks = self.lock_hooks();
-        let Some(hooks) = hooks.as_mut() else {
-            return false;
-        };
-        match hooks.hooks.iter().position(|(held, _)| *held == id) {
-            Some(at) => {
-                // Dropped outside the lock would be nicer, but a hook is a small closure.
-                drop(hooks.hooks.remove(at));
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// How many stop hooks wait.
-    pub(crate) fn stop_hook_count(&self) -> usize {
-        self.lock_hooks()
-            .as_ref()
-            .map_or(0, |hooks| hooks.hooks.len())
-    }
-
-    fn lock_hooks(&self) -> std::sync::MutexGuard<'_, Option<StopHooks>> {
-        match self.stop_hooks.lock() {
-            Ok(hooks) => hooks,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    pub(crate) fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    pub(crate) fn behaviour(&self) -> TypeId {
-        self.behaviour
-    }
-
-    pub(crate) fn exit(&self) -> Option<&Exit> {
-        self.exit.get()
-    }
-
-    pub(crate) fn set_cell(&self, cell: ActorCell) {
-        let _ = self.cell.set(cell);
-    }
-
-    pub(crate) fn id(&self) -> Option<ActorId> {
-        self.cell.get().map(ActorCell::get_id)
-    }
-
-    /// Whether the server is gone: its `terminate` finished, or its actor stopped.
-    pub(crate) fn has_stopped(&self) -> bool {
-        self.terminated.load(Ordering::Acquire)
-            || self
-                .cell
-                .get()
-                .is_none_or(|cell| cell.get_status() == ActorStatus::Stopped)
-    }
-
-    pub(crate) fn mark_terminated(&self) {
-        self.terminated.store(true, Ordering::Release);
-    }
-
-    /// The exit of a server known to have stopped.
-    pub(crate) fn final_exit(&self) -> Exit {
-        match self.exit.get() {
-            Some(exit) if self.terminated.load(Ordering::Acquire) => exit.clone(),
-            _ => Exit::Killed,
-        }
-    }
-
-    pub(crate) fn runtime(&self) -> &Handle {
-        &self.runtime
-    }
-
-    /// Queues an exit signal for this server; `false` when it is not running.
-    pub(crate) fn send_exit_signal(&self, from: ActorCell, reason: Exit) -> bool {
-        match self.cell.get() {
-            Some(cell) if !self.is_stopping() => (self.exit_signal)(cell, from, reason),
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("name", &self.name)
-            .field("exit", &self.exit.get())
-            .field("stopping", &self.is_stopping())
-            .finish_non_exhaustive()
-    }
+    shared: Arc<Record>,
 }
 
 impl<G: GenServer> Server<G> {
-    pub(crate) fn from_parts(actor: ActorRef<Envelope<G>>, shared: Arc<Shared>) -> Self {
+    pub(crate) fn from_parts(actor: ActorRef<Envelope<G>>, shared: Arc<Record>) -> Self {
         Server { actor, shared }
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
+    pub(crate) fn shared(&self) -> &Record {
         &self.shared
     }
 
@@ -381,7 +191,7 @@ impl<G: GenServer> Server<G> {
     ///
     /// Dropping the future does not withdraw the stop request.
     pub async fn stop_and_wait(&self, reason: Exit, timeout: Duration) -> Result<(), StopError> {
-        if runtime::current_server() == Some(self.id()) {
+        if crate::current::current_server() == Some(self.id()) {
             return Err(StopError::SelfWait);
         }
         self.stop(reason)?;
@@ -424,7 +234,7 @@ impl<G: GenServer> Server<G> {
 
     /// The name given at start, if any (used in logs; not a global registration).
     pub fn name(&self) -> Option<&str> {
-        self.shared.name.as_deref()
+        self.shared.name()
     }
 
     /// The ractor id of this server's actor.

@@ -91,6 +91,7 @@
 
 mod call;
 mod context;
+mod current;
 mod envelope;
 mod error;
 mod exit;
@@ -98,6 +99,7 @@ mod handle;
 mod naming;
 mod outcome;
 mod pid;
+mod record;
 mod reply;
 mod runtime;
 mod server;

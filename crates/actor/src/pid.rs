@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ractor::{ActorCell, ActorId, ActorRef, ActorStatus};
 
-use crate::handle::Shared;
+use crate::record::Record;
 use crate::{GenServer, Server};
 
 /// An untyped reference to one running actor: an arbor [`Server`] of any behaviour, or a
@@ -53,7 +53,7 @@ pub struct Pid {
 struct PidInner {
     cell: ActorCell,
     /// Present for arbor servers: their stop is known before ractor's status moves.
-    shared: Option<Arc<Shared>>,
+    shared: Option<Arc<Record>>,
 }
 
 /// What [`Pid::on_stop`] did with the hook.
@@ -75,11 +75,11 @@ pub enum OnStop {
 pub struct StopHookId(pub(crate) u64);
 
 impl Pid {
-    pub(crate) fn of_server(cell: ActorCell, shared: Arc<Shared>) -> Self {
+    pub(crate) fn of_server(cell: ActorCell, shared: Arc<Record>) -> Self {
         Self::new(cell, Some(shared))
     }
 
-    fn new(cell: ActorCell, shared: Option<Arc<Shared>>) -> Self {
+    fn new(cell: ActorCell, shared: Option<Arc<Record>>) -> Self {
         Pid {
             inner: Arc::new(PidInner { cell, shared }),
         }
@@ -210,7 +210,7 @@ impl Pid {
     /// # }
     /// ```
     pub fn current() -> Option<Pid> {
-        crate::runtime::current_pid()
+        crate::current::current_pid()
     }
 
     /// Sends the server an exit signal from `from` with `reason`, as if `from` were linked

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use crate::handle::Shared;
-use crate::runtime;
+use crate::record::Record;
 
 /// Marks a reply handle that was dropped unanswered, so the caller learns it at once.
 #[derive(Debug)]
@@ -23,11 +22,11 @@ pub(crate) type ReplySender<R> = oneshot::Sender<Result<R, Abandoned>>;
 /// [`ReplyTo::reply`] when the answer is ready.
 pub struct Caller<'a, R> {
     slot: &'a mut Option<ReplySender<R>>,
-    server: &'a Arc<Shared>,
+    server: &'a Arc<Record>,
 }
 
 impl<'a, R> Caller<'a, R> {
-    pub(crate) fn new(slot: &'a mut Option<ReplySender<R>>, server: &'a Arc<Shared>) -> Self {
+    pub(crate) fn new(slot: &'a mut Option<ReplySender<R>>, server: &'a Arc<Record>) -> Self {
         Caller { slot, server }
     }
 
@@ -102,7 +101,7 @@ impl<R> fmt::Debug for Caller<'_, R> {
 /// ```
 pub struct ReplyTo<R> {
     tx: Option<ReplySender<R>>,
-    server: Arc<Shared>,
+    server: Arc<Record>,
 }
 
 impl<R> ReplyTo<R> {
@@ -133,7 +132,7 @@ impl<R> Drop for ReplyTo<R> {
         // A handle dropped while its own server unwinds from a panic must not report
         // `NoReply`: the caller is about to see the server's exit instead.
         let in_own_server = matches!(
-            (runtime::current_server(), self.server.id()),
+            (crate::current::current_server(), self.server.id()),
             (Some(current), Some(own)) if current == own
         );
         if std::thread::panicking() && in_own_server {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ractor::{Actor, ActorCell, SpawnErr};
 use tokio::runtime::Handle;
 
-use crate::handle::Shared;
+use crate::record::Record;
 use crate::runtime::{InitRefused, Runtime};
 use crate::{GenServer, Naming, Server, SpawnError, StartError};
 
@@ -127,7 +127,7 @@ impl<G: GenServer> Server<G> {
         let name = options
             .name
             .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
-        let shared = Arc::new(Shared::new(
+        let shared = Arc::new(Record::new(
             name,
             TypeId::of::<G>(),
             runtime,

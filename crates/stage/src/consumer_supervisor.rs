@@ -12,8 +12,8 @@ use std::time::Duration;
 use arbor_actor::ractor::{ActorCell, ActorId};
 use arbor_actor::{CallError, CallOutcome, Caller, Exit, Init, Outcome, StartError};
 use arbor_supervisor::{
-    reached_max_intensity, shut_down_children, Child, ChildCounts, ChildKind, ChildSpec, Intensity,
-    Reports, Restart, Shutdown,
+    reached_max_intensity, shut_down_children, Child, ChildCounts, ChildInfo, ChildKind, ChildSpec,
+    ChildState, Intensity, Reports, Restart, Shutdown,
 };
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -837,17 +837,29 @@ pub(crate) struct WhichChildren;
 pub(crate) struct CountChildren;
 
 impl<E: Send + 'static> StageCall<WhichChildren> for ConsumerSupervisor<E> {
-    type Reply = Vec<Child>;
+    type Reply = Vec<ChildInfo>;
 
     async fn handle_call(
         &self,
         _: WhichChildren,
-        _: Caller<'_, Vec<Child>>,
+        _: Caller<'_, Vec<ChildInfo>>,
         state: &mut ConsumerSupervisorState,
         _: &mut StageContext<Self>,
-    ) -> CallOutcome<Vec<Child>> {
-        let children = state.children.values().map(|running| running.child.clone());
-        CallOutcome::Reply(children.collect())
+    ) -> CallOutcome<Vec<ChildInfo>> {
+        let info = |spec: &ChildSpec, state| ChildInfo {
+            id: spec.id.clone(),
+            state,
+            kind: spec.kind,
+        };
+        let running = state
+            .children
+            .values()
+            .map(|running| info(&running.spec, ChildState::Running(running.child.clone())));
+        let restarting = state
+            .restarting
+            .values()
+            .map(|restarting| info(&restarting.spec, ChildState::Restarting));
+        CallOutcome::Reply(running.chain(restarting).collect())
     }
 }
 
@@ -900,7 +912,11 @@ impl<E> Clone for ConsumerSupervisor<E> {
 }
 
 impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
-    /// The running actor children (gen_stage's `which_children`; tasks are not listed).
+    /// The actor children, running or waiting to restart (gen_stage's `which_children`;
+    /// tasks are not listed), as [`Supervisor::which_children`] reports them: the same
+    /// [`ChildInfo`] for every kind of supervisor.
+    ///
+    /// [`Supervisor::which_children`]: arbor_supervisor::Supervisor::which_children
     ///
     /// # Errors
     ///
@@ -909,7 +925,7 @@ impl<E: Send + 'static> Stage<ConsumerSupervisor<E>> {
     /// # Cancel safety
     ///
     /// Cancel safe: the call only reads.
-    pub async fn which_children(&self) -> Result<Vec<Child>, CallError> {
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, CallError> {
         self.call(WhichChildren).await
     }
 

@@ -234,7 +234,14 @@ async fn stopping_the_supervisor_stops_its_children() {
     let shared = Arc::new(Shared::default());
     let (_producer, supervisor, mut started) = supervising(&shared, 4).await;
     receive(&mut started, 4).await;
-    let children = supervisor.which_children().await.unwrap();
+    let children: Vec<Child> = supervisor
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|info| info.state.child().cloned())
+        .collect();
+    assert_eq!(children.len(), 4);
     supervisor
         .stop_and_wait(Exit::shutdown(), std::time::Duration::from_secs(10))
         .await
@@ -282,7 +289,9 @@ async fn a_server_child_is_an_ordinary_server() {
     let shared = Arc::new(Shared::default());
     let (_producer, supervisor, mut started) = supervising(&shared, 1).await;
     receive(&mut started, 1).await;
-    let child = supervisor.which_children().await.unwrap().remove(0);
+    let info = supervisor.which_children().await.unwrap().remove(0);
+    assert_eq!(info.kind, arbor_supervisor::ChildKind::Worker);
+    let child = info.state.child().cloned().unwrap();
     let job: Server<Job> = child.server::<Job>().unwrap();
     assert!(job.is_alive());
 }
@@ -536,6 +545,7 @@ async fn start_child_starts_a_child_outside_the_demand_flow() {
     let (producer, supervisor, mut started) = supervising(&shared, 1).await;
     assert_eq!(receive(&mut started, 1).await, vec![0]);
     let by_event = supervisor.which_children().await.unwrap().remove(0);
+    let by_event = by_event.state.child().cloned().unwrap();
 
     let extra = supervisor.start_child(100).await.unwrap();
     assert_eq!(receive(&mut started, 1).await, vec![100]);

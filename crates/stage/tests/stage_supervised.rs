@@ -95,3 +95,21 @@ async fn a_via_named_stage_cannot_start_twice() {
         ))
     ));
 }
+
+#[tokio::test]
+async fn a_stage_child_of_a_supervisor_is_found_again_as_a_stage() {
+    let spec = Stage::producer(Counter::default(), 0)
+        .child_spec("counter")
+        .unwrap();
+    let tree = arbor_supervisor::Supervisor::start([spec], Default::default())
+        .await
+        .unwrap();
+    let info = tree.which_children().await.unwrap().remove(0);
+    let child = info.state.child().cloned().unwrap();
+    let counter = Stage::<Counter>::from_child(&child).expect("a Counter stage");
+    assert_eq!(counter.buffered_count().await.unwrap(), 0);
+    assert!(
+        Stage::<support::Pusher>::from_child(&child).is_none(),
+        "not a Pusher"
+    );
+}

@@ -114,6 +114,13 @@ impl<S: GenStage> Stage<S> {
         StageBuilder::new(stage, args, Ops::consumer(), BufferSize::Bounded(0))
     }
 
+    /// The stage a supervisor's child is, when it is a stage of behaviour `S` (as
+    /// [`Supervisor::from_child`](arbor_supervisor::Supervisor::from_child) gives back a
+    /// supervisor): how to use a stage found in `which_children`.
+    pub fn from_child(child: &Child) -> Option<Self> {
+        child.server::<Runtime<S>>().map(Stage::from_server)
+    }
+
     /// The stage of behaviour `S` registered under `key` in `registry`: how to reach a
     /// stage again after its supervisor restarted it.
     ///

@@ -47,7 +47,7 @@ pub struct BatchInfo {
 /// # Examples
 ///
 /// ```
-/// use arbor_broadway::{BoxError, Message, Pipeline};
+/// use arbor_broadway::{Broadway, BoxError, Message, Pipeline, TestProducer};
 ///
 /// struct Bookings;
 /// impl Pipeline for Bookings {
@@ -62,6 +62,7 @@ pub struct BatchInfo {
 ///         Ok(())
 ///     }
 /// }
+/// let _builder = Broadway::builder("bookings", Bookings, ()).producer(TestProducer::new());
 /// ```
 pub trait Pipeline: Send + Sync + 'static {
     /// The messages' data.

@@ -41,6 +41,12 @@ use crate::rate_limit::RateLimiter;
 ///         (start..*next).map(Message::new).collect()
 ///     }
 /// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mut next = 5;
+/// let messages = Counter.handle_demand(3, &mut next).await;
+/// assert_eq!(messages.iter().map(|m| *m.data()).collect::<Vec<_>>(), [5, 6, 7]);
+/// # }
 /// ```
 ///
 /// [`handle_demand`]: Self::handle_demand

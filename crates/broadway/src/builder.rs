@@ -9,7 +9,7 @@ use arbor_registry::Registry;
 use arbor_stage::{
     BufferSize, PartitionDispatcher, Partitions, Stage, SubscribeOptions, SubscribeTo,
 };
-use arbor_supervisor::{ChildSpec, Restart, Shutdown, Supervisor, SupervisorOptions};
+use arbor_supervisor::{ChildSpec, Restart, Supervisor, SupervisorOptions};
 
 use crate::batcher::{Batch, BatchProcessorStage, BatcherStage};
 use crate::error::{BuildError, StartError};
@@ -345,9 +345,7 @@ impl<P: Pipeline> BroadwayBuilder<P> {
             deadline: self.shutdown,
         };
         // Last to start, so first to stop: its terminate drains the others.
-        let terminator = ChildSpec::worker("terminator", terminator, ())
-            .shutdown(Shutdown::Timeout(self.shutdown + Duration::from_secs(1)));
-        children.push(terminator);
+        children.push(terminator.child_spec());
         let producers = Producers::new(source, names, producer_keys.into());
         Ok((children, producers))
     }

@@ -105,7 +105,6 @@ mod source;
 mod terminator;
 mod testing;
 
-
 /// The name of the default batcher and of the processor group.
 pub const DEFAULT: &str = "default";
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use arbor_actor::ractor::ActorStatus;
-use arbor_actor::{Context, Exit, GenServer, Init};
+use arbor_actor::{Context, Exit, GenServer, Init, Pid, Server, StartOptions};
+use arbor_supervisor::{Child, ChildSpec, Shutdown};
 
 use crate::source::{stopped, Names, SourcePlan};
 
@@ -46,23 +46,38 @@ impl<T: Send + 'static> Terminator<T> {
     }
 }
 
-impl<T: Send + 'static> GenServer for Terminator<T> {
-    type Args = ();
-    type State = ();
+impl<T: Send + 'static> Terminator<T> {
+    /// The terminator's child spec: last in the tree, so first to stop.
+    pub(crate) fn child_spec(self) -> ChildSpec {
+        let shutdown = Shutdown::Timeout(self.deadline + Duration::from_secs(1));
+        ChildSpec::from_fn("terminator", move |cell| {
+            let terminator = self.clone();
+            // Called by the pipeline's supervisor, in its own task: that is its pid.
+            let supervisor = Pid::current().unwrap_or_else(|| Pid::from(cell.clone()));
+            async move {
+                let options = StartOptions::new().link(cell);
+                Server::start_with(terminator, supervisor, options)
+                    .await
+                    .map(Child::from)
+            }
+        })
+        .shutdown(shutdown)
+    }
+}
 
-    async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<()> {
-        Init::Ready(())
+impl<T: Send + 'static> GenServer for Terminator<T> {
+    /// The pipeline's supervisor.
+    type Args = Pid;
+    type State = Pid;
+
+    async fn init(&self, supervisor: Pid, _ctx: &mut Context<Self>) -> Init<Pid> {
+        Init::Ready(supervisor)
     }
 
-    async fn terminate(&self, _reason: &Exit, _: &mut (), ctx: &mut Context<Self>) {
+    async fn terminate(&self, _reason: &Exit, supervisor: &mut Pid, _ctx: &mut Context<Self>) {
         // Stopped by a restart of the stages before it (rest_for_one), with the
         // pipeline running on: nothing to drain.
-        let pipeline_stopping = ctx
-            .myself()
-            .cell()
-            .try_get_supervisor()
-            .is_none_or(|supervisor| supervisor.get_status() != ActorStatus::Running);
-        if !pipeline_stopping {
+        if supervisor.is_alive() {
             return;
         }
         if tokio::time::timeout(self.deadline, self.drain())

@@ -35,9 +35,45 @@ pub(crate) struct Seen {
     pub(crate) batches: Mutex<Vec<(BatchInfo, Vec<u64>)>>,
     pub(crate) failed_seen: Mutex<Vec<u64>>,
     pub(crate) fail_prepare: bool,
+    /// When each message was handled (paused-clock tests).
+    pub(crate) times: Mutex<Vec<tokio::time::Instant>>,
+    /// How long each batch takes.
+    pub(crate) batch_delay: std::time::Duration,
 }
 
 pub(crate) struct Recorder;
+
+/// Messages with ids `ids`, all acknowledged to `acknowledger`.
+pub(crate) fn messages(
+    jobs: impl IntoIterator<Item = Job>,
+    acknowledger: &std::sync::Arc<arbor_broadway::CallerAcknowledger<Job>>,
+) -> Vec<Message<Job>> {
+    jobs.into_iter()
+        .map(|job| {
+            let data = arbor_broadway::AckData {
+                id: job.id,
+                redelivered: false,
+            };
+            Message::with_acknowledger(job, acknowledger.clone(), data)
+        })
+        .collect()
+}
+
+/// Receives ack calls until every message holding the acknowledger is gone; returns
+/// `(id, successful)` for every acknowledgement, in order.
+pub(crate) async fn all_acks(
+    mut calls: tokio::sync::mpsc::UnboundedReceiver<arbor_broadway::AckCall<Job>>,
+) -> Vec<(u64, bool)> {
+    let mut acks = Vec::new();
+    while let Some(call) = calls.recv().await {
+        acks.extend(
+            call.messages
+                .iter()
+                .map(|(id, acked)| (*id, acked.is_successful())),
+        );
+    }
+    acks
+}
 
 impl Pipeline for Recorder {
     type Data = Job;
@@ -63,6 +99,7 @@ impl Pipeline for Recorder {
     ) -> Result<(), BoxError> {
         let job = message.data().clone();
         seen.handled.lock().unwrap().push((job.key, job.id));
+        seen.times.lock().unwrap().push(tokio::time::Instant::now());
         if job.panic {
             panic!("job {} panicked", job.id);
         }
@@ -87,6 +124,9 @@ impl Pipeline for Recorder {
     ) -> Result<(), BoxError> {
         let ids = messages.iter().map(|m| m.data().id).collect();
         seen.batches.lock().unwrap().push((info.clone(), ids));
+        if !seen.batch_delay.is_zero() {
+            tokio::time::sleep(seen.batch_delay).await;
+        }
         if messages.iter().any(|m| m.data().fail_batch) {
             return Err("batch failed".into());
         }

@@ -105,6 +105,9 @@ mod source;
 mod terminator;
 mod testing;
 
+#[cfg(feature = "rabbitmq")]
+pub mod rabbitmq;
+
 /// The name of the default batcher and of the processor group.
 pub const DEFAULT: &str = "default";
 

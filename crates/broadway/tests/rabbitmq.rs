@@ -70,6 +70,19 @@ async fn publish(queue: &str, count: usize) {
 /// Ready messages in `queue` (unacknowledged ones are counted once their channel is
 /// closed, which stopping the pipeline does).
 async fn ready(queue: &str) -> u32 {
+    let count = count_ready(queue).await;
+    let connection = connect().await;
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .queue_delete(queue.into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    connection.close(200, "deleted".into()).await.unwrap();
+    count
+}
+
+/// Ready messages in `queue`, now.
+async fn count_ready(queue: &str) -> u32 {
     let connection = connect().await;
     let channel = connection.create_channel().await.unwrap();
     let passive = QueueDeclareOptions {
@@ -82,10 +95,6 @@ async fn ready(queue: &str) -> u32 {
         .await
         .unwrap()
         .message_count();
-    channel
-        .queue_delete(queue.into(), QueueDeleteOptions::default())
-        .await
-        .unwrap();
     connection.close(200, "checked".into()).await.unwrap();
     count
 }
@@ -95,6 +104,8 @@ struct Tally {
     fail: bool,
     ack_odd_failures: bool,
     delay: Duration,
+    /// Each message waits for a permit when set.
+    gate: Option<Arc<tokio::sync::Semaphore>>,
     distinct_ok: Mutex<HashSet<Vec<u8>>>,
     deliveries: AtomicUsize,
     redeliveries: AtomicUsize,
@@ -115,6 +126,9 @@ impl Pipeline for Broker {
         tally.deliveries.fetch_add(1, Ordering::Relaxed);
         if message.ack_data().redelivered {
             tally.redeliveries.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(gate) = &tally.gate {
+            gate.acquire().await?.forget();
         }
         if !tally.delay.is_zero() {
             tokio::time::sleep(tally.delay).await;
@@ -160,9 +174,9 @@ impl Pipeline for Broker {
     }
 }
 
-async fn start(tally: &Arc<Tally>, producer: RabbitMqProducer) -> Broadway<Vec<u8>> {
+async fn start(tally: &Arc<Tally>, producer: &RabbitMqProducer) -> Broadway<Vec<u8>> {
     Broadway::builder("rabbit", Broker, Arc::clone(tally))
-        .producer(producer)
+        .producer(producer.clone())
         .processors(ProcessorOptions::new().concurrency(4))
         .batcher(
             "default",
@@ -196,9 +210,10 @@ async fn every_published_message_is_acked_and_the_queue_ends_empty() {
     let tally = Arc::new(Tally::default());
     let producer = RabbitMqProducer::new(RabbitMqOptions::new(url(), &queue).prefetch_count(100));
     let stats = producer.stats();
-    let pipeline = start(&tally, producer).await;
+    let pipeline = start(&tally, &producer).await;
     until(&tally, |t| t.distinct_ok.lock().unwrap().len() == 1000).await;
     pipeline.stop().await;
+    producer.closed().await;
     assert_eq!(stats.acked.load(Ordering::Relaxed), 1000);
     assert_eq!(tally.deliveries.load(Ordering::Relaxed), 1000);
     assert_eq!(ready(&queue).await, 0);
@@ -215,9 +230,10 @@ async fn failed_messages_are_rejected_by_default_policy_reject() {
     let options = RabbitMqOptions::new(url(), &queue).on_failure(AckAction::Reject);
     let producer = RabbitMqProducer::new(options);
     let stats = producer.stats();
-    let pipeline = start(&tally, producer).await;
+    let pipeline = start(&tally, &producer).await;
     until(&tally, |_| stats.rejected.load(Ordering::Relaxed) == 100).await;
     pipeline.stop().await;
+    producer.closed().await;
     assert_eq!(tally.deliveries.load(Ordering::Relaxed), 100);
     assert_eq!(ready(&queue).await, 0);
 }
@@ -233,9 +249,10 @@ async fn reject_and_requeue_once_requeues_a_first_delivery_and_rejects_a_redeliv
     let options = RabbitMqOptions::new(url(), &queue).on_failure(AckAction::RejectAndRequeueOnce);
     let producer = RabbitMqProducer::new(options);
     let stats = producer.stats();
-    let pipeline = start(&tally, producer).await;
+    let pipeline = start(&tally, &producer).await;
     until(&tally, |_| stats.rejected.load(Ordering::Relaxed) == 100).await;
     pipeline.stop().await;
+    producer.closed().await;
     assert_eq!(stats.requeued.load(Ordering::Relaxed), 100);
     assert_eq!(tally.deliveries.load(Ordering::Relaxed), 200);
     assert_eq!(tally.redeliveries.load(Ordering::Relaxed), 100);
@@ -255,13 +272,35 @@ async fn reject_and_requeue_puts_failures_back_and_configure_ack_overrides_per_m
     let options = RabbitMqOptions::new(url(), &queue).on_failure(AckAction::RejectAndRequeue);
     let producer = RabbitMqProducer::new(options);
     let stats = producer.stats();
-    let pipeline = start(&tally, producer).await;
+    let pipeline = start(&tally, &producer).await;
     until(&tally, |_| stats.requeued.load(Ordering::Relaxed) >= 15).await;
     pipeline.stop().await;
+    producer.closed().await;
     assert_eq!(stats.acked.load(Ordering::Relaxed), 5);
     assert!(tally.redeliveries.load(Ordering::Relaxed) >= 10);
     // The even ones are back in the queue.
     assert_eq!(ready(&queue).await, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_more_unacknowledged_deliveries_than_the_prefetch_count() {
+    let queue = unique("prefetch");
+    publish(&queue, 100).await;
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let tally = Arc::new(Tally {
+        gate: Some(Arc::clone(&gate)),
+        ..Tally::default()
+    });
+    let producer = RabbitMqProducer::new(RabbitMqOptions::new(url(), &queue).prefetch_count(10));
+    let pipeline = start(&tally, &producer).await;
+    // Every processor is stuck on its first message; the broker holds the rest back.
+    until(&tally, |t| t.deliveries.load(Ordering::Relaxed) >= 1).await;
+    assert!(count_ready(&queue).await >= 90);
+    gate.add_permits(1000);
+    until(&tally, |t| t.distinct_ok.lock().unwrap().len() == 100).await;
+    pipeline.stop().await;
+    producer.closed().await;
+    assert_eq!(ready(&queue).await, 0);
 }
 
 /// Closes, from the broker's side, the connections named `name`.
@@ -298,15 +337,15 @@ async fn a_connection_the_broker_closes_is_reopened_and_nothing_is_lost() {
         .connection_name(&name);
     let producer = RabbitMqProducer::new(options);
     let stats = producer.stats();
-    let handle = producer.clone();
-    let pipeline = start(&tally, producer).await;
+    let pipeline = start(&tally, &producer).await;
     until(&tally, |t| t.distinct_ok.lock().unwrap().len() >= 300).await;
     assert_eq!(close_connections(&name), 1, "our connection was listed");
     let at_cut = tally.distinct_ok.lock().unwrap().len();
     assert!(at_cut < 2000, "the cut came mid-run");
     until(&tally, |t| t.distinct_ok.lock().unwrap().len() == 2000).await;
     pipeline.stop().await;
-    assert!(handle.connections() >= 2, "reconnected");
+    producer.closed().await;
+    assert!(producer.connections() >= 2, "reconnected");
     let deliveries = tally.deliveries.load(Ordering::Relaxed);
     let redeliveries = tally.redeliveries.load(Ordering::Relaxed);
     println!(

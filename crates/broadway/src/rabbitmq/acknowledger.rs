@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use lapin::options::{BasicAckOptions, BasicRejectOptions};
 use lapin::{Channel, Connection};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::acknowledger::{AckAction, AckConfig, Acknowledger, ConfigureAckError};
 use crate::message::Message;
@@ -53,11 +53,12 @@ impl ChannelAcknowledger {
         on_success: AckAction,
         on_failure: AckAction,
         stats: Arc<AckStats>,
+        open: watch::Sender<usize>,
     ) -> Arc<Self> {
         let (verdicts, mut pending) = mpsc::unbounded_channel::<Vec<(u64, AckAction)>>();
         let task_stats = Arc::clone(&stats);
+        open.send_modify(|open| *open += 1);
         tokio::spawn(async move {
-            let _connection = connection;
             while let Some(verdicts) = pending.recv().await {
                 for (tag, action) in verdicts {
                     if send(&channel, tag, action).await {
@@ -67,6 +68,14 @@ impl ChannelAcknowledger {
                     }
                 }
             }
+            // No message of this channel is left: close it properly, which also makes
+            // sure the last acknowledgements reached the broker.
+            if connection.status().connected() {
+                if let Err(error) = connection.close(200, "drained".into()).await {
+                    tracing::debug!(%error, "closing a drained connection failed");
+                }
+            }
+            open.send_modify(|open| *open -= 1);
         });
         Arc::new(ChannelAcknowledger {
             verdicts,

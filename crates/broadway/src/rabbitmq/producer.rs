@@ -12,7 +12,7 @@ use lapin::options::{
 };
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::acknowledger::{AckStats, ChannelAcknowledger};
@@ -34,6 +34,8 @@ pub struct RabbitMqProducer {
     options: Arc<RabbitMqOptions>,
     stats: Arc<AckStats>,
     connections: Arc<AtomicU64>,
+    /// How many connections still have messages in the pipeline or acks to send.
+    open: watch::Sender<usize>,
 }
 
 impl RabbitMqProducer {
@@ -43,7 +45,19 @@ impl RabbitMqProducer {
             options: Arc::new(options),
             stats: Arc::default(),
             connections: Arc::default(),
+            open: watch::Sender::new(0),
         }
+    }
+
+    /// Waits until every connection this producer opened is closed, its last
+    /// acknowledgements sent: after the pipeline stopped, before the program exits.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn closed(&self) {
+        let mut open = self.open.subscribe();
+        let _ = open.wait_for(|open| *open == 0).await;
     }
 
     /// What became of the acknowledgements, across reconnects and producers.
@@ -204,6 +218,7 @@ impl Consumer {
             options.on_success,
             options.on_failure,
             self.producer.stats(),
+            self.producer.open.clone(),
         );
         Ok(Session {
             channel,

@@ -85,7 +85,7 @@ impl ChannelAcknowledger {
         })
     }
 
-    fn verdict(&self, message: &Message<Vec<u8>>, ok: bool) -> (u64, AckAction) {
+    fn verdict<T: 'static>(&self, message: &Message<T>, ok: bool) -> (u64, AckAction) {
         let config = message.ack_config();
         let action = if ok {
             config.and_then(|c| c.on_success).unwrap_or(self.on_success)
@@ -122,8 +122,8 @@ async fn send(channel: &Channel, tag: u64, action: AckAction) -> bool {
     sent.is_ok()
 }
 
-impl Acknowledger<Vec<u8>> for ChannelAcknowledger {
-    fn ack(&self, successful: Vec<Message<Vec<u8>>>, failed: Vec<Message<Vec<u8>>>) {
+impl<T: 'static> Acknowledger<T> for ChannelAcknowledger {
+    fn ack(&self, successful: Vec<Message<T>>, failed: Vec<Message<T>>) {
         let verdicts: Vec<(u64, AckAction)> = successful
             .iter()
             .map(|message| self.verdict(message, true))

@@ -1,6 +1,8 @@
 //! The RabbitMQ producer: a task per producer stage that connects, consumes with QoS,
 //! pushes deliveries into the stage, and reconnects when the connection drops.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use tokio::task::JoinHandle;
 use super::acknowledger::{AckStats, ChannelAcknowledger};
 use super::metadata;
 use super::options::RabbitMqOptions;
-use crate::acknowledger::AckData;
+use crate::acknowledger::{AckData, Acknowledger};
 use crate::message::Message;
 use crate::pipeline::BoxError;
 use crate::producer::{MessageProducer, Pusher};
@@ -26,19 +28,41 @@ use crate::producer::{MessageProducer, Pusher};
 /// How long a drain waits for the broker to confirm the consumer's cancel.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Consumes a RabbitMQ queue; its messages' data is the delivery's payload.
+/// Consumes a RabbitMQ queue; its messages' data is made from the delivery's payload
+/// (`T::from(bytes)`; `Vec<u8>` by default).
 ///
 /// See the [module docs](super) for an example.
-#[derive(Debug, Clone)]
-pub struct RabbitMqProducer {
+pub struct RabbitMqProducer<T = Vec<u8>> {
     options: Arc<RabbitMqOptions>,
     stats: Arc<AckStats>,
     connections: Arc<AtomicU64>,
     /// How many connections still have messages in the pipeline or acks to send.
     open: watch::Sender<usize>,
+    data: PhantomData<fn() -> T>,
 }
 
-impl RabbitMqProducer {
+impl<T> Clone for RabbitMqProducer<T> {
+    fn clone(&self) -> Self {
+        RabbitMqProducer {
+            options: Arc::clone(&self.options),
+            stats: Arc::clone(&self.stats),
+            connections: Arc::clone(&self.connections),
+            open: self.open.clone(),
+            data: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for RabbitMqProducer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RabbitMqProducer")
+            .field("options", &self.options)
+            .field("connections", &self.connections)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> RabbitMqProducer<T> {
     /// A producer with `options`.
     pub fn new(options: RabbitMqOptions) -> Self {
         RabbitMqProducer {
@@ -46,6 +70,7 @@ impl RabbitMqProducer {
             stats: Arc::default(),
             connections: Arc::default(),
             open: watch::Sender::new(0),
+            data: PhantomData,
         }
     }
 
@@ -89,15 +114,11 @@ impl Drop for Consuming {
     }
 }
 
-impl MessageProducer for RabbitMqProducer {
-    type Event = Message<Vec<u8>>;
+impl<T: From<Vec<u8>> + Send + 'static> MessageProducer for RabbitMqProducer<T> {
+    type Event = Message<T>;
     type State = Consuming;
 
-    async fn init(
-        &self,
-        index: usize,
-        pusher: Pusher<Message<Vec<u8>>>,
-    ) -> Result<Consuming, BoxError> {
+    async fn init(&self, index: usize, pusher: Pusher<Message<T>>) -> Result<Consuming, BoxError> {
         let (drain, requests) = oneshot::channel();
         let consumer = Consumer {
             producer: self.clone(),
@@ -122,10 +143,10 @@ impl MessageProducer for RabbitMqProducer {
     }
 }
 
-struct Consumer {
-    producer: RabbitMqProducer,
+struct Consumer<T> {
+    producer: RabbitMqProducer<T>,
     index: usize,
-    pusher: Pusher<Message<Vec<u8>>>,
+    pusher: Pusher<Message<T>>,
 }
 
 /// Why a session with the broker ended.
@@ -144,7 +165,7 @@ struct Session {
     acknowledger: Arc<ChannelAcknowledger>,
 }
 
-impl Consumer {
+impl<T: From<Vec<u8>> + Send + 'static> Consumer<T> {
     async fn run(self, mut drain: oneshot::Receiver<DrainRequest>) {
         let options = &self.producer.options;
         let mut failures = 0;
@@ -300,13 +321,17 @@ impl Consumer {
     }
 }
 
-fn message(delivery: Delivery, acknowledger: &Arc<ChannelAcknowledger>) -> Message<Vec<u8>> {
+fn message<T: From<Vec<u8>> + Send + 'static>(
+    delivery: Delivery,
+    acknowledger: &Arc<ChannelAcknowledger>,
+) -> Message<T> {
     let ack = AckData {
         id: delivery.delivery_tag,
         redelivered: delivery.redelivered,
     };
     let metadata = metadata::of(&delivery);
-    let mut message = Message::with_acknowledger(delivery.data, acknowledger.clone(), ack);
+    let acknowledger: Arc<dyn Acknowledger<T>> = acknowledger.clone();
+    let mut message = Message::with_acknowledger(T::from(delivery.data), acknowledger, ack);
     *message.metadata_mut() = metadata;
     message
 }

@@ -123,6 +123,11 @@ pub mod prelude {
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The Broadway guide's examples, compiled and run as doctests.
+#[doc = include_str!("../../../docs/guide-broadway.md")]
+#[cfg(doctest)]
+pub struct GuideBroadwayDoctests;
+
 /// The task guide's examples, compiled and run as doctests.
 #[doc = include_str!("../../../docs/guide-task.md")]
 #[cfg(doctest)]

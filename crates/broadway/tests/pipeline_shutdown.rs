@@ -138,3 +138,65 @@ async fn a_processor_crash_does_not_restart_the_producers() {
         .all(|a| a.is_successful()));
     pipeline.stop().await;
 }
+
+/// Holds every message until the test lets it go, telling the test when it has one.
+struct Held {
+    entered: tokio::sync::mpsc::UnboundedSender<u64>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl arbor_broadway::Pipeline for Held {
+    type Data = u64;
+    type Context = ();
+    async fn handle_message(
+        &self,
+        _: &str,
+        message: &mut arbor_broadway::Message<u64>,
+        _: &(),
+    ) -> Result<(), arbor_broadway::BoxError> {
+        let _ = self.entered.send(*message.data());
+        self.gate.acquire().await?.forget();
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stage_crash_loses_its_messages_unacknowledged_never_acked_twice() {
+    let (entered, mut inside) = tokio::sync::mpsc::unbounded_channel();
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let held = Held {
+        entered,
+        gate: Arc::clone(&gate),
+    };
+    let pipeline = Broadway::builder("crash", held, ())
+        .producer(TestProducer::new())
+        .processors(
+            ProcessorOptions::new()
+                .concurrency(1)
+                .max_demand(10)
+                .min_demand(0),
+        )
+        .start()
+        .await
+        .unwrap();
+    let producers = pipeline.producers().clone();
+    let lost = tokio::spawn(async move { producers.test_batch((0..10).collect()).await });
+    // The processor holds all ten (one chunk) and is inside the first.
+    assert_eq!(inside.recv().await, Some(0));
+    let processor = pipeline
+        .supervisor()
+        .find_child("processor_0")
+        .await
+        .unwrap()
+        .unwrap();
+    processor.cell().kill();
+    assert_eq!(
+        lost.await.unwrap(),
+        Err(arbor_broadway::TestError::Lost { missing: 10 })
+    );
+    // The restarted processor handles new messages.
+    gate.add_permits(100);
+    let acked = pipeline.test_batch(vec![42]).await.unwrap();
+    assert_eq!(acked, vec![arbor_broadway::Acked::Successful(42)]);
+    pipeline.stop().await;
+}

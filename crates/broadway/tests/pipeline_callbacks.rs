@@ -16,6 +16,24 @@ fn builder(seen: Seen) -> arbor_broadway::BroadwayBuilder<Recorder> {
     Broadway::builder("callbacks", Recorder, Arc::new(seen)).producer(TestProducer::new())
 }
 
+/// One processor, one batcher with `size` and `timeout`, recording into the returned `Seen`.
+async fn one_batcher(size: usize, timeout: Duration) -> (Arc<Seen>, Broadway<Job>) {
+    let seen = Arc::new(Seen::default());
+    let pipeline = Broadway::builder("batches", Recorder, Arc::clone(&seen))
+        .producer(TestProducer::new())
+        .processors(ProcessorOptions::new().concurrency(1))
+        .batcher(
+            "default",
+            BatcherOptions::new()
+                .batch_size(size)
+                .batch_timeout(timeout),
+        )
+        .start()
+        .await
+        .unwrap();
+    (seen, pipeline)
+}
+
 #[tokio::test]
 async fn handle_message_success_and_failure_are_acked_as_such() {
     let pipeline = builder(Seen::default())
@@ -239,19 +257,7 @@ async fn handle_failed_sees_the_failures_and_its_changes_are_acked() {
 
 #[tokio::test(start_paused = true)]
 async fn batches_close_by_size_then_by_timeout_from_their_first_message() {
-    let seen = Arc::new(Seen::default());
-    let pipeline = Broadway::builder("timeout", Recorder, Arc::clone(&seen))
-        .producer(TestProducer::new())
-        .processors(ProcessorOptions::new().concurrency(1))
-        .batcher(
-            "default",
-            BatcherOptions::new()
-                .batch_size(3)
-                .batch_timeout(Duration::from_secs(5)),
-        )
-        .start()
-        .await
-        .unwrap();
+    let (seen, pipeline) = one_batcher(3, Duration::from_secs(5)).await;
     // 4 messages: one batch of 3 by size, and one of 1 after 5 s.
     let started = tokio::time::Instant::now();
     let acked = pipeline
@@ -318,19 +324,7 @@ async fn invalid_options_are_typed_errors() {
 
 #[tokio::test(start_paused = true)]
 async fn a_batch_timeout_is_not_extended_by_later_messages_and_keys_batch_apart() {
-    let seen = Arc::new(Seen::default());
-    let pipeline = Broadway::builder("keys", Recorder, Arc::clone(&seen))
-        .producer(TestProducer::new())
-        .processors(ProcessorOptions::new().concurrency(1))
-        .batcher(
-            "default",
-            BatcherOptions::new()
-                .batch_size(10)
-                .batch_timeout(Duration::from_secs(4)),
-        )
-        .start()
-        .await
-        .unwrap();
+    let (seen, pipeline) = one_batcher(10, Duration::from_secs(4)).await;
     let keyed = |id: u64, key: &str| Job {
         batch_key: Some(key.into()),
         ..Job::ok(id)

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arbor_broadway::rabbitmq::{RabbitMqOptions, RabbitMqProducer};
+use arbor_broadway::rabbitmq::{AckStats, RabbitMqOptions, RabbitMqProducer};
 use arbor_broadway::{
     AckAction, AckConfig, BatchInfo, BatcherOptions, BoxError, Broadway, Message, Pipeline,
     ProcessorOptions,
@@ -219,44 +219,40 @@ async fn every_published_message_is_acked_and_the_queue_ends_empty() {
     assert_eq!(ready(&queue).await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_messages_are_rejected_by_default_policy_reject() {
-    let queue = unique("reject");
+/// Publishes 100 messages to a fresh queue and fails every one under `policy` until 100
+/// were rejected for good; returns what was seen, the producer's stats, and how many
+/// messages the queue still held.
+async fn fail_all(name: &str, policy: AckAction) -> (Arc<Tally>, Arc<AckStats>, u32) {
+    let queue = unique(name);
     publish(&queue, 100).await;
     let tally = Arc::new(Tally {
         fail: true,
         ..Tally::default()
     });
-    let options = RabbitMqOptions::new(url(), &queue).on_failure(AckAction::Reject);
-    let producer = RabbitMqProducer::new(options);
+    let producer = RabbitMqProducer::new(RabbitMqOptions::new(url(), &queue).on_failure(policy));
     let stats = producer.stats();
     let pipeline = start(&tally, &producer).await;
     until(&tally, |_| stats.rejected.load(Ordering::Relaxed) == 100).await;
     pipeline.stop().await;
     producer.closed().await;
+    (tally, stats, ready(&queue).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_messages_are_rejected_by_policy_reject() {
+    let (tally, stats, left) = fail_all("reject", AckAction::Reject).await;
     assert_eq!(tally.deliveries.load(Ordering::Relaxed), 100);
-    assert_eq!(ready(&queue).await, 0);
+    assert_eq!(stats.requeued.load(Ordering::Relaxed), 0);
+    assert_eq!(left, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_and_requeue_once_requeues_a_first_delivery_and_rejects_a_redelivery() {
-    let queue = unique("once");
-    publish(&queue, 100).await;
-    let tally = Arc::new(Tally {
-        fail: true,
-        ..Tally::default()
-    });
-    let options = RabbitMqOptions::new(url(), &queue).on_failure(AckAction::RejectAndRequeueOnce);
-    let producer = RabbitMqProducer::new(options);
-    let stats = producer.stats();
-    let pipeline = start(&tally, &producer).await;
-    until(&tally, |_| stats.rejected.load(Ordering::Relaxed) == 100).await;
-    pipeline.stop().await;
-    producer.closed().await;
+    let (tally, stats, left) = fail_all("once", AckAction::RejectAndRequeueOnce).await;
     assert_eq!(stats.requeued.load(Ordering::Relaxed), 100);
     assert_eq!(tally.deliveries.load(Ordering::Relaxed), 200);
     assert_eq!(tally.redeliveries.load(Ordering::Relaxed), 100);
-    assert_eq!(ready(&queue).await, 0);
+    assert_eq!(left, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

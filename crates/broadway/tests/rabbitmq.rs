@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbor_broadway::rabbitmq::{AckStats, RabbitMqOptions, RabbitMqProducer};
 use arbor_broadway::{
-    AckAction, AckConfig, BatchInfo, BatcherOptions, BoxError, Broadway, Message, Pipeline,
-    ProcessorOptions,
+    AckAction, AckConfig, BatchInfo, BatcherOptions, BoxError, Broadway, Message, MetaValue,
+    Pipeline, ProcessorOptions,
 };
 use lapin::options::{BasicPublishOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
@@ -109,6 +109,8 @@ struct Tally {
     distinct_ok: Mutex<HashSet<Vec<u8>>>,
     deliveries: AtomicUsize,
     redeliveries: AtomicUsize,
+    /// The metadata of one message seen.
+    metadata: Mutex<Option<arbor_broadway::Metadata>>,
     progress: Mutex<Option<watch::Sender<usize>>>,
 }
 
@@ -124,6 +126,11 @@ impl Pipeline for Broker {
         tally: &Arc<Tally>,
     ) -> Result<(), BoxError> {
         tally.deliveries.fetch_add(1, Ordering::Relaxed);
+        tally
+            .metadata
+            .lock()
+            .unwrap()
+            .get_or_insert_with(|| message.metadata().clone());
         if message.ack_data().redelivered {
             tally.redeliveries.fetch_add(1, Ordering::Relaxed);
         }
@@ -216,6 +223,10 @@ async fn every_published_message_is_acked_and_the_queue_ends_empty() {
     producer.closed().await;
     assert_eq!(stats.acked.load(Ordering::Relaxed), 1000);
     assert_eq!(tally.deliveries.load(Ordering::Relaxed), 1000);
+    let metadata = tally.metadata.lock().unwrap().clone().unwrap();
+    assert_eq!(metadata["routing_key"], MetaValue::Str(queue.clone()));
+    assert_eq!(metadata["redelivered"], MetaValue::Bool(false));
+    assert!(matches!(metadata["delivery_tag"], MetaValue::Int(tag) if tag > 0));
     assert_eq!(ready(&queue).await, 0);
 }
 

@@ -100,3 +100,58 @@ async fn a_transformer_turns_raw_events_into_messages_from_every_producer() {
     assert_eq!(acked, Acked::Successful("x".into()));
     pipeline.stop().await;
 }
+
+/// A producer that cannot start.
+struct Broken;
+impl MessageProducer for Broken {
+    type Event = Message<String>;
+    type State = ();
+    async fn init(&self, _: usize, _: Pusher<Message<String>>) -> Result<(), BoxError> {
+        Err("no source".into())
+    }
+}
+
+#[tokio::test]
+async fn a_producer_that_fails_to_start_fails_the_pipeline_start() {
+    let (seen, _names) = tokio::sync::mpsc::unbounded_channel();
+    let started = Broadway::builder("broken", Count(seen), ())
+        .producer(Broken)
+        .start()
+        .await;
+    assert!(matches!(
+        started,
+        Err(arbor_broadway::StartError::Supervisor(_))
+    ));
+}
+
+#[tokio::test]
+async fn pushing_to_a_producer_that_does_not_exist_is_an_error() {
+    let (seen, _names) = tokio::sync::mpsc::unbounded_channel();
+    let pipeline = Broadway::builder("push", Count(seen), ())
+        .producer(TestProducer::new())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(pipeline.producers().names(), ["producer_0"]);
+    let pushed = pipeline
+        .producers()
+        .push(1, vec![Message::new("x".to_string())]);
+    assert_eq!(pushed, Err(arbor_broadway::PushError::ProducerDown));
+    pipeline.stop().await;
+    let after = pipeline
+        .producers()
+        .push(0, vec![Message::new("x".to_string())]);
+    assert_eq!(after, Err(arbor_broadway::PushError::ProducerDown));
+}
+
+#[tokio::test]
+async fn a_missing_producer_is_a_typed_error() {
+    let (seen, _names) = tokio::sync::mpsc::unbounded_channel();
+    let built = Broadway::builder("none", Count(seen), ()).start().await;
+    assert!(matches!(
+        built,
+        Err(arbor_broadway::StartError::Build(
+            arbor_broadway::BuildError::NoProducer
+        ))
+    ));
+}

@@ -19,7 +19,7 @@ tickets *args:
 
 # The tests that need RabbitMQ (at ARBOR_AMQP_URL, default 127.0.0.1:5672 guest/guest).
 test-broker:
-    cargo test -p arbor-broadway --features rabbitmq && cargo test -p tickets --features rabbitmq-tests
+    cargo test -p arbor-broadway --features rabbitmq-tests && cargo test -p tickets --features rabbitmq-tests
 
 # Every test: unit, integration and doc tests.
 test:

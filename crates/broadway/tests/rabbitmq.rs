@@ -1,8 +1,8 @@
-//! Against a real broker (feature `rabbitmq`; the broker's URL comes from
+//! Against a real broker (feature `rabbitmq-tests`; the broker's URL comes from
 //! `ARBOR_AMQP_URL`, default `amqp://guest:guest@127.0.0.1:5672/%2f`): every published
 //! message is acknowledged and the queue ends empty, failures follow their policy, and a
 //! connection the broker closes is reopened with nothing lost.
-#![cfg(feature = "rabbitmq")]
+#![cfg(feature = "rabbitmq-tests")]
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

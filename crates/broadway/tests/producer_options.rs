@@ -155,3 +155,26 @@ async fn a_missing_producer_is_a_typed_error() {
         ))
     ));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_drain_waits_for_messages_held_back_by_the_rate_limit() {
+    let seen = Arc::new(Seen::default());
+    let start = tokio::time::Instant::now();
+    let pipeline = Broadway::builder("limited_drain", Recorder, Arc::clone(&seen))
+        .producer(TestProducer::new())
+        .producer_options(ProducerOptions::new().rate_limiting(5, Duration::from_secs(1)))
+        .processors(ProcessorOptions::new().concurrency(1))
+        .start()
+        .await
+        .unwrap();
+    let (acknowledger, calls) = arbor_broadway::CallerAcknowledger::channel();
+    let messages = support::messages((0..12).map(Job::ok), &acknowledger);
+    drop(acknowledger);
+    pipeline.producers().push(0, messages).unwrap();
+    pipeline.stop().await;
+    let acks = support::all_acks(calls).await;
+    assert_eq!(acks.len(), 12);
+    assert!(acks.iter().all(|(_, ok)| *ok));
+    // 12 messages at 5 a second: the last ones left in the third window.
+    assert!(start.elapsed() >= Duration::from_secs(2));
+}

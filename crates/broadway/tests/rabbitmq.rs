@@ -383,3 +383,98 @@ async fn an_unreachable_broker_is_retried_with_backoff_and_does_not_block_the_st
     producer.closed().await;
     assert_eq!(tally.deliveries.load(Ordering::Relaxed), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_is_bound_to_its_exchanges_and_the_routing_key_is_in_the_metadata() {
+    let queue = unique("bound");
+    let exchange = unique("exchange");
+    let connection = connect().await;
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .exchange_declare(
+            exchange.as_str().into(),
+            lapin::ExchangeKind::Direct,
+            lapin::options::ExchangeDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    // Declared here (unbound), so the probe below never asks for a missing queue, which
+    // would close its channel.
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare(queue.as_str().into(), durable, FieldTable::default())
+        .await
+        .unwrap();
+    let tally = Arc::new(Tally::default());
+    let options = RabbitMqOptions::new(url(), &queue).binding(&exchange, "bookings.cinema");
+    let producer = RabbitMqProducer::new(options);
+    let pipeline = start(&tally, &producer).await;
+    // The producer binds the queue before it consumes: once the broker counts a
+    // consumer, the binding is in place.
+    let passive = QueueDeclareOptions {
+        passive: true,
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    let consuming = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let declared = channel
+                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                .await;
+            if declared.is_ok_and(|queue| queue.consumer_count() > 0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    assert!(consuming.await.is_ok(), "the producer never consumed");
+    for n in 0..10u8 {
+        channel
+            .basic_publish(
+                exchange.as_str().into(),
+                "bookings.cinema".into(),
+                BasicPublishOptions::default(),
+                &[n],
+                BasicProperties::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .basic_publish(
+                exchange.as_str().into(),
+                "bookings.opera".into(),
+                BasicPublishOptions::default(),
+                &[100 + n],
+                BasicProperties::default(),
+            )
+            .await
+            .unwrap();
+    }
+    until(&tally, |t| t.distinct_ok.lock().unwrap().len() == 10).await;
+    pipeline.stop().await;
+    producer.closed().await;
+    let metadata = tally.metadata.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        metadata["routing_key"],
+        MetaValue::Str("bookings.cinema".into())
+    );
+    assert_eq!(metadata["exchange"], MetaValue::Str(exchange.clone()));
+    let ok = tally.distinct_ok.lock().unwrap().clone();
+    assert!(
+        ok.iter().all(|payload| payload[0] < 100),
+        "only cinema bookings: {ok:?}"
+    );
+    channel
+        .exchange_delete(
+            exchange.as_str().into(),
+            lapin::options::ExchangeDeleteOptions::default(),
+        )
+        .await
+        .unwrap();
+    connection.close(200, "done".into()).await.unwrap();
+    ready(&queue).await;
+}

@@ -78,6 +78,9 @@ pub struct RabbitMqOptions {
     pub backoff: Backoff,
     /// The connection's name, as the broker shows it. Default: `arbor-broadway`.
     pub connection_name: String,
+    /// `(exchange, routing_key)` pairs the queue is bound to before consuming (the
+    /// exchanges must exist). Default: none.
+    pub bindings: Vec<(String, String)>,
 }
 
 impl RabbitMqOptions {
@@ -92,7 +95,14 @@ impl RabbitMqOptions {
             on_failure: AckAction::RejectAndRequeue,
             backoff: Backoff::default(),
             connection_name: "arbor-broadway".into(),
+            bindings: Vec::new(),
         }
+    }
+
+    /// Binds the queue to `exchange` with `routing_key` before consuming.
+    pub fn binding(mut self, exchange: impl Into<String>, routing_key: impl Into<String>) -> Self {
+        self.bindings.push((exchange.into(), routing_key.into()));
+        self
     }
 
     /// Sets whether the queue is declared.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
-    BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions,
+    BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties};
@@ -223,6 +223,17 @@ impl<T: From<Vec<u8>> + Send + 'static> Consumer<T> {
             };
             channel
                 .queue_declare(options.queue.clone().into(), durable, FieldTable::default())
+                .await?;
+        }
+        for (exchange, routing_key) in &options.bindings {
+            channel
+                .queue_bind(
+                    options.queue.clone().into(),
+                    exchange.clone().into(),
+                    routing_key.clone().into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
                 .await?;
         }
         let consumer = channel

@@ -13,6 +13,14 @@ jobber:
 scraper *args:
     cargo run --release -p scraper -- {{args}}
 
+# The tickets app: the book's Broadway pipeline (`just tickets --amqp URL`, `--publish N`, `--help`).
+tickets *args:
+    cargo run --release -p tickets -- {{args}}
+
+# The tests that need RabbitMQ (at ARBOR_AMQP_URL, default 127.0.0.1:5672 guest/guest).
+test-broker:
+    cargo test -p arbor-broadway --features rabbitmq-tests && cargo test -p tickets --features rabbitmq-tests
+
 # Every test: unit, integration and doc tests.
 test:
     cargo test --workspace

@@ -39,6 +39,16 @@
 //!   for many at once with bounded concurrency.
 //! - [`TaskSupervisor`](task::TaskSupervisor): tasks as supervised children, linked or not.
 //!
+//! # Data pipelines — [`broadway`]
+//! - [`Broadway`](broadway::Broadway): a running pipeline (producers → processors →
+//!   batchers → batch processors), built by `Broadway::builder`; `test_message`,
+//!   `test_batch`, graceful `stop`.
+//! - [`Pipeline`](broadway::Pipeline): `handle_message`, `prepare_messages`,
+//!   `handle_batch`, `handle_failed`; [`Message`](broadway::Message) and its
+//!   [`Acknowledger`](broadway::Acknowledger).
+//! - [`MessageProducer`](broadway::MessageProducer): a source of messages; the RabbitMQ
+//!   producer with the `rabbitmq` feature.
+//!
 //! ```
 //! use arbor::prelude::*;
 //!
@@ -77,6 +87,7 @@
 #![forbid(unsafe_code)]
 
 pub use arbor_actor as actor;
+pub use arbor_broadway as broadway;
 pub use arbor_registry as registry;
 pub use arbor_stage as stage;
 pub use arbor_supervisor as supervisor;
@@ -88,6 +99,10 @@ pub mod prelude {
         CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast,
         HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, Reply, ReplyTo, Server,
         StartOptions,
+    };
+    pub use arbor_broadway::{
+        Acked, BatchInfo, BatchTrigger, BatcherOptions, BoxError, Broadway, Message,
+        MessageProducer, Pipeline, ProcessorOptions, ProducerOptions, Pusher, TestProducer,
     };
     pub use arbor_registry::{Keys, Named, Registry, RegistryOptions};
     pub use arbor_stage::{
@@ -109,6 +124,11 @@ pub mod prelude {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The Broadway guide's examples, compiled and run as doctests.
+#[doc = include_str!("../../../docs/guide-broadway.md")]
+#[cfg(doctest)]
+pub struct GuideBroadwayDoctests;
 
 /// The task guide's examples, compiled and run as doctests.
 #[doc = include_str!("../../../docs/guide-task.md")]

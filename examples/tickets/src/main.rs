@@ -1,0 +1,81 @@
+//! `cargo run --release -p tickets`: the book's ticketing pipeline. By default it runs
+//! sample bookings from the chapter's custom in-memory producer; `--amqp URL` consumes
+//! RabbitMQ's `bookings_queue` instead, and `--publish N` fills that queue. It prints
+//! processed / failed / acked counts and the throughput.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tickets::{amqp, Config};
+
+/// The ticketing app of "Concurrent Data Processing in Elixir" (chapter 5), on arbor.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// How many bookings to process (and, with `--publish`, to publish).
+    #[arg(short = 'n', long, default_value_t = 10_000)]
+    count: u64,
+
+    /// Consume from RabbitMQ at this URL (e.g. amqp://guest:guest@127.0.0.1:5672/%2f)
+    /// instead of the in-memory producer.
+    #[arg(long, value_name = "URL")]
+    amqp: Option<String>,
+
+    /// Publish N sample bookings to `bookings_queue` (at `--amqp`, or the local broker)
+    /// and exit.
+    #[arg(long, value_name = "N")]
+    publish: Option<u64>,
+
+    /// Processors [default: available parallelism × 2].
+    #[arg(long)]
+    processors: Option<usize>,
+
+    /// RabbitMQ prefetch count: above the batch sizes together (225), or batches close
+    /// by timeout instead of size.
+    #[arg(long, default_value_t = 500)]
+    prefetch_count: u16,
+}
+
+const LOCAL_BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let config = Config {
+        processors: args.processors,
+        prefetch_count: args.prefetch_count,
+        ..Config::new(args.count)
+    };
+    let outcome = match (args.publish, &args.amqp) {
+        (Some(n), url) => {
+            let url = url.as_deref().unwrap_or(LOCAL_BROKER);
+            amqp::publish(url, amqp::QUEUE, n)
+                .await
+                .map(|()| println!("published {n} bookings to {}", amqp::QUEUE))
+                .map_err(tickets::TicketsError::from)
+        }
+        (None, Some(url)) => tickets::run_amqp(url, config)
+            .await
+            .map(|report| println!("{report}")),
+        (None, None) => tickets::run_in_memory(config)
+            .await
+            .map(|report| println!("{report}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            eprintln!("tickets: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -464,13 +464,9 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
             return Outcome::NoReply;
         };
         let me = ctx.myself().to_string();
-        if exit.is_abnormal() {
-            if state.reports.allow(&me, &running.spec.id) {
-                tracing::error!(supervisor = %me, child = %running.spec.id, actor = %running.child, reason = %exit, "child terminated");
-            }
-        } else {
-            tracing::debug!(supervisor = %me, child = %running.spec.id, actor = %running.child, reason = %exit, "child exited");
-        }
+        state
+            .reports
+            .child_exited(&me, &running.spec.id, &exit, tracing::Level::DEBUG);
         if self.restart.restarts_after(&exit) {
             let restarting = Restarting {
                 from: running.from,

@@ -356,13 +356,6 @@ impl DynamicServer {
         ctx.myself().to_string()
     }
 
-    fn stopper(&self, ctx: &Context<Self>) -> Stopper {
-        Stopper {
-            cell: ctx.myself().cell(),
-            name: self.name(ctx),
-        }
-    }
-
     async fn child_exited(
         &self,
         actor: ActorId,
@@ -382,13 +375,12 @@ impl DynamicServer {
             tracing::debug!(supervisor = %self.name(ctx), %actor, reason = %exit, "exit of a former child ignored");
             return Outcome::NoReply;
         };
-        if exit.is_abnormal() {
-            if table.reports.allow(&self.name(ctx), &entry.spec.id) {
-                tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child terminated");
-            }
-        } else {
-            tracing::debug!(supervisor = %self.name(ctx), child = %entry.spec.id, %actor, reason = %exit, "child exited");
-        }
+        table.reports.child_exited(
+            &self.name(ctx),
+            &entry.spec.id,
+            &exit,
+            tracing::Level::DEBUG,
+        );
         if !entry.spec.restart.restarts_after(&exit) {
             table.entries.remove(&seq);
             table.actors.remove(&actor);
@@ -479,7 +471,7 @@ impl GenServer for DynamicServer {
             })
             .collect::<Vec<_>>();
         table.actors.clear();
-        shut_down_all(&children, &self.stopper(ctx)).await;
+        shut_down_all(&children, &Stopper::of(ctx)).await;
     }
 
     async fn handle_exit(
@@ -567,7 +559,7 @@ impl HandleCall<TerminateChild> for DynamicServer {
         match state {
             ChildState::Running(child) => {
                 tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
-                shut_down(&child, &spec, &self.stopper(ctx)).await;
+                shut_down(&child, &spec, &Stopper::of(ctx)).await;
             }
             // Its queued retry finds nothing to restart: the loop ends here.
             ChildState::Restarting | ChildState::Undefined => {

@@ -98,3 +98,27 @@ impl Reports {
         }
     }
 }
+
+impl Reports {
+    /// Logs that `child` of `supervisor` exited with `exit`, as arbor's supervisors do: an
+    /// abnormal exit as a crash report (`error`), rate-limited per child through
+    /// [`Reports::allow`]; a normal one at `normal` level, which the caller picks (a static
+    /// supervisor's children are few and named, a dynamic one's many).
+    pub fn child_exited(
+        &mut self,
+        supervisor: &str,
+        child: &str,
+        exit: &arbor_actor::Exit,
+        normal: tracing::Level,
+    ) {
+        if exit.is_abnormal() {
+            if self.allow(supervisor, child) {
+                tracing::error!(supervisor = %supervisor, child = %child, reason = %exit, "child terminated");
+            }
+        } else if normal == tracing::Level::INFO {
+            tracing::info!(supervisor = %supervisor, child = %child, reason = %exit, "child exited");
+        } else {
+            tracing::debug!(supervisor = %supervisor, child = %child, reason = %exit, "child exited");
+        }
+    }
+}

@@ -55,16 +55,9 @@ impl SupervisorServer {
         ctx.myself().to_string()
     }
 
-    fn stopper(&self, ctx: &Context<Self>) -> Stopper {
-        Stopper {
-            cell: ctx.myself().cell(),
-            name: self.name(ctx),
-        }
-    }
-
     /// Stops every running child, last started first, each as its spec says.
     async fn stop_children(&self, children: &mut Children, ctx: &Context<Self>) {
-        let me = self.stopper(ctx);
+        let me = Stopper::of(ctx);
         for (index, child) in children.running_in_reverse() {
             let Some(record) = children.get_mut(index) else {
                 continue;
@@ -89,13 +82,12 @@ impl SupervisorServer {
         let Some(record) = table.children.get_mut(index) else {
             return Outcome::NoReply;
         };
-        if table.reports.allow(&self.name(ctx), &record.spec.id) {
-            if exit.is_abnormal() {
-                tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child terminated");
-            } else {
-                tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, reason = %exit, "child exited");
-            }
-        }
+        table.reports.child_exited(
+            &self.name(ctx),
+            &record.spec.id,
+            &exit,
+            tracing::Level::INFO,
+        );
         if record.spec.restart.restarts_after(&exit) {
             return self.restart(index, &exit, table, ctx).await;
         }
@@ -159,7 +151,7 @@ impl SupervisorServer {
     /// alone is `Restarting`, the ones after it stay stopped (`Undefined`), and a new
     /// round from it is queued through the mailbox, counted as one more restart.
     async fn restart_group(&self, failed: usize, table: &mut Table, ctx: &mut Context<Self>) {
-        let me = self.stopper(ctx);
+        let me = Stopper::of(ctx);
         let plan = self.options.strategy.plan(failed, table.children.len());
         for index in plan.stop {
             let Some(record) = table.children.get_mut(index) else {
@@ -381,7 +373,7 @@ impl HandleCall<TerminateChild> for SupervisorServer {
         let Some(index) = table.children.position(&id) else {
             return CallOutcome::Reply(Err(ChildError::NotFound(id)));
         };
-        let me = self.stopper(ctx);
+        let me = Stopper::of(ctx);
         if let Some(record) = table.children.get_mut(index) {
             if let Some(child) = record.state.child().cloned() {
                 tracing::info!(supervisor = %self.name(ctx), child = %id, "terminating child");

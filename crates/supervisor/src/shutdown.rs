@@ -45,6 +45,16 @@ pub(crate) struct Stopper {
     pub(crate) name: String,
 }
 
+impl Stopper {
+    /// The supervisor whose callback is running, for the children it stops.
+    pub(crate) fn of<G: arbor_actor::GenServer>(ctx: &arbor_actor::Context<G>) -> Self {
+        Stopper {
+            cell: ctx.myself().cell(),
+            name: ctx.myself().to_string(),
+        }
+    }
+}
+
 /// Stops one child as its spec's `shutdown` says and waits until it is gone. The child is
 /// unlinked first, so its exit is not mistaken for a crash.
 pub(crate) async fn shut_down(child: &Child, spec: &ChildSpec, by: &Stopper) {

@@ -272,60 +272,9 @@ impl<E: Send + Sync + 'static> DynamicSupervisor<E> {
             .await
     }
 
-    /// A snapshot of the tree below this supervisor.
-    ///
-    /// # Errors
-    ///
-    /// The supervisor is not running.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe.
-    pub async fn tree(&self) -> Result<TreeNode, CallError> {
-        let children = subtrees(self.which_children().await?).await;
-        Ok(root_node(&self.server, children))
-    }
-
-    /// Stops the supervisor and all its children at once; returns its exit.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future does not withdraw the stop.
-    pub async fn stop(&self, reason: Exit) -> Exit {
-        let _ = self.server.stop(reason);
-        self.server.wait().await
-    }
-
-    /// Waits until the supervisor has stopped and returns why.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe.
-    pub async fn wait(&self) -> Exit {
-        self.server.wait().await
-    }
-
-    /// `true` while the supervisor runs, its `terminate` included, as [`Server::is_alive`](arbor_actor::Server::is_alive)
-    /// (OTP's `Process.alive?/1`); [`Pid::is_stopping`](arbor_actor::Pid::is_stopping) turns
-    /// `true` as soon as its stop is decided.
-    pub fn is_alive(&self) -> bool {
-        self.server.is_alive()
-    }
-
-    /// The supervisor's ractor cell.
-    pub fn cell(&self) -> ActorCell {
-        self.server.cell()
-    }
-
-    /// The supervisor's pid (to register it, or to send it an exit signal).
-    pub fn pid(&self) -> arbor_actor::Pid {
-        self.server.pid()
-    }
-
-    /// The supervisor's ractor id.
-    pub fn id(&self) -> ActorId {
-        self.server.id()
-    }
+    crate::handle::supervisor_handle_methods!(
+        "Stops the supervisor and all its children at once; returns its exit."
+    );
 
     /// The extra arguments children are built from. They live in this handle (and its
     /// clones), not in the supervisor: a handle obtained with `from_child` has none.

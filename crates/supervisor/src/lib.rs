@@ -80,6 +80,7 @@ mod child_spec;
 mod children;
 mod dynamic;
 mod error;
+mod handle;
 mod info;
 mod intensity;
 mod options;

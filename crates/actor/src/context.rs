@@ -128,7 +128,7 @@ impl<G: GenServer> Context<G> {
     }
 
     /// No continuation and no idle timeout asked for.
-    pub(crate) fn is_settled(&mut self) -> bool {
+    pub(crate) fn nothing_asked(&mut self) -> bool {
         self.idle.is_none() && self.continuation_slot().is_none()
     }
 

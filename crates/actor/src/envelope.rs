@@ -132,7 +132,7 @@ where
             let mut slot = Some(reply);
             let from = Caller::new(&mut slot, shared);
             let outcome = server.handle_call(request, from, state, ctx).await;
-            settle(outcome, slot, ctx)
+            conclude_call(outcome, slot, ctx)
         })
     }
 
@@ -143,7 +143,7 @@ where
 }
 
 /// Answers the caller as the call's outcome says, and turns it into the server's outcome.
-fn settle<G: GenServer, R: Send + 'static>(
+fn conclude_call<G: GenServer, R: Send + 'static>(
     outcome: CallOutcome<R>,
     slot: Option<ReplySender<R>>,
     ctx: &mut Context<G>,

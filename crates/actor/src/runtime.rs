@@ -76,7 +76,7 @@ impl<G: GenServer> Runtime<G> {
 
     /// After a callback: run the continuations it asked for, then arm its idle timeout,
     /// or stop.
-    async fn settle(
+    async fn after_callback(
         &self,
         mut step: Step,
         myself: &ActorRef<Envelope<G>>,
@@ -208,10 +208,10 @@ impl<G: GenServer> Actor for Runtime<G> {
         // Runs before the first message: the continuation or idle timeout `init` asked
         // for, if any (boxed: most servers ask for neither, and every server's task holds
         // this future).
-        if slot.ctx.is_settled() {
+        if slot.ctx.nothing_asked() {
             return Ok(());
         }
-        Box::pin(self.settle(Ok(Outcome::NoReply), &myself, slot)).await
+        Box::pin(self.after_callback(Ok(Outcome::NoReply), &myself, slot)).await
     }
 
     async fn handle(
@@ -234,10 +234,10 @@ impl<G: GenServer> Actor for Runtime<G> {
             Inner::Stop(exit) => return Box::pin(self.finish(exit, &myself, slot)).await,
         };
         let step = self.run(work, slot).await;
-        if matches!(step, Ok(Outcome::NoReply)) && slot.ctx.is_settled() {
+        if matches!(step, Ok(Outcome::NoReply)) && slot.ctx.nothing_asked() {
             return Ok(());
         }
-        Box::pin(self.settle(step, &myself, slot)).await
+        Box::pin(self.after_callback(step, &myself, slot)).await
     }
 
     async fn handle_supervisor_evt(
@@ -282,6 +282,6 @@ impl<G: GenServer> Runtime<G> {
                 .handle_exit(actor.clone(), exit, state, &mut slot.ctx),
         )
         .await;
-        self.settle(step, &myself, slot).await
+        self.after_callback(step, &myself, slot).await
     }
 }

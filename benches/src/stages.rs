@@ -193,7 +193,7 @@ impl Prepared {
         Prepared {
             go: Box::new(move || {
                 producer
-                    .demand(DemandMode::Forward)
+                    .set_demand_mode(DemandMode::Forward)
                     .expect("the producer is running");
             }),
             done,

@@ -121,16 +121,16 @@ pub trait GenStage: Send + Sync + Sized + 'static {
     fn handle_exit(
         &self,
         actor: ActorCell,
-        exit: Exit,
+        reason: Exit,
         state: &mut Self::State,
         ctx: &mut StageContext<Self>,
     ) -> impl Future<Output = Outcome> + Send {
         let _ = (actor, state, ctx);
         async move {
-            if exit.is_normal() {
+            if reason.is_normal() {
                 Outcome::NoReply
             } else {
-                Outcome::Stop(exit)
+                Outcome::Stop(reason)
             }
         }
     }
@@ -218,12 +218,12 @@ pub trait Producer: GenStage<In = NoEvents> {
 /// It handles upstream events only while downstream consumers have demand, so
 /// back-pressure passes through it.
 pub trait ProducerConsumer: GenStage {
-    /// Handles a batch from the subscription `from`, emitting with
+    /// Handles a batch from the subscription `tag`, emitting with
     /// [`StageContext::emit`].
     fn handle_events(
         &self,
         events: Vec<Self::In>,
-        from: SubscriptionTag,
+        tag: SubscriptionTag,
         state: &mut Self::State,
         ctx: &mut StageContext<Self>,
     ) -> impl Future<Output = Outcome> + Send;
@@ -232,11 +232,11 @@ pub trait ProducerConsumer: GenStage {
 /// A stage that consumes events: gen_stage's `:consumer`.
 pub trait Consumer: GenStage<Out = NoEvents> {
     /// Handles a batch of at most `max_demand - min_demand` events from the
-    /// subscription `from`.
+    /// subscription `tag`.
     fn handle_events(
         &self,
         events: Vec<Self::In>,
-        from: SubscriptionTag,
+        tag: SubscriptionTag,
         state: &mut Self::State,
         ctx: &mut StageContext<Self>,
     ) -> impl Future<Output = Outcome> + Send;

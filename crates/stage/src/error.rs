@@ -98,7 +98,7 @@ pub enum InvalidOptions {
 /// Why a consumer could not subscribe to a producer.
 ///
 /// Returned by [`Stage::subscribe`](crate::Stage::subscribe) and
-/// [`Stage::subscribe_async`](crate::Stage::subscribe_async); a subscription made at
+/// [`Stage::async_subscribe`](crate::Stage::async_subscribe); a subscription made at
 /// start that fails this way fails the start (unless its cancel mode is `Temporary`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

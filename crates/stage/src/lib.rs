@@ -144,7 +144,7 @@ pub use consumer_supervisor::{ConsumerSupervisor, ConsumerSupervisorState};
 pub use context::StageContext;
 pub use protocol::lost_events;
 pub use stage::{Stage, StageBuilder};
-pub use status::{Peer, StageKind, StageStatus};
+pub use status::{Peer, StageKind, StageStatus, Subscriptions};
 pub use stream::{
     from_iter, from_stream, stream, EventStream, IterProducer, IterState, OnCancel, StreamBuilder,
     StreamError, StreamProducer, StreamState,
@@ -153,7 +153,7 @@ pub use stream::{
 pub use buffer::{Buffer, BufferKeep, BufferSize, Pushed, Taken};
 pub use demand::{Batch, Batches, DemandCounter, DemandGate, DemandMode, Split};
 pub use dispatcher::{
-    BroadcastDispatcher, DemandDispatcher, DemandOptions, Dispatcher, InfoToken, Outbox,
+    BroadcastDispatcher, DemandDispatcher, DemandDispatcherOptions, Dispatcher, InfoToken, Outbox,
     PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber, ToPartition,
 };
 pub use error::{

@@ -4,7 +4,7 @@
 use arbor_actor::{Pid, Server, StopHookId};
 
 use crate::protocol::{Downward, Upward};
-use crate::runtime::Runtime;
+use crate::runtime::StageServer;
 use crate::GenStage;
 
 /// A producer, as its consumers see it.
@@ -21,7 +21,7 @@ pub(crate) trait DownstreamLink<E>: Send + Sync + 'static {
     fn pid(&self) -> Pid;
 }
 
-impl<S: GenStage> UpstreamLink<S::Out> for Server<Runtime<S>> {
+impl<S: GenStage> UpstreamLink<S::Out> for Server<StageServer<S>> {
     fn send(&self, message: Upward<S::Out>) -> bool {
         Server::send(self, message).is_ok()
     }
@@ -31,7 +31,7 @@ impl<S: GenStage> UpstreamLink<S::Out> for Server<Runtime<S>> {
     }
 }
 
-impl<S: GenStage> DownstreamLink<S::In> for Server<Runtime<S>> {
+impl<S: GenStage> DownstreamLink<S::In> for Server<StageServer<S>> {
     fn send(&self, message: Downward<S::In>) -> Result<(), Downward<S::In>> {
         Server::send(self, message).map_err(|error| error.into_inner())
     }

@@ -59,7 +59,7 @@ pub(crate) enum Upward<E> {
     },
     ConsumerDown {
         tag: SubscriptionTag,
-        exit: Exit,
+        reason: Exit,
     },
 }
 
@@ -68,7 +68,7 @@ pub(crate) enum Downward<E> {
     Accepted { tag: SubscriptionTag },
     Events(InFlight<E>),
     Cancelled { tag: SubscriptionTag, reason: Exit },
-    ProducerDown { tag: SubscriptionTag, exit: Exit },
+    ProducerDown { tag: SubscriptionTag, reason: Exit },
 }
 
 impl<E> fmt::Debug for Upward<E> {
@@ -77,7 +77,7 @@ impl<E> fmt::Debug for Upward<E> {
             Upward::Subscribe { subscriber, .. } => write!(f, "Subscribe({})", subscriber.tag),
             Upward::Ask { tag, demand } => write!(f, "Ask({tag}, {demand})"),
             Upward::Cancel { tag, reason } => write!(f, "Cancel({tag}, {reason})"),
-            Upward::ConsumerDown { tag, exit } => write!(f, "ConsumerDown({tag}, {exit})"),
+            Upward::ConsumerDown { tag, reason } => write!(f, "ConsumerDown({tag}, {reason})"),
         }
     }
 }
@@ -88,7 +88,7 @@ impl<E> fmt::Debug for Downward<E> {
             Downward::Accepted { tag } => write!(f, "Accepted({tag})"),
             Downward::Events(batch) => write!(f, "Events({}, {})", batch.tag, batch.events.len()),
             Downward::Cancelled { tag, reason } => write!(f, "Cancelled({tag}, {reason})"),
-            Downward::ProducerDown { tag, exit } => write!(f, "ProducerDown({tag}, {exit})"),
+            Downward::ProducerDown { tag, reason } => write!(f, "ProducerDown({tag}, {reason})"),
         }
     }
 }

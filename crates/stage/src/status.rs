@@ -80,3 +80,25 @@ pub struct StageStatus {
     /// The consumers subscribed to this stage.
     pub consumers: Vec<Peer>,
 }
+
+/// How many subscriptions a stage has on each side ([`Stage::subscriptions`]).
+///
+/// [`Stage::subscriptions`]: crate::Stage::subscriptions
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Subscriptions {
+    /// Consumers subscribed to this stage (it is their producer).
+    pub consumers: usize,
+    /// Producers this stage is subscribed to (it is their consumer).
+    pub producers: usize,
+}
+
+impl Subscriptions {
+    /// A count of `consumers` and `producers`, for comparing with a stage's.
+    pub fn new(consumers: usize, producers: usize) -> Self {
+        Subscriptions {
+            consumers,
+            producers,
+        }
+    }
+}

@@ -7,7 +7,7 @@ use arbor_actor::Exit;
 use arbor_registry::{Key, Named, Registry, Value};
 
 use crate::link::UpstreamLink;
-use crate::runtime::Runtime;
+use crate::runtime::StageServer;
 use crate::tag::SubscriptionTag;
 use crate::{
     DemandCounter, GenStage, InvalidOptions, PartitionKey, Selector, Stage, SubscribeError,
@@ -192,7 +192,7 @@ impl<E: Send + 'static> SubscribeTo<E> {
         let registry = registry.clone();
         SubscribeTo {
             resolve: Arc::new(move || {
-                let server = registry.server::<Runtime<P>>(&key)?;
+                let server = registry.server::<StageServer<P>>(&key)?;
                 Ok(Arc::new(server) as Arc<dyn UpstreamLink<E>>)
             }),
             name,

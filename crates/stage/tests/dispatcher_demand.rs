@@ -4,7 +4,8 @@
 mod support;
 
 use arbor_stage::{
-    DemandDispatcher, DemandOptions, DispatchError, Dispatcher, InfoToken, Outbox, Subscriber,
+    DemandDispatcher, DemandDispatcherOptions, DispatchError, Dispatcher, InfoToken, Outbox,
+    Subscriber,
 };
 use support::{at_level, capture_logs, tag};
 use tracing::Level;
@@ -259,7 +260,7 @@ fn demand_dispatcher_warns_when_a_consumer_declares_another_max_demand() {
 fn demand_dispatcher_warns_when_an_ask_exceeds_the_expected_max_demand() {
     let (_, logs) = capture_logs(|| {
         let mut dispatcher =
-            DemandDispatcher::<u32>::with_options(DemandOptions::default().max_demand(3));
+            DemandDispatcher::<u32>::with_options(DemandDispatcherOptions::default().max_demand(3));
         dispatcher.subscribe(Subscriber::new(tag(1), 3)).unwrap();
         assert_eq!(ask(&mut dispatcher, 1, 3), 3);
         assert_eq!(ask(&mut dispatcher, 1, 4), 4, "a warning, not an error");
@@ -272,7 +273,7 @@ fn demand_dispatcher_warns_when_an_ask_exceeds_the_expected_max_demand() {
 // --- shuffle_demands_on_first_dispatch -----------------------------------------------
 
 /// Which consumer gets a first dispatch of 5 events when 4 consumers each asked for 5.
-fn first_recipient(options: DemandOptions) -> u64 {
+fn first_recipient(options: DemandDispatcherOptions) -> u64 {
     let mut dispatcher = DemandDispatcher::with_options(options);
     for id in 1..=4 {
         dispatcher.subscribe(Subscriber::new(tag(id), 10)).unwrap();
@@ -286,13 +287,13 @@ fn first_recipient(options: DemandOptions) -> u64 {
 #[test]
 fn demand_dispatcher_without_shuffle_serves_the_first_subscriber_first() {
     for _ in 0..8 {
-        assert_eq!(first_recipient(DemandOptions::default()), 1);
+        assert_eq!(first_recipient(DemandDispatcherOptions::default()), 1);
     }
 }
 
 #[test]
 fn demand_dispatcher_shuffle_spreads_the_first_dispatch_over_equal_consumers() {
-    let shuffled = DemandOptions::default().shuffle_demands_on_first_dispatch(true);
+    let shuffled = DemandDispatcherOptions::default().shuffle_demands_on_first_dispatch(true);
     let mut recipients: Vec<u64> = (0..64)
         .map(|seed| first_recipient(shuffled.clone().shuffle_seed(seed)))
         .collect();
@@ -308,7 +309,7 @@ fn demand_dispatcher_shuffle_spreads_the_first_dispatch_over_equal_consumers() {
 #[test]
 fn demand_dispatcher_shuffle_only_breaks_ties() {
     for seed in 0..32 {
-        let options = DemandOptions::default()
+        let options = DemandDispatcherOptions::default()
             .shuffle_demands_on_first_dispatch(true)
             .shuffle_seed(seed);
         let mut dispatcher = DemandDispatcher::with_options(options);

@@ -75,18 +75,27 @@ async fn temporary_consumers_outlive_their_producers() {
     let (producer, consumer, mut seen) = pair(Cancel::Temporary, None).await;
     producer.stop(Exit::error("boom")).unwrap();
     assert_eq!(cancelled_reason(&mut seen).await, Exit::error("boom"));
-    assert_eq!(consumer.subscriptions().await.unwrap(), (0, 0));
+    assert_eq!(
+        consumer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 0)
+    );
     assert!(consumer.is_alive());
 }
 
 #[tokio::test]
 async fn a_consumer_that_dies_is_forgotten_by_its_producer() {
     let (producer, consumer, _seen) = pair(Cancel::Permanent, None).await;
-    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(1, 0)
+    );
     consumer.kill();
     consumer.wait().await;
     // The stop hook's message is in the producer's mailbox before `wait` returns.
-    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 0)
+    );
     assert!(producer.is_alive());
 }
 
@@ -98,7 +107,10 @@ async fn cancelling_from_the_consumer_applies_its_own_cancel_mode() {
     };
     consumer.cancel(tag, Exit::Normal).unwrap();
     assert_eq!(cancelled_reason(&mut seen).await, Exit::Normal);
-    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 0)
+    );
     assert!(consumer.is_alive());
 }
 

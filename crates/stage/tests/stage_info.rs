@@ -258,7 +258,7 @@ async fn in_accumulate_mode_an_info_waits_for_the_held_events() {
     producer.cast(PushThenInfo(vec![7, 8], "held")).unwrap();
     assert_eq!(handled(&producer, &mut handled_infos).await, (0, vec![]));
 
-    producer.demand(DemandMode::Forward).unwrap();
+    producer.set_demand_mode(DemandMode::Forward).unwrap();
     assert_eq!(collect(&mut seen, 2).await.1, vec![7, 8]);
     assert_eq!(next_info(&mut handled_infos).await, "held");
 }
@@ -269,7 +269,7 @@ async fn in_accumulate_mode_stop_after_delivery_waits_for_the_held_events() {
     producer.cast(PushThenStop(vec![4, 5, 6])).unwrap();
     assert_eq!(handled(&producer, &mut handled_infos).await, (0, vec![]));
 
-    producer.demand(DemandMode::Forward).unwrap();
+    producer.set_demand_mode(DemandMode::Forward).unwrap();
     assert_eq!(collect(&mut seen, 3).await.1, vec![4, 5, 6]);
     assert_eq!(producer.wait().await, Exit::Normal);
 }

@@ -66,7 +66,7 @@ async fn an_accumulating_producer_holds_demand_until_forwarded() {
         "no event before demand is forwarded"
     );
 
-    producer.demand(DemandMode::Forward).unwrap();
+    producer.set_demand_mode(DemandMode::Forward).unwrap();
     let (_, events) = collect(&mut seen, 10).await;
     assert_eq!(events, (0..10).collect::<Vec<_>>());
 }
@@ -129,7 +129,7 @@ async fn forwarding_again_replays_each_held_demand_as_it_was_asked() {
     producer.buffered_count().await.unwrap();
     assert!(demands.try_recv().is_err(), "held while accumulating");
 
-    producer.demand(DemandMode::Forward).unwrap();
+    producer.set_demand_mode(DemandMode::Forward).unwrap();
     assert_eq!(demands.recv().await, Some(2));
     assert_eq!(demands.recv().await, Some(2));
     // Each consumer gets one batch of its two events.

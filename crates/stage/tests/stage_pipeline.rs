@@ -83,7 +83,7 @@ async fn demand_dispatcher_shares_events_between_consumers_without_duplicates() 
         .start()
         .await
         .unwrap();
-    producer.demand(DemandMode::Forward).unwrap();
+    producer.set_demand_mode(DemandMode::Forward).unwrap();
     assert_eq!(a.wait().await, Exit::Normal);
     assert_eq!(b.wait().await, Exit::Normal);
     let mut all = drain(&mut first_seen);
@@ -123,7 +123,7 @@ async fn broadcast_sends_every_event_to_every_consumer_with_selectors() {
         )
         .await
         .unwrap();
-    producer.demand(DemandMode::Forward).unwrap();
+    producer.set_demand_mode(DemandMode::Forward).unwrap();
     assert_eq!(everything.wait().await, Exit::Normal);
     assert_eq!(only_evens.wait().await, Exit::Normal);
     assert_eq!(drain(&mut all_seen), (0..100).collect::<Vec<_>>());

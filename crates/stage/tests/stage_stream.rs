@@ -271,7 +271,10 @@ async fn dropping_an_event_stream_stops_its_consumer_stage() {
         .await
         .unwrap();
     assert_eq!(events.next().await, Some(Ok(0)));
-    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(1, 0)
+    );
     drop(events);
     loop {
         match heard.recv().await {
@@ -283,7 +286,10 @@ async fn dropping_an_event_stream_stops_its_consumer_stage() {
             None => panic!("the producer stopped"),
         }
     }
-    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 0)
+    );
     assert!(
         producer.is_alive(),
         "the producer goes on without the stream"
@@ -445,8 +451,14 @@ async fn a_source_that_stops_on_cancel_stops_when_its_last_consumer_cancels() {
             // The cancels were sent (a call to the consumer is a barrier), then handled (a
             // call to each producer is one too), and both run on.
             consumer.subscriptions().await.unwrap();
-            assert_eq!(iter.subscriptions().await.unwrap(), (0, 0));
-            assert_eq!(stream.subscriptions().await.unwrap(), (0, 0));
+            assert_eq!(
+                iter.subscriptions().await.unwrap(),
+                arbor_stage::Subscriptions::new(0, 0)
+            );
+            assert_eq!(
+                stream.subscriptions().await.unwrap(),
+                arbor_stage::Subscriptions::new(0, 0)
+            );
         }
     }
 }

@@ -23,8 +23,14 @@ async fn a_consumer_subscribes_at_run_time_and_gets_its_tag() {
     assert_eq!(seen.recv().await, Some(Seen::Subscribed(tag)));
     let (_, events) = collect(&mut seen, 8).await;
     assert_eq!(events, (0..8).collect::<Vec<_>>());
-    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
-    assert_eq!(consumer.subscriptions().await.unwrap(), (0, 1));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(1, 0)
+    );
+    assert_eq!(
+        consumer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 1)
+    );
 }
 
 #[tokio::test]
@@ -36,7 +42,7 @@ async fn an_async_subscription_is_made_without_waiting() {
     let (probe, mut seen) = Probe::new();
     let consumer = Stage::consumer(probe, ()).start().await.unwrap();
     consumer
-        .subscribe_async(
+        .async_subscribe(
             &producer,
             SubscribeOptions::new().max_demand(2).min_demand(0),
         )
@@ -212,7 +218,10 @@ async fn a_second_subscription_of_one_consumer_to_one_producer_is_refused() {
     }
     let count = events.len() as u64;
     assert_eq!(events, (0..count).collect::<Vec<_>>());
-    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(1, 0)
+    );
 }
 
 /// Blocks the producer's mailbox until the gate opens.
@@ -226,7 +235,7 @@ async fn a_consumer_that_stops_before_its_subscription_is_handled_is_never_subsc
     let (probe, _seen) = Probe::new();
     let consumer = Stage::consumer(probe, ()).start().await.unwrap();
     consumer
-        .subscribe_async(&producer, SubscribeOptions::new().cancel(Cancel::Temporary))
+        .async_subscribe(&producer, SubscribeOptions::new().cancel(Cancel::Temporary))
         .unwrap();
     // A call is a barrier: the subscription request is in the producer's mailbox.
     consumer.subscriptions().await.unwrap();
@@ -234,7 +243,10 @@ async fn a_consumer_that_stops_before_its_subscription_is_handled_is_never_subsc
     consumer.wait().await;
     open.send(()).unwrap();
     // The dead consumer holds no subscription, and so no demand that would swallow events.
-    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 0)
+    );
 }
 
 impl arbor_stage::StageCast<Hold> for support::Pusher {
@@ -265,7 +277,10 @@ async fn events_sent_to_a_consumer_that_just_died_go_back_to_the_buffer() {
         .unwrap();
     // The doomed consumer's demand is registered; then the producer is held, the
     // events queued behind the hold, and the consumer dies before they go out.
-    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(1, 0)
+    );
     let (open, gate) = tokio::sync::oneshot::channel();
     producer.cast(Hold(gate)).unwrap();
     producer.cast(support::Push((0..5).collect())).unwrap();
@@ -296,7 +311,10 @@ async fn a_partition_asked_of_a_producer_without_partitions_is_refused() {
             "partition 0 asked of a dispatcher that has no partitions"
         )))
     );
-    assert_eq!(producer.subscriptions().await.unwrap(), (0, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 0)
+    );
 }
 
 #[tokio::test]
@@ -362,7 +380,10 @@ async fn resubscribe_cancels_and_subscribes_again_with_new_options() {
     let (_, events) = collect(&mut seen, 5).await;
     assert_eq!(events.len(), 5);
     assert!(consumer.is_alive());
-    assert_eq!(producer.subscriptions().await.unwrap(), (1, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(1, 0)
+    );
     assert_eq!(
         consumer
             .resubscribe(old, Exit::Normal, SubscribeOptions::new())
@@ -387,7 +408,7 @@ async fn resubscribe_async_moves_the_subscription_without_waiting() {
         .await
         .unwrap();
     consumer
-        .resubscribe_async(old, Exit::Normal, SubscribeOptions::new().max_demand(4))
+        .async_resubscribe(old, Exit::Normal, SubscribeOptions::new().max_demand(4))
         .unwrap();
     // Events go on, through a new subscription; the old one was cancelled.
     let mut new_tag = None;
@@ -402,7 +423,10 @@ async fn resubscribe_async_moves_the_subscription_without_waiting() {
         }
     }
     assert!(consumer.is_alive());
-    assert_eq!(consumer.subscriptions().await.unwrap(), (0, 1));
+    assert_eq!(
+        consumer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(0, 1)
+    );
 }
 
 /// A consumer that tells the test when its `init` has run and how it ended.

@@ -66,7 +66,10 @@ async fn rest_for_one_restarts_producer_and_consumer_and_events_flow_again() {
     );
     let second = Stage::<Counter>::whereis(&names, &"producer").unwrap();
     assert_ne!(second, first);
-    assert_eq!(second.subscriptions().await.unwrap(), (1, 0));
+    assert_eq!(
+        second.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(1, 0)
+    );
 
     tokio::time::timeout(Duration::from_secs(5), tree.stop(Exit::shutdown()))
         .await

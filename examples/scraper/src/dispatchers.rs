@@ -107,7 +107,7 @@ pub async fn broadcast_demo(
         .start()
         .await?;
     producer
-        .demand(DemandMode::Forward)
+        .set_demand_mode(DemandMode::Forward)
         .map_err(|_| ScraperError::NotRunning("BroadcastPageProducer"))?;
     // The producer stops normally after its last page; its (permanent) consumers follow.
     all_stage.wait().await;
@@ -170,7 +170,7 @@ pub async fn partition_demo(
         consumers.push((collector, stage));
     }
     producer
-        .demand(DemandMode::Forward)
+        .set_demand_mode(DemandMode::Forward)
         .map_err(|_| ScraperError::NotRunning("PartitionPageProducer"))?;
     let mut partitions = Vec::new();
     for (collector, stage) in consumers {

@@ -186,9 +186,15 @@ async fn the_stages_are_named_in_the_registry_and_gone_after_stop() {
         .collect();
     // Each producer-consumer is subscribed to the producer, and the consumer supervisor
     // to each of them.
-    assert_eq!(producer.subscriptions().await.unwrap(), (3, 0));
+    assert_eq!(
+        producer.subscriptions().await.unwrap(),
+        arbor_stage::Subscriptions::new(3, 0)
+    );
     for stage in &stages {
-        assert_eq!(stage.subscriptions().await.unwrap(), (1, 1));
+        assert_eq!(
+            stage.subscriptions().await.unwrap(),
+            arbor_stage::Subscriptions::new(1, 1)
+        );
     }
     let registry = scraper.registry().clone();
     let counts = scraper.supervisor().count_children().await.unwrap();

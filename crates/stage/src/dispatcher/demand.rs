@@ -13,16 +13,16 @@ use crate::{DispatchError, Dispatcher, InfoToken, Outbox, Subscriber, Subscripti
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::DemandOptions;
+/// use arbor_stage::DemandDispatcherOptions;
 ///
-/// let options = DemandOptions::default().shuffle_demands_on_first_dispatch(true).max_demand(50);
+/// let options = DemandDispatcherOptions::default().shuffle_demands_on_first_dispatch(true).max_demand(50);
 /// assert!(options.shuffle_demands_on_first_dispatch);
-/// assert_eq!(DemandOptions::default().max_demand, None);
+/// assert_eq!(DemandDispatcherOptions::default().max_demand, None);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 #[must_use]
-pub struct DemandOptions {
+pub struct DemandDispatcherOptions {
     /// Shuffle consumers of equal demand once, before the first dispatch, so the first
     /// subscriber is not always served first. Default: `false`.
     pub shuffle_demands_on_first_dispatch: bool,
@@ -34,7 +34,7 @@ pub struct DemandOptions {
     pub shuffle_seed: Option<u64>,
 }
 
-impl DemandOptions {
+impl DemandDispatcherOptions {
     /// Sets [`shuffle_demands_on_first_dispatch`](Self::shuffle_demands_on_first_dispatch).
     pub fn shuffle_demands_on_first_dispatch(mut self, shuffle: bool) -> Self {
         self.shuffle_demands_on_first_dispatch = shuffle;
@@ -68,7 +68,7 @@ impl DemandOptions {
 ///
 /// # Options
 ///
-/// See [`DemandOptions`].
+/// See [`DemandDispatcherOptions`].
 ///
 /// # Examples
 ///
@@ -122,11 +122,11 @@ struct Pending {
 impl<E> DemandDispatcher<E> {
     /// A dispatcher with the default options.
     pub fn new() -> Self {
-        Self::with_options(DemandOptions::default())
+        Self::with_options(DemandDispatcherOptions::default())
     }
 
     /// A dispatcher with these options.
-    pub fn with_options(options: DemandOptions) -> Self {
+    pub fn with_options(options: DemandDispatcherOptions) -> Self {
         let shuffle = options.shuffle_demands_on_first_dispatch.then(|| {
             options
                 .shuffle_seed

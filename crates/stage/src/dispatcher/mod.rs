@@ -31,7 +31,7 @@ mod shuffle;
 mod subscriber;
 
 pub use broadcast::BroadcastDispatcher;
-pub use demand::{DemandDispatcher, DemandOptions};
+pub use demand::{DemandDispatcher, DemandDispatcherOptions};
 pub use outbox::{InfoToken, Outbox};
 pub use partition::{PartitionDispatcher, Partitions, ToPartition};
 pub use subscriber::{PartitionKey, Selector, Subscriber};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arbor_actor::{Exit, OnStop, Outcome};
 
 use super::acceptance::Acceptance;
-use super::{Kind, Runtime, StageState};
+use super::{Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{UpstreamLink, Watch};
 use crate::protocol::{Downward, InFlight, Unhanded, Upward};
@@ -105,7 +105,7 @@ impl<E: 'static> ConsumerSide<E> {
     }
 }
 
-impl<S: GenStage> Runtime<S> {
+impl<S: GenStage> StageServer<S> {
     /// Subscribes this stage to the producer `subscription` names.
     pub(crate) async fn subscribe(
         &self,
@@ -128,7 +128,7 @@ impl<S: GenStage> Runtime<S> {
         let watched = pid.on_stop(move |exit| {
             let _ = watcher.send(Downward::<S::In>::ProducerDown {
                 tag,
-                exit: exit.clone(),
+                reason: exit.clone(),
             });
         });
         let min_demand = demand.min_demand();
@@ -192,7 +192,7 @@ impl<S: GenStage> Runtime<S> {
                 return Outcome::NoReply;
             }
             Downward::Cancelled { tag, reason } => (tag, Cancelled::Cancel(reason)),
-            Downward::ProducerDown { tag, exit } => (tag, Cancelled::Down(exit)),
+            Downward::ProducerDown { tag, reason } => (tag, Cancelled::Down(reason)),
         };
         state.consumer.acceptance.refused(tag, why.reason());
         let Some(upstream) = state.consumer.upstreams.remove(&tag) else {

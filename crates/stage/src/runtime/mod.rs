@@ -99,11 +99,11 @@ impl<S: ProducerConsumer> Ops<S> {
         fn events<'a, S: ProducerConsumer>(
             stage: &'a S,
             events: Vec<S::In>,
-            from: SubscriptionTag,
+            tag: SubscriptionTag,
             state: &'a mut S::State,
             ctx: &'a mut StageContext<S>,
         ) -> BoxFuture<'a, Outcome> {
-            Box::pin(stage.handle_events(events, from, state, ctx))
+            Box::pin(stage.handle_events(events, tag, state, ctx))
         }
         Ops {
             kind: Kind::ProducerConsumer,
@@ -118,11 +118,11 @@ impl<S: Consumer> Ops<S> {
         fn events<'a, S: Consumer>(
             stage: &'a S,
             events: Vec<S::In>,
-            from: SubscriptionTag,
+            tag: SubscriptionTag,
             state: &'a mut S::State,
             ctx: &'a mut StageContext<S>,
         ) -> BoxFuture<'a, Outcome> {
-            Box::pin(stage.handle_events(events, from, state, ctx))
+            Box::pin(stage.handle_events(events, tag, state, ctx))
         }
         Ops {
             kind: Kind::Consumer,
@@ -141,7 +141,7 @@ pub(crate) struct Config<S: GenStage> {
 }
 
 /// The arbor server hosting stage `S`.
-pub(crate) struct Runtime<S: GenStage> {
+pub(crate) struct StageServer<S: GenStage> {
     pub(crate) stage: S,
     pub(crate) config: Arc<Config<S>>,
 }
@@ -271,7 +271,7 @@ pub(crate) struct UserCast<M>(pub(crate) M);
 /// A user plain message, wrapped likewise.
 pub(crate) struct UserInfo<M>(pub(crate) M);
 
-impl<S: GenStage> GenServer for Runtime<S> {
+impl<S: GenStage> GenServer for StageServer<S> {
     type Args = S::Args;
     type State = StageState<S>;
 
@@ -332,7 +332,7 @@ impl<S: GenStage> GenServer for Runtime<S> {
     }
 }
 
-impl<S: GenStage> Runtime<S> {
+impl<S: GenStage> StageServer<S> {
     /// Carries out what a callback asked for in its context, then returns its outcome
     /// (or the stop some of that work caused).
     pub(crate) async fn settle(&self, state: &mut StageState<S>, outcome: Outcome) -> Outcome {
@@ -450,7 +450,7 @@ impl<S: GenStage> Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleInfo<Upward<S::Out>> for Runtime<S> {
+impl<S: GenStage> HandleInfo<Upward<S::Out>> for StageServer<S> {
     async fn handle_info(
         &self,
         message: Upward<S::Out>,
@@ -461,7 +461,7 @@ impl<S: GenStage> HandleInfo<Upward<S::Out>> for Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleInfo<Downward<S::In>> for Runtime<S> {
+impl<S: GenStage> HandleInfo<Downward<S::In>> for StageServer<S> {
     async fn handle_info(
         &self,
         message: Downward<S::In>,
@@ -472,7 +472,7 @@ impl<S: GenStage> HandleInfo<Downward<S::In>> for Runtime<S> {
     }
 }
 
-impl<S, M> HandleCall<UserCall<M>> for Runtime<S>
+impl<S, M> HandleCall<UserCall<M>> for StageServer<S>
 where
     S: StageCall<M>,
     M: Send + 'static,
@@ -500,7 +500,7 @@ where
     }
 }
 
-impl<S, M> HandleCast<UserCast<M>> for Runtime<S>
+impl<S, M> HandleCast<UserCast<M>> for StageServer<S>
 where
     S: StageCast<M>,
     M: Send + 'static,
@@ -519,7 +519,7 @@ where
     }
 }
 
-impl<S, M> HandleInfo<UserInfo<M>> for Runtime<S>
+impl<S, M> HandleInfo<UserInfo<M>> for StageServer<S>
 where
     S: StageInfo<M>,
     M: Send + 'static,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome};
 
-use super::{Kind, Runtime, StageState};
+use super::{Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{DownstreamLink, Watch};
 use crate::protocol::{Downward, InFlight, Upward};
@@ -140,7 +140,7 @@ impl<E: Send + 'static> ProducerSide<E> {
     }
 }
 
-impl<S: GenStage> Runtime<S> {
+impl<S: GenStage> StageServer<S> {
     pub(super) async fn on_upward(
         &self,
         state: &mut StageState<S>,
@@ -166,8 +166,8 @@ impl<S: GenStage> Runtime<S> {
                 let why = Cancelled::Cancel(reason);
                 Box::pin(self.producer_cancel(state, tag, why, true)).await
             }
-            Upward::ConsumerDown { tag, exit } => {
-                let why = Cancelled::Down(exit);
+            Upward::ConsumerDown { tag, reason } => {
+                let why = Cancelled::Down(reason);
                 Box::pin(self.producer_cancel(state, tag, why, false)).await
             }
         }
@@ -206,7 +206,7 @@ impl<S: GenStage> Runtime<S> {
         let watched = pid.on_stop(move |exit| {
             let _ = me.send(Upward::<S::Out>::ConsumerDown {
                 tag,
-                exit: exit.clone(),
+                reason: exit.clone(),
             });
         });
         let hook = match watched {

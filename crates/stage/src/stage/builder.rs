@@ -8,7 +8,7 @@ use arbor_actor::{Naming, Server, StartOptions};
 use arbor_supervisor::ChildSpec;
 
 use super::Stage;
-use crate::runtime::{Config, Ops, ProducerConfig, Runtime};
+use crate::runtime::{Config, Ops, ProducerConfig, StageServer};
 use crate::subscription::Subscription;
 use crate::{
     BufferKeep, BufferSize, DemandDispatcher, DemandMode, Dispatcher, GenStage, InvalidOptions,
@@ -17,7 +17,7 @@ use crate::{
 
 impl<S: Producer> StageBuilder<S> {
     /// Whether demand reaches `handle_demand` at once or accumulates until
-    /// [`Stage::demand`] switches to forward. Default: [`DemandMode::Forward`].
+    /// [`Stage::set_demand_mode`] switches to forward. Default: [`DemandMode::Forward`].
     ///
     /// A producer's setting only: on a producer-consumer (whose demand is its consumers')
     /// it does not compile.
@@ -141,13 +141,13 @@ impl<S: GenStage> StageBuilder<S> {
         Ok(())
     }
 
-    fn into_parts(self) -> (Runtime<S>, S::Args, StartOptions) {
+    fn into_parts(self) -> (StageServer<S>, S::Args, StartOptions) {
         let config = Config {
             ops: self.ops,
             producer: self.producer,
             subscribe_to: self.subscribe_to,
         };
-        let runtime = Runtime {
+        let runtime = StageServer {
             stage: self.stage,
             config: Arc::new(config),
         };
@@ -210,9 +210,9 @@ impl<S: GenStage> StageBuilder<S> {
     }
 }
 
-impl<S: GenStage + Clone> Clone for Runtime<S> {
+impl<S: GenStage + Clone> Clone for StageServer<S> {
     fn clone(&self) -> Self {
-        Runtime {
+        StageServer {
             stage: self.stage.clone(),
             config: Arc::clone(&self.config),
         }

@@ -2,7 +2,7 @@
 
 use arbor_actor::{CallOutcome, Caller, Context, Exit, HandleCall, HandleCast, Outcome, Server};
 
-use crate::runtime::{failed_subscription_exit, Runtime, StageState, StartReply, SubscribeReply};
+use crate::runtime::{failed_subscription_exit, StageServer, StageState, StartReply, SubscribeReply};
 use crate::subscription::Subscription;
 use crate::{
     DemandMode, GenStage, StageInfo, StageStatus, SubscribeError, SubscribeOptions, SubscriptionTag,
@@ -70,7 +70,7 @@ pub(super) struct Counts {
     pub(super) producers: usize,
 }
 
-impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
+impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for StageServer<S> {
     type Reply = SubscribeReply;
 
     async fn handle_call(
@@ -84,7 +84,7 @@ impl<S: GenStage> HandleCall<SubscribeNow<S::In>> for Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleCall<ResubscribeNow<S::In>> for Runtime<S> {
+impl<S: GenStage> HandleCall<ResubscribeNow<S::In>> for StageServer<S> {
     type Reply = SubscribeReply;
 
     async fn handle_call(
@@ -108,7 +108,7 @@ impl<S: GenStage> HandleCall<ResubscribeNow<S::In>> for Runtime<S> {
     }
 }
 
-impl<S: GenStage> Runtime<S> {
+impl<S: GenStage> StageServer<S> {
     /// Subscribes as `subscription` says; `from` is answered once the producer accepts or
     /// refuses.
     async fn subscribe_for(
@@ -138,7 +138,7 @@ impl<S: GenStage> Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
+impl<S: GenStage> HandleCast<Control<S::In>> for StageServer<S> {
     async fn handle_cast(
         &self,
         control: Control<S::In>,
@@ -183,7 +183,7 @@ impl<S: GenStage> HandleCast<Control<S::In>> for Runtime<S> {
     }
 }
 
-impl<S, M> HandleCast<QueueInfo<M>> for Runtime<S>
+impl<S, M> HandleCast<QueueInfo<M>> for StageServer<S>
 where
     S: StageInfo<M>,
     M: Send + 'static,
@@ -201,7 +201,7 @@ where
     }
 }
 
-impl<S, M> HandleCall<QueueInfo<M>> for Runtime<S>
+impl<S, M> HandleCall<QueueInfo<M>> for StageServer<S>
 where
     S: StageInfo<M>,
     M: Send + 'static,
@@ -223,7 +223,7 @@ where
     }
 }
 
-impl<S: GenStage> HandleCall<AwaitSubscriptions> for Runtime<S> {
+impl<S: GenStage> HandleCall<AwaitSubscriptions> for StageServer<S> {
     type Reply = StartReply;
 
     async fn handle_call(
@@ -238,7 +238,7 @@ impl<S: GenStage> HandleCall<AwaitSubscriptions> for Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleCall<AwaitDrained> for Runtime<S> {
+impl<S: GenStage> HandleCall<AwaitDrained> for StageServer<S> {
     type Reply = ();
 
     async fn handle_call(
@@ -253,7 +253,7 @@ impl<S: GenStage> HandleCall<AwaitDrained> for Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleCall<AskNow> for Runtime<S> {
+impl<S: GenStage> HandleCall<AskNow> for StageServer<S> {
     type Reply = Result<(), SubscribeError>;
 
     async fn handle_call(
@@ -272,7 +272,7 @@ impl<S: GenStage> HandleCall<AskNow> for Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleCall<Status> for Runtime<S> {
+impl<S: GenStage> HandleCall<Status> for StageServer<S> {
     type Reply = StageStatus;
 
     async fn handle_call(
@@ -286,7 +286,7 @@ impl<S: GenStage> HandleCall<Status> for Runtime<S> {
     }
 }
 
-impl<S: GenStage> HandleCall<Inspect> for Runtime<S> {
+impl<S: GenStage> HandleCall<Inspect> for StageServer<S> {
     type Reply = Counts;
 
     async fn handle_call(

@@ -14,12 +14,12 @@ use arbor_actor::{CallError, Exit, Pid, SendError, Server, StopError, TimerRef};
 use arbor_registry::{Key, Registry, RegistryError, Value};
 use arbor_supervisor::Child;
 
-use crate::runtime::{Ops, Runtime, UserCall, UserCast, UserInfo};
+use crate::runtime::{Ops, StageServer, UserCall, UserCast, UserInfo};
 use crate::subscription::Subscription;
 use crate::{
     BufferSize, Consumer, DemandMode, GenStage, Producer, ProducerConsumer, StageCall, StageCast,
     StageInfo, StageStartError, StageStatus, SubscribeError, SubscribeOptions, SubscribeTo,
-    SubscriptionTag,
+    SubscriptionTag, Subscriptions,
 };
 use control::{
     AskNow, AwaitDrained, AwaitSubscriptions, Control, Inspect, QueueInfo, ResubscribeNow, Status,
@@ -73,15 +73,15 @@ use control::{
 /// # }
 /// ```
 pub struct Stage<S: GenStage> {
-    server: Server<Runtime<S>>,
+    server: Server<StageServer<S>>,
 }
 
 impl<S: GenStage> Stage<S> {
-    pub(crate) fn from_server(server: Server<Runtime<S>>) -> Self {
+    pub(crate) fn from_server(server: Server<StageServer<S>>) -> Self {
         Stage { server }
     }
 
-    pub(crate) fn server(&self) -> &Server<Runtime<S>> {
+    pub(crate) fn server(&self) -> &Server<StageServer<S>> {
         &self.server
     }
 
@@ -118,7 +118,7 @@ impl<S: GenStage> Stage<S> {
     /// [`Supervisor::from_child`](arbor_supervisor::Supervisor::from_child) gives back a
     /// supervisor): how to use a stage found in `which_children`.
     pub fn from_child(child: &Child) -> Option<Self> {
-        child.server::<Runtime<S>>().map(Stage::from_server)
+        child.server::<StageServer<S>>().map(Stage::from_server)
     }
 
     /// The stage of behaviour `S` registered under `key` in `registry`: how to reach a
@@ -131,7 +131,7 @@ impl<S: GenStage> Stage<S> {
         registry: &Registry<K, V>,
         key: &K,
     ) -> Result<Self, RegistryError> {
-        registry.server::<Runtime<S>>(key).map(Stage::from_server)
+        registry.server::<StageServer<S>>(key).map(Stage::from_server)
     }
 
     /// Calls the stage's [`StageCall`] handler for `M` (5 s timeout).
@@ -320,7 +320,7 @@ impl<S: GenStage> Stage<S> {
     ///
     /// [`SubscribeError::InvalidOptions`] at once; [`SubscribeError::Stage`] when this
     /// stage is not running.
-    pub fn resubscribe_async(
+    pub fn async_resubscribe(
         &self,
         tag: SubscriptionTag,
         reason: Exit,
@@ -339,7 +339,7 @@ impl<S: GenStage> Stage<S> {
     ///
     /// [`SubscribeError::InvalidOptions`] at once; [`SubscribeError::Stage`] when this
     /// stage is not running.
-    pub fn subscribe_async(
+    pub fn async_subscribe(
         &self,
         producer: impl Into<SubscribeTo<S::In>>,
         options: SubscribeOptions<S::In>,
@@ -474,16 +474,16 @@ impl<S: GenStage> Stage<S> {
     /// # Cancel safety
     ///
     /// Cancel safe: the call only reads.
-    pub async fn subscriptions(&self) -> Result<(usize, usize), CallError> {
-        self.server
-            .call(Inspect)
-            .await
-            .map(|counts| (counts.consumers, counts.producers))
+    pub async fn subscriptions(&self) -> Result<Subscriptions, CallError> {
+        self.server.call(Inspect).await.map(|counts| Subscriptions {
+            consumers: counts.consumers,
+            producers: counts.producers,
+        })
     }
 
     /// The stage just started, once its initial subscriptions are accepted; a refused
     /// one fails the start with the refusal (a stage its cancel mode stopped included).
-    async fn accepted(server: Server<Runtime<S>>) -> Result<Self, StageStartError> {
+    async fn accepted(server: Server<StageServer<S>>) -> Result<Self, StageStartError> {
         // A start abandoned while the subscriptions are answered leaves no stage behind,
         // as an abandoned `Server::start` leaves no server.
         let abandoned = StopOnDrop(Some(server.clone()));
@@ -569,7 +569,7 @@ impl<S: Producer> Stage<S> {
     /// # Errors
     ///
     /// [`SendError`] when the stage is not running.
-    pub fn demand(&self, mode: DemandMode) -> Result<(), SendError<()>> {
+    pub fn set_demand_mode(&self, mode: DemandMode) -> Result<(), SendError<()>> {
         self.control(Control::Demand(mode))
     }
 }
@@ -608,6 +608,6 @@ impl<S: GenStage> From<Stage<S>> for Child {
 
 impl<S: GenStage> arbor_registry::Resolve for Stage<S> {
     fn resolve(holder: &Pid) -> Option<Self> {
-        holder.server::<Runtime<S>>().map(Stage::from_server)
+        holder.server::<StageServer<S>>().map(Stage::from_server)
     }
 }

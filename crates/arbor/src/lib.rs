@@ -39,6 +39,12 @@
 //!   for many at once with bounded concurrency.
 //! - [`TaskSupervisor`](task::TaskSupervisor): tasks as supervised children, linked or not.
 //!
+//! # Data-parallel flows — [`flow`]
+//! - [`Flow`](flow::Flow): a plan of sources, `map`/`filter`, `partition` and `reduce`,
+//!   run by supervised stages with back-pressure; `collect`, `run`, `into_stream`.
+//! - [`PartitionOptions`](flow::PartitionOptions), [`Window`](flow::Window): how events
+//!   are routed to stages, and when reductions start and emit.
+//!
 //! ```
 //! use arbor::prelude::*;
 //!
@@ -76,6 +82,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub use arbor_actor as actor;
+pub use arbor_flow as flow;
 pub use arbor_registry as registry;
 pub use arbor_stage as stage;
 pub use arbor_supervisor as supervisor;
@@ -87,6 +94,7 @@ pub mod prelude {
         CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast,
         HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, ReplyTo, Server, StartOptions,
     };
+    pub use arbor_flow::{Flow, FlowError, FlowStream, PartitionOptions, Window};
     pub use arbor_registry::{Keys, Registry, RegistryOptions};
     pub use arbor_stage::{
         Cancel, Consumer, ConsumerSupervisor, GenStage, NoEvents, Producer, ProducerConsumer,

@@ -1,0 +1,282 @@
+//! Plan → running stages: starts a flow's layers from the sources down, every stage a
+//! temporary child of the flow's supervisor, with the sources' demand held back until
+//! every stage is subscribed.
+
+use std::future::Future;
+use std::hash::{BuildHasher, Hash};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arbor_actor::{Exit, StartError};
+use arbor_stage::{
+    Cancel, DemandMode, GenStage, PartitionDispatcher, Partitions, Producer, Stage, StageBuilder,
+    StageStartError, SubscribeOptions, SubscribeTo,
+};
+use arbor_supervisor::{Child, ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart};
+
+use crate::logic::LogicFactory;
+use crate::stage::FlowStage;
+use crate::{FlowError, InvalidFlow, PartitionInfo};
+
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Starts what feeds a layer and returns its producers, whose dispatcher routes as asked.
+pub(crate) type Upstream<T> =
+    Box<dyn FnOnce(Build, Dispatch<T>) -> BoxFuture<Result<Vec<SubscribeTo<T>>, FlowError>> + Send>;
+
+/// A partition's routing function: event → stage index (`None` drops the event).
+pub(crate) type HashFn<T> = Arc<dyn Fn(&T) -> Option<usize> + Send + Sync>;
+
+/// How a layer's producers hand events to the next layer's stages.
+pub(crate) enum Dispatch<T> {
+    /// To whichever stage asks (one stage, a shuffle, a sink).
+    Demand,
+    /// Each event to the stage its hash picks.
+    Partition { stages: usize, hash: HashFn<T> },
+}
+
+impl<T: Send + 'static> Dispatch<T> {
+    /// Sets this routing on a producer being built.
+    pub(crate) fn apply<S: GenStage<Out = T>>(
+        &self,
+        builder: StageBuilder<S>,
+    ) -> Result<StageBuilder<S>, FlowError> {
+        match self {
+            Dispatch::Demand => Ok(builder),
+            Dispatch::Partition { stages, hash } => {
+                let hash = Arc::clone(hash);
+                let maker =
+                    PartitionDispatcher::maker(Partitions::count(*stages), move |e: &T| hash(e))
+                        .map_err(|e| FlowError::Start(StageStartError::InvalidOptions(e)))?;
+                Ok(builder.dispatcher(maker))
+            }
+        }
+    }
+
+    /// The subscription options of stage `index` of the next layer.
+    fn subscribe_options(&self, index: usize, demand: &Demand) -> SubscribeOptions<T> {
+        let options = demand.options().cancel(Cancel::Transient);
+        match self {
+            Dispatch::Demand => options,
+            Dispatch::Partition { .. } => options.partition(index),
+        }
+    }
+}
+
+/// A partition's `max_demand` / `min_demand` (`None`: arbor-stage's defaults).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Demand {
+    pub(crate) max: Option<usize>,
+    pub(crate) min: Option<usize>,
+}
+
+impl Demand {
+    pub(crate) fn options<T>(&self) -> SubscribeOptions<T> {
+        let mut options = SubscribeOptions::new();
+        if let Some(max) = self.max {
+            options = options.max_demand(max);
+            if self.min.is_none() {
+                options = options.min_demand(max / 2);
+            }
+        }
+        if let Some(min) = self.min {
+            options = options.min_demand(min);
+        }
+        options
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), InvalidFlow> {
+        self.options::<()>()
+            .demand()
+            .map(|_| ())
+            .map_err(InvalidFlow::Demand)
+    }
+}
+
+/// Hashes a key to one of `stages` partitions. std's `RandomState` would differ between
+/// runs; a fixed-key hasher makes a flow's partitioning reproducible.
+pub(crate) fn partition_of<K: Hash>(key: &K, stages: usize) -> usize {
+    let hash =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .hash_one(key);
+    (hash % stages.max(1) as u64) as usize
+}
+
+type Release = Box<dyn FnOnce() + Send>;
+
+/// What starting a flow shares: its supervisor, and the sources to release once every
+/// stage is subscribed.
+#[derive(Clone)]
+pub(crate) struct Build {
+    supervisor: DynamicSupervisor,
+    releases: Arc<Mutex<Vec<Release>>>,
+}
+
+impl Build {
+    pub(crate) async fn new() -> Result<Self, FlowError> {
+        let supervisor = DynamicSupervisor::start(DynamicSupervisorOptions::default())
+            .await
+            .map_err(FlowError::Supervisor)?;
+        Ok(Build {
+            supervisor,
+            releases: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    pub(crate) fn supervisor(&self) -> &DynamicSupervisor {
+        &self.supervisor
+    }
+
+    /// Starts a stage as a temporary child of the flow's supervisor.
+    pub(crate) async fn start<S: GenStage>(
+        &self,
+        builder: StageBuilder<S>,
+    ) -> Result<Stage<S>, FlowError> {
+        let slot = Arc::new(Mutex::new(Some(builder)));
+        let started: Arc<Mutex<Option<Result<Stage<S>, StageStartError>>>> =
+            Arc::new(Mutex::new(None));
+        let report = Arc::clone(&started);
+        let spec = ChildSpec::from_fn("flow-stage", move |supervisor| {
+            let builder = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let report = Arc::clone(&report);
+            async move {
+                // Temporary: started once, never again.
+                let Some(builder) = builder else {
+                    return Err(StartError::Init(Exit::error("a flow stage starts once")));
+                };
+                let result = builder.start_link(supervisor).await;
+                let child = match &result {
+                    Ok(stage) => Ok(Child::from(stage.clone())),
+                    Err(StageStartError::Start(error)) => Err(error.clone()),
+                    Err(error) => Err(StartError::Init(Exit::error(error))),
+                };
+                *report.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+                child
+            }
+        })
+        .restart(Restart::Temporary);
+        let outcome = self.supervisor.start_child(spec).await;
+        let started = started
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match (started, outcome) {
+            (Some(Ok(stage)), Ok(_)) => Ok(stage),
+            (Some(Err(error)), _) => Err(FlowError::Start(error)),
+            (_, Err(error)) => Err(FlowError::Start(StageStartError::Start(StartError::Init(
+                Exit::error(error),
+            )))),
+            (None, Ok(_)) => Err(FlowError::Start(StageStartError::Start(StartError::Init(
+                Exit::error("the flow stage did not report its start"),
+            )))),
+        }
+    }
+
+    /// Starts a source producer with its demand held until [`Build::release`].
+    pub(crate) async fn start_source<S: Producer>(
+        &self,
+        builder: StageBuilder<S>,
+        dispatch: &Dispatch<S::Out>,
+    ) -> Result<SubscribeTo<S::Out>, FlowError> {
+        let builder = dispatch.apply(builder.demand_mode(DemandMode::Accumulate))?;
+        let stage = self.start(builder).await?;
+        let to = SubscribeTo::stage(&stage);
+        self.on_release(move || {
+            let _ = stage.demand(DemandMode::Forward);
+        });
+        Ok(to)
+    }
+
+    fn on_release(&self, release: impl FnOnce() + Send + 'static) {
+        self.releases
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(release));
+    }
+
+    /// Lets the sources emit: every stage is subscribed.
+    pub(crate) fn release(&self) {
+        let releases =
+            std::mem::take(&mut *self.releases.lock().unwrap_or_else(PoisonError::into_inner));
+        for release in releases {
+            release();
+        }
+    }
+
+    /// Stops every stage of the flow.
+    pub(crate) async fn stop(&self) {
+        self.supervisor.stop(Exit::Normal).await;
+    }
+}
+
+/// A layer of `stages` partition stages, each running `logic`, fed by `upstream`.
+pub(crate) struct Layer<I, O> {
+    pub(crate) upstream: Upstream<I>,
+    pub(crate) stages: usize,
+    pub(crate) routing: Option<HashFn<I>>,
+    pub(crate) demand: Demand,
+    pub(crate) logic: LogicFactory<I, O>,
+}
+
+impl<I: Send + 'static, O: Send + 'static> Layer<I, O> {
+    /// The layer as the upstream of the next one.
+    pub(crate) fn into_upstream(self) -> Upstream<O> {
+        Box::new(move |build, dispatch| Box::pin(self.start(build, dispatch)))
+    }
+
+    async fn start(
+        self,
+        build: Build,
+        dispatch: Dispatch<O>,
+    ) -> Result<Vec<SubscribeTo<O>>, FlowError> {
+        let routing = match (&self.routing, self.stages) {
+            // With one stage the key and hash are not consulted.
+            (Some(hash), stages) if stages > 1 => Dispatch::Partition {
+                stages,
+                hash: Arc::clone(hash),
+            },
+            _ => Dispatch::Demand,
+        };
+        let producers = (self.upstream)(build.clone(), routing.clone_shape()).await?;
+        let mut outputs = Vec::with_capacity(self.stages);
+        for index in 0..self.stages {
+            let logic = (self.logic)(PartitionInfo {
+                index,
+                stages: self.stages,
+            });
+            let mut builder = Stage::producer_consumer(FlowStage::new(), logic)
+                .name(&format!("flow-partition-{index}"));
+            builder = dispatch.apply(builder)?;
+            for producer in &producers {
+                builder = builder.subscribe_to(
+                    producer.clone(),
+                    routing.subscribe_options(index, &self.demand),
+                );
+            }
+            let stage = build.start(builder).await?;
+            outputs.push(SubscribeTo::stage(&stage));
+        }
+        Ok(outputs)
+    }
+}
+
+impl<T> Dispatch<T> {
+    fn clone_shape(&self) -> Self {
+        match self {
+            Dispatch::Demand => Dispatch::Demand,
+            Dispatch::Partition { stages, hash } => Dispatch::Partition {
+                stages: *stages,
+                hash: Arc::clone(hash),
+            },
+        }
+    }
+}
+
+/// The upstream of a plan that will not run (it carries an error): starts nothing.
+pub(crate) fn empty_upstream<T: Send + 'static>() -> Upstream<T> {
+    Box::new(|_, _| {
+        let nothing: BoxFuture<Result<Vec<SubscribeTo<T>>, FlowError>> =
+            Box::pin(async { Ok(Vec::new()) });
+        nothing
+    })
+}

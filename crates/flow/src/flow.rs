@@ -125,6 +125,9 @@ impl<T: Send + 'static> Flow<T, T> {
     /// A flow over the items of `items`, read by one producer as the flow asks for them
     /// (Flow's `from_enumerable`). Operations before the first `partition` run in one
     /// stage per core, fed by that producer.
+    // Flow's and arbor-stage's name; `FromIterator` cannot ask for a `Send + 'static`
+    // iterator read lazily by a stage.
+    #[allow(clippy::should_implement_trait)]
     pub fn from_iter<It>(items: It) -> Self
     where
         It: IntoIterator<Item = T>,
@@ -240,6 +243,28 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
             f(&event);
             emit(event);
         })
+    }
+
+    /// How many stages run this layer (the stages since the last `partition`, or the
+    /// ones after the sources). Default: what its `partition` said, or the number of
+    /// cores after the sources.
+    pub fn stages(mut self, stages: usize) -> Self {
+        self.options.stages = stages;
+        self
+    }
+
+    /// This layer's stages ask each of their producers for at most `max_demand` events
+    /// (and again at half of it, unless [`min_demand`](Flow::min_demand) says). Lower it
+    /// for coarse events (chunks of a file), so that every stage gets its share.
+    pub fn max_demand(mut self, max_demand: usize) -> Self {
+        self.options.demand.max = Some(max_demand);
+        self
+    }
+
+    /// When this layer's stages ask again (see [`max_demand`](Flow::max_demand)).
+    pub fn min_demand(mut self, min_demand: usize) -> Self {
+        self.options.demand.min = Some(min_demand);
+        self
     }
 
     /// Ends this layer and routes its events to a new one (Flow's `partition`): its

@@ -104,6 +104,9 @@ pub(crate) fn partition_of<K: Hash>(key: &K, stages: usize) -> usize {
 
 type Release = Box<dyn FnOnce() + Send>;
 
+/// Where a stage's start function leaves its handle (or its start error).
+type Started<S> = Arc<Mutex<Option<Result<Stage<S>, StageStartError>>>>;
+
 /// What starting a flow shares: its supervisor, and the sources to release once every
 /// stage is subscribed.
 #[derive(Clone)]
@@ -133,8 +136,7 @@ impl Build {
         builder: StageBuilder<S>,
     ) -> Result<Stage<S>, FlowError> {
         let slot = Arc::new(Mutex::new(Some(builder)));
-        let started: Arc<Mutex<Option<Result<Stage<S>, StageStartError>>>> =
-            Arc::new(Mutex::new(None));
+        let started: Started<S> = Arc::new(Mutex::new(None));
         let report = Arc::clone(&started);
         let spec = ChildSpec::from_fn("flow-stage", move |supervisor| {
             let builder = slot.lock().unwrap_or_else(PoisonError::into_inner).take();

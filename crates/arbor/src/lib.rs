@@ -116,6 +116,11 @@ pub mod prelude {
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The flow guide's examples, compiled and run as doctests.
+#[doc = include_str!("../../../docs/guide-flow.md")]
+#[cfg(doctest)]
+pub struct GuideFlowDoctests;
+
 /// The task guide's examples, compiled and run as doctests.
 #[doc = include_str!("../../../docs/guide-task.md")]
 #[cfg(doctest)]

@@ -113,7 +113,15 @@ type Started<S> = Arc<Mutex<Option<Result<Stage<S>, StageStartError>>>>;
 pub(crate) struct Build {
     supervisor: DynamicSupervisor,
     releases: Arc<Mutex<Vec<Release>>>,
+    /// `Temporary` for a flow its caller reads (the reader sees a failure); `Transient`
+    /// under a parent, with no restart allowed: a failed stage takes the flow's supervisor
+    /// down, and the parent restarts the whole flow (Flow's coordinator exits likewise).
+    restart: Restart,
+    /// Waits for each stage started so far to stop.
+    stages: Arc<Mutex<Vec<Waiter>>>,
 }
+
+type Waiter = Box<dyn FnOnce() -> BoxFuture<Exit> + Send>;
 
 impl Build {
     pub(crate) async fn new() -> Result<Self, FlowError> {
@@ -123,6 +131,22 @@ impl Build {
         Ok(Build {
             supervisor,
             releases: Arc::new(Mutex::new(Vec::new())),
+            restart: Restart::Temporary,
+            stages: Arc::default(),
+        })
+    }
+
+    /// As [`Build::new`], the supervisor linked under `parent`.
+    pub(crate) async fn linked(parent: arbor_actor::ractor::ActorCell) -> Result<Self, FlowError> {
+        let options = DynamicSupervisorOptions::default().max_restarts(0);
+        let supervisor = DynamicSupervisor::start_link(options, parent)
+            .await
+            .map_err(FlowError::Supervisor)?;
+        Ok(Build {
+            supervisor,
+            releases: Arc::new(Mutex::new(Vec::new())),
+            restart: Restart::Transient,
+            stages: Arc::default(),
         })
     }
 
@@ -142,7 +166,7 @@ impl Build {
             let builder = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
             let report = Arc::clone(&report);
             async move {
-                // Temporary: started once, never again.
+                // Started once: a flow stage is never restarted on its own.
                 let Some(builder) = builder else {
                     return Err(StartError::Init(Exit::error("a flow stage starts once")));
                 };
@@ -156,14 +180,23 @@ impl Build {
                 child
             }
         })
-        .restart(Restart::Temporary);
+        .restart(self.restart);
         let outcome = self.supervisor.start_child(spec).await;
         let started = started
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         match (started, outcome) {
-            (Some(Ok(stage)), Ok(_)) => Ok(stage),
+            (Some(Ok(stage)), Ok(_)) => {
+                let waited = stage.clone();
+                self.stages
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(Box::new(move || {
+                        Box::pin(async move { waited.wait().await })
+                    }));
+                Ok(stage)
+            }
             (Some(Err(error)), _) => Err(FlowError::Start(error)),
             (_, Err(error)) => Err(FlowError::Start(StageStartError::Start(StartError::Init(
                 Exit::error(error),
@@ -203,6 +236,21 @@ impl Build {
         for release in releases {
             release();
         }
+    }
+
+    /// Waits until every stage of the flow has stopped; the first abnormal exit, or
+    /// `Normal`.
+    pub(crate) async fn wait(&self) -> Exit {
+        let waiters =
+            std::mem::take(&mut *self.stages.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut exit = Exit::Normal;
+        for waiter in waiters {
+            let stopped = waiter().await;
+            if stopped.is_abnormal() && !exit.is_abnormal() {
+                exit = stopped;
+            }
+        }
+        exit
     }
 
     /// Stops every stage of the flow.

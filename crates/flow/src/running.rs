@@ -245,11 +245,13 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
 /// A child spec that runs a flow under a supervisor (Flow's `into_specs` / a flow module's
 /// `child_spec`): at each start, `start` gets the supervisor's cell and starts the flow
 /// linked under it ([`Flow::start_link`] or [`Flow::into_stages_link`]); the flow's own
-/// supervisor is the child. A failed start is reported with the flow's error.
-pub fn child_spec<F, Fut>(id: impl Into<String>, start: F) -> ChildSpec
+/// supervisor is the child. A failed start is reported with `start`'s error (a
+/// [`FlowError`], or an error of the caller's, for a lookup that failed).
+pub fn child_spec<F, Fut, E>(id: impl Into<String>, start: F) -> ChildSpec
 where
     F: Fn(ActorCell) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<RunningFlow, FlowError>> + Send + 'static,
+    Fut: Future<Output = Result<RunningFlow, E>> + Send + 'static,
+    E: std::error::Error,
 {
     ChildSpec::from_fn(id, move |parent| {
         let started = start(parent);

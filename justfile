@@ -13,6 +13,10 @@ jobber:
 scraper *args:
     cargo run --release -p scraper -- {{args}}
 
+# The Flow chapter's app on OurAirports' real data (`just airports --help` for options).
+airports *args:
+    cargo run --release -p airports -- {{args}}
+
 # Every test: unit, integration and doc tests.
 test:
     cargo test --workspace

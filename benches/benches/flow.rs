@@ -4,8 +4,10 @@
 //! - `flow_airports`: open airports per country over OurAirports' full `airports.csv`
 //!   (73,623 records, gunzipped once before the clock starts). Every leg does the same
 //!   parse (the `csv` crate over chunks of whole records, `airports::data`) and the same
-//!   count. Legs: `arbor` (the airports app's `flow_reduce`: a source cutting chunks, one
-//!   parser per core, `partition` by country into 2 reducers), `raw_sequential` (one
+//!   count. Legs: `arbor` (the airports app's `flow_count`: a source cutting chunks, one
+//!   parser per core counting its chunk, `partition` by country into 2 reducers adding
+//!   the counts), `arbor_per_record` (`flow_reduce`, the book's step: every record
+//!   partitioned and counted by the reducers), `raw_sequential` (one
 //!   iterator fold), `raw_rayon` (`par_bridge` over the same chunks, `fold` + `reduce`
 //!   merging the per-thread counts).
 //! - `flow_airports_scaling`: the `arbor` leg with 1, 2 and 4 reducer stages.
@@ -71,19 +73,21 @@ fn airports_groups(c: &mut Criterion, rt: &Runtime, bytes: &Arc<[u8]>) {
     let expected = sequential(bytes);
     let flow = |stages| {
         let bytes = Arc::clone(bytes);
-        rt.block_on(async move {
-            airports::flow_reduce(bytes, stages)
-                .await
-                .expect("the flow")
-        })
+        rt.block_on(async move { airports::flow_count(bytes, stages).await.expect("the flow") })
+    };
+    let per_record = || {
+        let bytes = Arc::clone(bytes);
+        rt.block_on(async move { airports::flow_reduce(bytes, 2).await.expect("the flow") })
     };
     assert_eq!(flow(2), expected);
+    assert_eq!(per_record(), expected);
     assert_eq!(with_rayon(bytes), expected);
 
     let mut group = c.benchmark_group("flow_airports");
     group.sample_size(20);
     set_times(&mut group, Duration::from_secs(1), Duration::from_secs(5));
     group.bench_function("arbor", |b| b.iter(|| black_box(flow(2))));
+    group.bench_function("arbor_per_record", |b| b.iter(|| black_box(per_record())));
     group.bench_function("raw_sequential", |b| {
         b.iter(|| black_box(sequential(bytes)))
     });
@@ -217,7 +221,7 @@ fn summary(since: SystemTime, events: u64) {
     let ms = |group: &str, leg: &str| median_ns(group, leg, since).map(|ns| ns / 1e6);
     if let Some(arbor) = ms("flow_airports", "arbor") {
         let mut line = format!("  flow_airports   arbor {arbor:.1} ms");
-        for peer in ["raw_sequential", "raw_rayon"] {
+        for peer in ["arbor_per_record", "raw_sequential", "raw_rayon"] {
             if let Some(peer_ms) = ms("flow_airports", peer) {
                 line += &format!("  {peer} {peer_ms:.1} ms (ratio {:.2})", peer_ms / arbor);
             }

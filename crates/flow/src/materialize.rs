@@ -3,7 +3,7 @@
 //! every stage is subscribed.
 
 use std::future::Future;
-use std::hash::{BuildHasher, Hash};
+use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -93,13 +93,57 @@ impl Demand {
     }
 }
 
-/// Hashes a key to one of `stages` partitions. std's `RandomState` would differ between
-/// runs; a fixed-key hasher makes a flow's partitioning reproducible.
-pub(crate) fn partition_of<K: Hash>(key: &K, stages: usize) -> usize {
-    let hash =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .hash_one(key);
-    (hash % stages.max(1) as u64) as usize
+/// Hashes a key to one of `stages` partitions, the same in every run (std's
+/// `RandomState` is seeded per process). Routing is not exposed to hash flooding (a key
+/// only picks a stage), so a multiply-rotate hash, several times cheaper per event than
+/// SipHash, is enough.
+pub(crate) fn partition_of<K: Hash + ?Sized>(key: &K, stages: usize) -> usize {
+    let mut hasher = RouteHasher(0);
+    key.hash(&mut hasher);
+    // The high bits are the best mixed.
+    let spread = (u128::from(hasher.finish()) * stages.max(1) as u128) >> 64;
+    spread as usize
+}
+
+/// Fx-style hashing: one rotate, xor and multiply per word.
+struct RouteHasher(u64);
+
+impl RouteHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl std::hash::Hasher for RouteHasher {
+    fn finish(&self) -> u64 {
+        // A final avalanche, so that small keys spread over the high bits too.
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^ (x >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut last = [0; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.add(u64::from_le_bytes(last));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
 }
 
 type Release = Box<dyn FnOnce() + Send>;
@@ -125,27 +169,25 @@ type Waiter = Box<dyn FnOnce() -> BoxFuture<Exit> + Send>;
 
 impl Build {
     pub(crate) async fn new() -> Result<Self, FlowError> {
-        let supervisor = DynamicSupervisor::start(DynamicSupervisorOptions::default())
-            .await
-            .map_err(FlowError::Supervisor)?;
-        Ok(Build {
-            supervisor,
-            releases: Arc::new(Mutex::new(Vec::new())),
-            restart: Restart::Temporary,
-            stages: Arc::default(),
-        })
+        let started = DynamicSupervisor::start(DynamicSupervisorOptions::default()).await;
+        Self::around(started, Restart::Temporary)
     }
 
     /// As [`Build::new`], the supervisor linked under `parent`.
     pub(crate) async fn linked(parent: arbor_actor::ractor::ActorCell) -> Result<Self, FlowError> {
         let options = DynamicSupervisorOptions::default().max_restarts(0);
-        let supervisor = DynamicSupervisor::start_link(options, parent)
-            .await
-            .map_err(FlowError::Supervisor)?;
+        let started = DynamicSupervisor::start_link(options, parent).await;
+        Self::around(started, Restart::Transient)
+    }
+
+    fn around(
+        supervisor: Result<DynamicSupervisor, arbor_supervisor::SupervisorError>,
+        restart: Restart,
+    ) -> Result<Self, FlowError> {
         Ok(Build {
-            supervisor,
-            releases: Arc::new(Mutex::new(Vec::new())),
-            restart: Restart::Transient,
+            supervisor: supervisor.map_err(FlowError::Supervisor)?,
+            releases: Arc::default(),
+            restart,
             stages: Arc::default(),
         })
     }

@@ -252,8 +252,12 @@ pub fn country_key(row: &Row) -> String {
 
 /// The reducer stage (of `stages`) a row goes to: by its country (errors to stage 0).
 pub fn partition_of(row: &Row, stages: usize) -> usize {
+    stage_of(row.as_ref().map_or("", |a| a.country.as_str()), stages)
+}
+
+/// The reducer stage (of `stages`) a country goes to.
+pub fn stage_of(country: &str, stages: usize) -> usize {
     use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    let country = row.as_ref().map_or("", |a| a.country.as_str());
     let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(country);
     (hash % stages.max(1) as u64) as usize
 }

@@ -22,6 +22,8 @@ enum Variant {
     FlowMap,
     /// Flow: partition by country, reduce.
     FlowReduce,
+    /// Flow: count each chunk first (a combiner), then partition and reduce.
+    FlowCount,
     /// Flow: partition by country, group_by.
     FlowGroup,
     /// Flow: take_sort the top countries.
@@ -65,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
             Variant::Lazy,
             Variant::FlowMap,
             Variant::FlowReduce,
+            Variant::FlowCount,
             Variant::FlowGroup,
             Variant::FlowTop,
         ],
@@ -98,6 +101,7 @@ async fn run(
         Variant::Lazy => airports::lazy(&bytes)?,
         Variant::FlowMap => airports::flow_map(bytes).await?,
         Variant::FlowReduce => airports::flow_reduce(bytes, stages).await?,
+        Variant::FlowCount => airports::flow_count(bytes, stages).await?,
         Variant::FlowGroup => airports::flow_group(bytes, stages).await?,
         Variant::FlowTop => return Ok(airports::flow_top(bytes, stages, n).await?),
         Variant::Window => {

@@ -113,6 +113,13 @@ async fn a_malformed_record_is_reported_with_its_line() {
         matches!(error, AirportsError::Row(ref e) if e.line == 4),
         "{error}"
     );
+    let error = airports::flow_count(Arc::clone(&bytes), 2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, AirportsError::Row(ref e) if e.line == 4),
+        "{error}"
+    );
     let error = airports::flow_top(bytes, 2, 10).await.unwrap_err();
     assert!(
         matches!(error, AirportsError::Row(ref e) if e.line == 4),

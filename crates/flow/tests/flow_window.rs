@@ -11,14 +11,15 @@ fn one_stage<T: std::hash::Hash + 'static>(window: Window<T>) -> PartitionOption
     PartitionOptions::new().stages(1).window(window)
 }
 
-/// A sum that reports its window and trigger.
-async fn sums(flow: Flow<u64>, window: Window<u64>) -> Vec<(WindowId, Trigger, u64)> {
+/// A one-stage sum that reports each trigger with its window.
+fn sums_of(flow: Flow<u64>, window: Window<u64>) -> Flow<(WindowId, Trigger, u64), u64> {
     flow.partition(one_stage(window))
         .reduce(|| 0u64, |sum, n| sum + n)
         .on_trigger(|sum, _, info| (vec![(info.window, info.trigger.clone(), sum)], sum))
-        .collect()
-        .await
-        .unwrap()
+}
+
+async fn sums(flow: Flow<u64>, window: Window<u64>) -> Vec<(WindowId, Trigger, u64)> {
+    sums_of(flow, window).collect().await.unwrap()
 }
 
 #[tokio::test]
@@ -115,18 +116,17 @@ async fn a_custom_trigger_cuts_where_it_says_and_on_trigger_sees_its_name() {
     );
 }
 
-/// Events `(time_ms, value)` one per batch, so that each event is its own batch.
-fn timed(events: Vec<(i64, u64)>) -> Flow<(i64, u64)> {
-    Flow::from_iter(events)
-}
+type Timed = (i64, u64);
 
-async fn fixed_sums(
-    window: Window<(i64, u64)>,
-    events: Vec<(i64, u64)>,
-) -> Vec<(WindowId, Trigger, u64)> {
-    timed(events)
+/// A one-stage fixed-window sum over `source`, one event per batch (`max_demand` 1), that
+/// reports each trigger with its window.
+fn fixed_sums_of(
+    source: Flow<Timed>,
+    window: Window<Timed>,
+) -> Flow<(WindowId, Trigger, u64), Timed> {
+    source
         .partition(
-            PartitionOptions::by_key(|_: &(i64, u64)| 0)
+            PartitionOptions::by_key(|_: &Timed| 0)
                 .stages(1)
                 .max_demand(1)
                 .min_demand(0)
@@ -134,6 +134,10 @@ async fn fixed_sums(
         )
         .reduce(|| 0u64, |sum, (_, v)| sum + v)
         .on_trigger(|sum, _, info| (vec![(info.window, info.trigger.clone(), sum)], sum))
+}
+
+async fn fixed_sums(window: Window<Timed>, events: Vec<Timed>) -> Vec<(WindowId, Trigger, u64)> {
+    fixed_sums_of(Flow::from_iter(events), window)
         .collect()
         .await
         .unwrap()
@@ -173,17 +177,8 @@ async fn late_events_in_a_later_batch_are_dropped() {
 async fn allowed_lateness_fires_a_watermark_then_done_after_the_lateness() {
     let window = Window::fixed(Duration::from_millis(10), |(t, _): &(i64, u64)| *t)
         .allowed_lateness(Duration::from_secs(1));
-    let (mut tx, rx) = mpsc::unbounded::<(i64, u64)>();
-    let mut out = Flow::from_stream(rx)
-        .partition(
-            PartitionOptions::by_key(|_: &(i64, u64)| 0)
-                .stages(1)
-                .max_demand(1)
-                .min_demand(0)
-                .window(window),
-        )
-        .reduce(|| 0u64, |sum, (_, v)| sum + v)
-        .on_trigger(|sum, _, info| (vec![(info.window, info.trigger.clone(), sum)], sum))
+    let (mut tx, rx) = mpsc::unbounded::<Timed>();
+    let mut out = fixed_sums_of(Flow::from_stream(rx), window)
         .into_stream()
         .await
         .unwrap();
@@ -212,10 +207,8 @@ async fn allowed_lateness_fires_a_watermark_then_done_after_the_lateness() {
 #[tokio::test(start_paused = true)]
 async fn periodic_windows_close_on_their_timer() {
     let (mut tx, rx) = mpsc::unbounded::<u64>();
-    let mut out = Flow::from_stream(rx)
-        .partition(one_stage(Window::periodic(Duration::from_secs(1))))
-        .reduce(|| 0u64, |sum, n| sum + n)
-        .on_trigger(|sum, _, info| (vec![(info.window, info.trigger.clone(), sum)], sum))
+    let window = Window::periodic(Duration::from_secs(1));
+    let mut out = sums_of(Flow::from_stream(rx), window)
         .into_stream()
         .await
         .unwrap();

@@ -54,6 +54,7 @@ mod count;
 mod fixed;
 mod global;
 mod periodic;
+mod sequence;
 mod trigger;
 
 use std::fmt;

@@ -4,17 +4,14 @@ use std::time::Duration;
 
 use arbor_stage::SubscriptionTag;
 
+use super::sequence::Sequence;
 use super::Periodically;
-use crate::logic::{AccFactory, Effects, Logic, Place, Tick, WindowAcc};
+use crate::logic::{AccFactory, Effects, Logic, Tick};
 use crate::{PartitionInfo, Trigger, WindowId};
 
 pub(crate) struct PeriodicLogic<I, O> {
-    factory: AccFactory<I, O>,
-    acc: Box<dyn WindowAcc<I, O>>,
-    partition: PartitionInfo,
-    periodically: Periodically,
+    windows: Sequence<I, O>,
     period: Duration,
-    window: u64,
 }
 
 impl<I, O> PeriodicLogic<I, O> {
@@ -25,55 +22,36 @@ impl<I, O> PeriodicLogic<I, O> {
         period: Duration,
     ) -> Self {
         PeriodicLogic {
-            acc: factory(),
-            factory,
-            partition,
-            periodically,
+            windows: Sequence::new(factory, partition, periodically, WindowId::Periodic),
             period,
-            window: 0,
-        }
-    }
-
-    fn at(&self) -> Place {
-        Place {
-            partition: self.partition,
-            window: WindowId::Periodic(self.window),
         }
     }
 }
 
 impl<I: Send + 'static, O: Send + 'static> Logic<I, O> for PeriodicLogic<I, O> {
     fn start(&mut self, fx: &mut Effects<O>) {
-        self.periodically.start(fx);
-        fx.timers.push((self.period, Tick::WindowEnd(self.window)));
+        self.windows.periodically.start(fx);
+        fx.timers
+            .push((self.period, Tick::WindowEnd(self.windows.window)));
     }
 
     fn events(&mut self, _: SubscriptionTag, events: Vec<I>, fx: &mut Effects<O>) {
-        let at = self.at();
-        self.acc.feed(events, &at, &mut fx.events);
+        self.windows.feed(events, &mut fx.events);
     }
 
     fn tick(&mut self, tick: Tick, fx: &mut Effects<O>) {
         match tick {
-            Tick::WindowEnd(window) if window == self.window => {
-                let at = self.at();
-                self.acc.fire(Trigger::Done, &at, &mut fx.events);
-                self.acc = (self.factory)();
-                self.window += 1;
-                fx.timers.push((self.period, Tick::WindowEnd(self.window)));
+            Tick::WindowEnd(window) if window == self.windows.window => {
+                self.windows.next(&mut fx.events);
+                fx.timers
+                    .push((self.period, Tick::WindowEnd(self.windows.window)));
             }
-            Tick::Periodically(n) => {
-                if let Some(trigger) = self.periodically.fired(n, fx) {
-                    let at = self.at();
-                    self.acc.fire(trigger, &at, &mut fx.events);
-                }
-            }
+            Tick::Periodically(n) => self.windows.periodically(n, fx),
             _ => {}
         }
     }
 
     fn done(&mut self, fx: &mut Effects<O>) {
-        let at = self.at();
-        self.acc.fire(Trigger::Done, &at, &mut fx.events);
+        self.windows.fire(Trigger::Done, &mut fx.events);
     }
 }

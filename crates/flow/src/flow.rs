@@ -261,6 +261,14 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
         self
     }
 
+    /// This layer's window (see [`Window`]): for a reduction right after the sources
+    /// (`from_stages` producers, several `from_iters`), whose stages then see each
+    /// source as a producer of their own. Default: what its `partition` said, or global.
+    pub fn window(mut self, window: Window<I>) -> Self {
+        self.options.window = window;
+        self
+    }
+
     /// When this layer's stages ask again (see [`max_demand`](Flow::max_demand)).
     pub fn min_demand(mut self, min_demand: usize) -> Self {
         self.options.demand.min = Some(min_demand);

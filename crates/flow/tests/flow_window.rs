@@ -247,3 +247,52 @@ async fn trigger_periodically_snapshots_the_open_window() {
     assert_eq!(out.next().await.unwrap().unwrap(), (Trigger::Done, 7));
     assert!(out.next().await.is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_producer_holds_a_fixed_window_open() {
+    // Two producers feed one stage; window 0..10 closes only once both have moved past it.
+    let (mut fast_tx, fast) = mpsc::unbounded::<Timed>();
+    let (mut slow_tx, slow) = mpsc::unbounded::<Timed>();
+    let fast = arbor_stage::from_stream(fast).start().await.unwrap();
+    let slow = arbor_stage::from_stream(slow).start().await.unwrap();
+    let window = Window::fixed(Duration::from_millis(10), |(t, _): &Timed| *t);
+    let mut out = Flow::from_stages([
+        arbor_stage::SubscribeTo::stage(&fast),
+        arbor_stage::SubscribeTo::stage(&slow),
+    ])
+    // The reduction runs in the stage that reads both producers.
+    .stages(1)
+    .max_demand(1)
+    .min_demand(0)
+    .window(window)
+    .reduce(|| 0u64, |sum, (_, v)| sum + v)
+    .on_trigger(|sum, _, info| (vec![(info.window, info.trigger.clone(), sum)], sum))
+    .into_stream()
+    .await
+    .unwrap();
+    fast_tx.send((1, 1)).await.unwrap();
+    fast_tx.send((25, 2)).await.unwrap();
+    // Nothing closes while the slow producer has said nothing: its next event is 3,
+    // still in window 0, which is open.
+    slow_tx.send((3, 10)).await.unwrap();
+    slow_tx.send((12, 20)).await.unwrap();
+    // Now both are past window 0: it closes with both producers' events.
+    assert_eq!(
+        out.next().await.unwrap().unwrap(),
+        (WindowId::Fixed { start: 0 }, Trigger::Done, 11)
+    );
+    drop(fast_tx);
+    drop(slow_tx);
+    let rest: Vec<_> = [out.next().await, out.next().await]
+        .into_iter()
+        .map(|e| e.unwrap().unwrap())
+        .collect();
+    assert_eq!(
+        rest,
+        vec![
+            (WindowId::Fixed { start: 10 }, Trigger::Done, 20),
+            (WindowId::Fixed { start: 20 }, Trigger::Done, 2),
+        ]
+    );
+    assert!(out.next().await.is_none());
+}

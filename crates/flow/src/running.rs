@@ -9,7 +9,8 @@ use std::marker::PhantomData;
 use arbor_actor::ractor::ActorCell;
 use arbor_actor::{Exit, Init, Outcome, StartError};
 use arbor_stage::{
-    Cancel, Consumer, GenStage, NoEvents, Stage, StageContext, SubscribeOptions, SubscriptionTag,
+    Cancel, Cancelled, Consumer, DemandAsk, GenStage, NoEvents, Side, Stage, StageContext,
+    SubscribeOptions, SubscriptionInfo, SubscriptionTag,
 };
 use arbor_supervisor::{Child, ChildSpec, DynamicSupervisor};
 
@@ -86,17 +87,45 @@ impl From<RunningFlow> for Child {
     }
 }
 
-/// The consumer `start` puts at the end of a flow: it asks, and drops what it gets.
+/// The consumer `start` puts at the end of a flow: it asks, drops what it gets, and
+/// stops once every last stage of the flow has ended.
 struct Drain<T>(PhantomData<fn(T)>);
 
 impl<T: Send + 'static> GenStage for Drain<T> {
     type Args = ();
-    type State = ();
+    /// The subscriptions still open.
+    type State = usize;
     type In = T;
     type Out = NoEvents;
 
-    async fn init(&self, _: (), _: &mut StageContext<Self>) -> Init<()> {
-        Init::Ready(())
+    async fn init(&self, _: (), _: &mut StageContext<Self>) -> Init<usize> {
+        Init::Ready(0)
+    }
+
+    async fn handle_subscribe(
+        &self,
+        _: Side,
+        _: SubscriptionInfo,
+        open: &mut usize,
+        _: &mut StageContext<Self>,
+    ) -> DemandAsk {
+        *open += 1;
+        DemandAsk::Automatic
+    }
+
+    async fn handle_cancel(
+        &self,
+        _: Side,
+        _: Cancelled,
+        _: SubscriptionTag,
+        open: &mut usize,
+        _: &mut StageContext<Self>,
+    ) -> Outcome {
+        *open = open.saturating_sub(1);
+        if *open == 0 {
+            return Outcome::Stop(Exit::Normal);
+        }
+        Outcome::NoReply
     }
 }
 
@@ -105,7 +134,7 @@ impl<T: Send + 'static> Consumer for Drain<T> {
         &self,
         _: Vec<T>,
         _: SubscriptionTag,
-        _: &mut (),
+        _: &mut usize,
         _: &mut StageContext<Self>,
     ) -> Outcome {
         Outcome::NoReply

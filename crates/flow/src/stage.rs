@@ -105,6 +105,7 @@ impl<I: Send + 'static, O: Send + 'static> GenStage for FlowStage<I, O> {
             Side::Consumer => {
                 if why.reason().is_abnormal() {
                     // An upstream stage failed: the flow fails with its reason.
+                    tracing::debug!(stage = %ctx.myself(), subscription = %tag, reason = %why.reason(), "a producer of the flow failed; stopping");
                     return Outcome::Stop(why.reason().clone());
                 }
                 state.producers.remove(&tag);
@@ -113,6 +114,7 @@ impl<I: Send + 'static, O: Send + 'static> GenStage for FlowStage<I, O> {
                     return Outcome::NoReply;
                 }
                 if !state.done {
+                    tracing::debug!(stage = %ctx.myself(), "every producer ended: the final Done");
                     state.done = true;
                     let mut fx = Effects::new();
                     state.logic.done(&mut fx);
@@ -125,6 +127,7 @@ impl<I: Send + 'static, O: Send + 'static> GenStage for FlowStage<I, O> {
                 state.consumers = state.consumers.saturating_sub(1);
                 if state.consumers == 0 {
                     // Nobody reads this stage's output any more (the reader stopped).
+                    tracing::debug!(stage = %ctx.myself(), "the flow's last consumer left; stopping");
                     return Outcome::Stop(Exit::Normal);
                 }
                 Outcome::NoReply

@@ -193,3 +193,23 @@ async fn a_supervised_flow_is_restarted_with_its_producer() {
     assert_eq!(next_n(&mut collected, 1).await, vec![30]);
     tree.stop(Exit::shutdown()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_started_flow_ends_with_its_sources_and_stops_its_stages() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&seen);
+    let running = Flow::from_iter(1..=100u64)
+        .partition(arbor_flow::PartitionOptions::new().stages(3))
+        .each(move |n| {
+            counter.fetch_add(*n, Ordering::SeqCst);
+        })
+        .start()
+        .await
+        .unwrap();
+    let supervisor = running.supervisor().clone();
+    assert_eq!(running.wait().await, Exit::Normal);
+    assert_eq!(seen.load(Ordering::SeqCst), 5050);
+    assert!(!supervisor.is_alive());
+}

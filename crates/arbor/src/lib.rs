@@ -48,6 +48,11 @@
 //!   [`Acknowledger`](broadway::Acknowledger).
 //! - [`MessageProducer`](broadway::MessageProducer): a source of messages; the RabbitMQ
 //!   producer with the `rabbitmq` feature.
+//! # Data-parallel flows — [`flow`]
+//! - [`Flow`](flow::Flow): a plan of sources, `map`/`filter`, `partition` and `reduce`,
+//!   run by supervised stages with back-pressure; `collect`, `run`, `into_stream`.
+//! - [`PartitionOptions`](flow::PartitionOptions), [`Window`](flow::Window): how events
+//!   are routed to stages, and when reductions start and emit.
 //!
 //! ```
 //! use arbor::prelude::*;
@@ -88,6 +93,7 @@
 
 pub use arbor_actor as actor;
 pub use arbor_broadway as broadway;
+pub use arbor_flow as flow;
 pub use arbor_registry as registry;
 pub use arbor_stage as stage;
 pub use arbor_supervisor as supervisor;
@@ -104,6 +110,7 @@ pub mod prelude {
         Acked, BatchInfo, BatchTrigger, BatcherOptions, BoxError, Broadway, Message,
         MessageProducer, Pipeline, ProcessorOptions, ProducerOptions, Pusher, TestProducer,
     };
+    pub use arbor_flow::{Flow, FlowError, FlowStream, PartitionOptions, Window};
     pub use arbor_registry::{Keys, Named, Registry, RegistryOptions};
     pub use arbor_stage::{
         Cancel, Consumer, ConsumerSupervisor, GenStage, NoEvents, Producer, ProducerConsumer,
@@ -129,6 +136,10 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../../../docs/guide-broadway.md")]
 #[cfg(doctest)]
 pub struct GuideBroadwayDoctests;
+/// The flow guide's examples, compiled and run as doctests.
+#[doc = include_str!("../../../docs/guide-flow.md")]
+#[cfg(doctest)]
+pub struct GuideFlowDoctests;
 
 /// The task guide's examples, compiled and run as doctests.
 #[doc = include_str!("../../../docs/guide-task.md")]

@@ -32,6 +32,7 @@
 
 mod dispatchers;
 mod http;
+pub mod online_page_flow;
 pub mod online_page_producer_consumer;
 pub mod page_consumer;
 pub mod page_consumer_supervisor;
@@ -88,6 +89,9 @@ pub enum ScraperError {
     /// A stage of a demo did not start.
     #[error(transparent)]
     Stage(#[from] StageStartError),
+    /// The online-page flow (`Config::flow`) did not start.
+    #[error("the online-page flow did not start")]
+    Flow(#[from] arbor_flow::FlowError),
     /// A URL is not an absolute http(s) URL.
     #[error("bad URL {url:?}: {why}")]
     BadUrl {
@@ -121,6 +125,10 @@ pub struct Config {
     /// `PageProducer`'s buffer. Default: 10 000, gen_stage's default; pages beyond it
     /// are discarded (oldest first), counted and logged.
     pub buffer_size: usize,
+    /// The book's end of chapter 4: a flow (`from_stages` on `PageProducer`, `filter`
+    /// online pages in `producer_consumers` stages, `into_stages` to
+    /// `PageConsumerSupervisor`) replaces the `OnlinePageProducerConsumer`s. Default: off.
+    pub flow: bool,
 }
 
 impl Config {
@@ -131,7 +139,14 @@ impl Config {
             max_demand: default_max_demand(),
             producer_consumers: 2,
             buffer_size: 10_000,
+            flow: false,
         }
+    }
+
+    /// Runs the online filter as a flow (see [`Config::flow`]).
+    pub fn flow(mut self, flow: bool) -> Self {
+        self.flow = flow;
+        self
     }
 
     /// Sets `max_demand`.
@@ -190,20 +205,32 @@ impl Scraper {
             .map(online_page_producer_consumer::id)
             .collect();
         let mut children = vec![registry.child_spec(REGISTRY), page_producer];
-        for n in 1..=config.producer_consumers {
-            children.push(online_page_producer_consumer::producer_consumer_spec(
-                &registry, &env, n,
+        if config.flow {
+            // The consumers first: the flow subscribes them when it starts.
+            children.push(page_consumer_supervisor::page_consumer_supervisor_spec(
+                &registry,
+                &env,
+                &[],
+                config.max_demand,
+            )?);
+            children.push(online_page_flow::spec(&registry, &env, &config));
+        } else {
+            for n in 1..=config.producer_consumers {
+                children.push(online_page_producer_consumer::producer_consumer_spec(
+                    &registry, &env, n,
+                )?);
+            }
+            children.push(page_consumer_supervisor::page_consumer_supervisor_spec(
+                &registry,
+                &env,
+                &ids,
+                config.max_demand,
             )?);
         }
-        children.push(page_consumer_supervisor::page_consumer_supervisor_spec(
-            &registry,
-            &env,
-            &ids,
-            config.max_demand,
-        )?);
         let tree = Supervisor::start(children, SupervisorOptions::one_for_one()).await?;
         tracing::info!(
             max_demand = config.max_demand,
+            flow = config.flow,
             subscribed_to = ?ids,
             "PageConsumerSupervisor started"
         );

@@ -56,6 +56,12 @@ struct Args {
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
 
+    /// The book's end of chapter 4: the online filter runs as a Flow (from_stages on
+    /// PageProducer, into_stages to PageConsumerSupervisor) instead of the
+    /// OnlinePageProducerConsumers (`--producer-consumers` sets its stages).
+    #[arg(long)]
+    flow: bool,
+
     /// Run the dispatcher demos (BroadcastDispatcher with a selector, then
     /// PartitionDispatcher) instead of the scraper.
     #[arg(long)]
@@ -96,7 +102,8 @@ async fn run(args: Args) -> Result<(), ScraperError> {
     let (work, pages) = work_and_pages(&args)?;
     let mut config = Config::new(work)
         .producer_consumers(args.producer_consumers)
-        .buffer_size(args.buffer_size);
+        .buffer_size(args.buffer_size)
+        .flow(args.flow);
     if let Some(max_demand) = args.max_demand {
         config = config.max_demand(max_demand);
     }

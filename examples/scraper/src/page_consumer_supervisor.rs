@@ -35,7 +35,9 @@ pub(crate) fn page_consumer_supervisor_spec(
     let scrapers = ConsumerSupervisor::tasks(move |page: String| {
         page_consumer::scrape(Arc::clone(&env), page)
     });
-    let mut builder = Stage::consumer(scrapers, ()).name(PAGE_CONSUMER_SUPERVISOR);
+    // Registered, so the flow of `Config::flow` finds it (and its restarts) by name.
+    let mut builder =
+        Stage::consumer(scrapers, ()).via(registry.via(PAGE_CONSUMER_SUPERVISOR.to_owned(), ()));
     for id in producer_consumers {
         builder = builder.subscribe_to(
             online_page_producer_consumer::via(registry, id),

@@ -222,6 +222,21 @@ async fn a_real_clock_run_on_two_threads_handles_every_page_once() {
     assert_each_page_handled_once(&summary, &simulation, &pages);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flow_mode_handles_every_page_once() {
+    // The book's end of chapter 4: a flow between PageProducer and
+    // PageConsumerSupervisor filters the offline pages.
+    let simulation = Simulation::new(777, 0.001);
+    let pages = simulated_pages(60);
+    let summary = within(run(
+        simulated(simulation.clone()).max_demand(3).flow(true),
+        pages.clone(),
+    ))
+    .await
+    .unwrap();
+    assert_each_page_handled_once(&summary, &simulation, &pages);
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_summary_reads_like_a_report() {
     let summary = within(run(

@@ -315,11 +315,19 @@ impl<S: GenStage> StageServer<S> {
         while demand > 0 && !state.producer.buffer.is_empty() {
             let taken = state.producer.buffer.take(demand);
             demand -= taken.events.len();
+            // The events first: an info taken with them was queued behind (some of) them,
+            // and a dispatcher that queues events (PartitionDispatcher) must hold it behind
+            // them too, or a stop waiting on it ends the stage before they are sent.
+            self.dispatch(state, taken.events);
             let producer = &mut state.producer;
             for token in taken.infos {
-                producer.dispatcher.info(token, &mut producer.outbox);
+                if producer.held.is_empty() {
+                    producer.dispatcher.info(token, &mut producer.outbox);
+                } else {
+                    producer.held_infos.push(token);
+                }
             }
-            self.dispatch(state, taken.events);
+            self.flush(state);
         }
         demand
     }

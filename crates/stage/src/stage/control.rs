@@ -2,7 +2,9 @@
 
 use arbor_actor::{CallOutcome, Caller, Context, Exit, HandleCall, HandleCast, Outcome, Server};
 
-use crate::runtime::{failed_subscription_exit, StageServer, StageState, StartReply, SubscribeReply};
+use crate::runtime::{
+    failed_subscription_exit, StageServer, StageState, StartReply, SubscribeReply,
+};
 use crate::subscription::Subscription;
 use crate::{
     DemandMode, GenStage, StageInfo, StageStatus, SubscribeError, SubscribeOptions, SubscriptionTag,

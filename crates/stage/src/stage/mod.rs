@@ -131,7 +131,9 @@ impl<S: GenStage> Stage<S> {
         registry: &Registry<K, V>,
         key: &K,
     ) -> Result<Self, RegistryError> {
-        registry.server::<StageServer<S>>(key).map(Stage::from_server)
+        registry
+            .server::<StageServer<S>>(key)
+            .map(Stage::from_server)
     }
 
     /// Calls the stage's [`StageCall`] handler for `M` (5 s timeout).

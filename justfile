@@ -20,6 +20,7 @@ tickets *args:
 # The tests that need RabbitMQ (at ARBOR_AMQP_URL, default 127.0.0.1:5672 guest/guest).
 test-broker:
     cargo test -p arbor-broadway --features rabbitmq-tests && cargo test -p tickets --features rabbitmq-tests
+
 # The Flow chapter's app on OurAirports' real data (`just airports --help` for options).
 airports *args:
     cargo run --release -p airports -- {{args}}

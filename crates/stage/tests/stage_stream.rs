@@ -361,7 +361,12 @@ async fn a_stream_of_a_dead_producer_fails_to_start_unless_temporary() {
         .subscribe_to(&producer, SubscribeOptions::new())
         .start()
         .await;
-    assert!(matches!(permanent, Err(StageStartError::Start(_))));
+    assert!(matches!(
+        permanent,
+        Err(StageStartError::Subscribe(
+            arbor_stage::SubscribeError::NoProc(_)
+        ))
+    ));
 
     let temporary = SubscribeOptions::new().cancel(Cancel::Temporary);
     let mut events = arbor_stage::stream()

@@ -177,7 +177,10 @@ async fn a_dead_producer_stops_a_permanent_consumer_and_not_a_temporary_one() {
         .subscribe_to(&producer, SubscribeOptions::new())
         .start()
         .await;
-    assert!(matches!(started, Err(StageStartError::Start(_))));
+    assert!(matches!(
+        started,
+        Err(StageStartError::Subscribe(SubscribeError::NoProc(_)))
+    ));
 }
 
 #[tokio::test]

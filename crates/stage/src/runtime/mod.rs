@@ -144,7 +144,13 @@ pub(crate) struct Config<S: GenStage> {
 pub(crate) struct StageServer<S: GenStage> {
     pub(crate) stage: S,
     pub(crate) config: Arc<Config<S>>,
+    /// Where `init` leaves the typed error of an initial subscription that failed the
+    /// start, for `StageBuilder::start` to return (a start through a child spec has none).
+    pub(crate) start_failure: Option<StartFailure>,
 }
+
+/// The typed error an initial subscription failed the start with.
+pub(crate) type StartFailure = Arc<std::sync::Mutex<Option<SubscribeError>>>;
 
 /// The server's state: the stage's own, its context, and both sides.
 pub(crate) struct StageState<S: GenStage> {
@@ -299,7 +305,11 @@ impl<S: GenStage> GenServer for StageServer<S> {
                 Ok(_) => {}
                 Err(error) => {
                     if subscription.options.cancel.stops_on(&noproc()) {
-                        return Init::Stop(Exit::error(error.to_string()));
+                        let exit = Exit::error(error.to_string());
+                        if let Some(Ok(mut slot)) = self.start_failure.as_ref().map(|s| s.lock()) {
+                            *slot = Some(error);
+                        }
+                        return Init::Stop(exit);
                     }
                     tracing::warn!(stage = %state.ctx.myself(), error = &error as &dyn std::error::Error, "temporary subscription failed");
                 }

@@ -8,7 +8,7 @@ use arbor_actor::{Naming, Server, StartOptions};
 use arbor_supervisor::ChildSpec;
 
 use super::Stage;
-use crate::runtime::{Config, Ops, ProducerConfig, StageServer};
+use crate::runtime::{Config, Ops, ProducerConfig, StageServer, StartFailure};
 use crate::subscription::Subscription;
 use crate::{
     BufferKeep, BufferSize, DemandDispatcher, DemandMode, Dispatcher, GenStage, InvalidOptions,
@@ -141,7 +141,10 @@ impl<S: GenStage> StageBuilder<S> {
         Ok(())
     }
 
-    fn into_parts(self) -> (StageServer<S>, S::Args, StartOptions) {
+    fn into_parts(
+        self,
+        start_failure: Option<StartFailure>,
+    ) -> (StageServer<S>, S::Args, StartOptions) {
         let config = Config {
             ops: self.ops,
             producer: self.producer,
@@ -150,8 +153,31 @@ impl<S: GenStage> StageBuilder<S> {
         let runtime = StageServer {
             stage: self.stage,
             config: Arc::new(config),
+            start_failure,
         };
         (runtime, self.args, self.start)
+    }
+
+    /// Starts the server with `options`; a start failed by an initial subscription
+    /// returns that subscription's typed error.
+    async fn launch(self, link: Option<ActorCell>) -> Result<Stage<S>, StageStartError> {
+        self.validate()?;
+        let failure = StartFailure::default();
+        let (runtime, args, mut options) = self.into_parts(Some(Arc::clone(&failure)));
+        if let Some(supervisor) = link {
+            options = options.link(supervisor);
+        }
+        let server = match Server::start_with(runtime, args, options).await {
+            Ok(server) => server,
+            Err(error) => {
+                let refused = failure.lock().ok().and_then(|mut slot| slot.take());
+                return Err(match refused {
+                    Some(subscribe) => StageStartError::Subscribe(subscribe),
+                    None => error.into(),
+                });
+            }
+        };
+        Stage::accepted(server).await
     }
 
     /// Starts the stage, unlinked, and returns once its `init` and its initial
@@ -160,17 +186,17 @@ impl<S: GenStage> StageBuilder<S> {
     /// # Errors
     ///
     /// [`StageStartError::InvalidOptions`] before anything starts;
-    /// [`StageStartError::Start`] when `init` or a subscription fails.
+    /// [`StageStartError::Start`] when `init` fails; [`StageStartError::Subscribe`] with the
+    /// typed [`SubscribeError`](crate::SubscribeError) when an initial subscription fails
+    /// (a producer not running, a name nobody holds) or is refused, unless its cancel mode
+    /// is `Temporary`.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future abandons the start: no stage is left running, whether `init` or the
     /// initial subscriptions were under way.
     pub async fn start(self) -> Result<Stage<S>, StageStartError> {
-        self.validate()?;
-        let (runtime, args, options) = self.into_parts();
-        let server = Server::start_with(runtime, args, options).await?;
-        Stage::accepted(server).await
+        self.launch(None).await
     }
 
     /// Starts the stage linked under `supervisor`.
@@ -183,10 +209,7 @@ impl<S: GenStage> StageBuilder<S> {
     ///
     /// As [`StageBuilder::start`].
     pub async fn start_link(self, supervisor: ActorCell) -> Result<Stage<S>, StageStartError> {
-        self.validate()?;
-        let (runtime, args, options) = self.into_parts();
-        let server = Server::start_with(runtime, args, options.link(supervisor)).await?;
-        Stage::accepted(server).await
+        self.launch(Some(supervisor)).await
     }
 
     /// A child spec that starts this stage under a supervisor, with the same options at
@@ -202,7 +225,7 @@ impl<S: GenStage> StageBuilder<S> {
     {
         self.validate()?;
         let id = id.into();
-        let (runtime, args, mut options) = self.into_parts();
+        let (runtime, args, mut options) = self.into_parts(None);
         if options.name.is_none() && options.via.is_none() {
             options = options.name(id.as_str());
         }
@@ -215,6 +238,7 @@ impl<S: GenStage + Clone> Clone for StageServer<S> {
         StageServer {
             stage: self.stage.clone(),
             config: Arc::clone(&self.config),
+            start_failure: self.start_failure.clone(),
         }
     }
 }

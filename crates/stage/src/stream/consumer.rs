@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use arbor_actor::{Exit, Init, Outcome, StartError};
+use arbor_actor::{Exit, Init, Outcome};
 use futures_core::Stream;
 use tokio::sync::mpsc;
 
@@ -79,8 +79,9 @@ impl<E: Send + 'static> StreamBuilder<E> {
     ///
     /// [`StageStartError::InvalidOptions`] when some subscription's options are invalid,
     /// before anything starts; [`StageStartError::Start`] when the consumer stage does
-    /// not start, or a `Permanent` or `Transient` subscription fails (its producer is not
-    /// running, or its name does not resolve), as a consumer's start fails in that case.
+    /// not start; [`StageStartError::Subscribe`] when a `Permanent` or `Transient`
+    /// subscription fails (its producer is not running, or its name does not resolve), as
+    /// a consumer's start fails in that case.
     ///
     /// # Cancel safety
     ///
@@ -249,10 +250,7 @@ impl<E: Send + 'static> EventStream<E> {
                 tracing::warn!(%producer, error = &error as &dyn std::error::Error, "temporary stream subscription failed");
                 return Ok(());
             }
-            Err(error) => {
-                let exit = Exit::error(error);
-                return Err(StageStartError::Start(StartError::Init(exit)));
-            }
+            Err(error) => return Err(StageStartError::Subscribe(error)),
         };
         self.ask(tag, demand.initial_ask());
         let upstream = Upstream {

@@ -2,7 +2,8 @@
 //! with info messages kept in order between them.
 //!
 //! ```
-//! use arbor_stage::{Buffer, BufferKeep, BufferSize};
+//! use arbor_stage::{BufferKeep, BufferSize};
+//! use arbor_stage::plumbing::{Buffer};
 //!
 //! let mut buffer = Buffer::new(BufferSize::Bounded(2), BufferKeep::First);
 //! assert_eq!(buffer.push(vec![1, 2, 3]).discarded, 1); // 3 does not fit
@@ -85,7 +86,8 @@ pub struct Taken<E> {
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::{Buffer, BufferKeep, BufferSize, InfoToken};
+/// use arbor_stage::{BufferKeep, BufferSize};
+/// use arbor_stage::plumbing::{Buffer, InfoToken};
 ///
 /// let mut buffer = Buffer::new(BufferSize::Bounded(3), BufferKeep::Last);
 /// assert_eq!(buffer.push(vec![1, 2]).discarded, 0);

@@ -2,7 +2,7 @@
 //! ([`DemandCounter`]), and whether a producer passes demand on ([`DemandGate`]).
 //!
 //! ```
-//! use arbor_stage::DemandCounter;
+//! use arbor_stage::plumbing::DemandCounter;
 //!
 //! # fn main() -> Result<(), arbor_stage::InvalidOptions> {
 //! let mut counter = DemandCounter::new(1000, 750)?;
@@ -46,7 +46,7 @@ use crate::InvalidOptions;
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::DemandCounter;
+/// use arbor_stage::plumbing::DemandCounter;
 ///
 /// # fn main() -> Result<(), arbor_stage::InvalidOptions> {
 /// let mut counter = DemandCounter::new(1000, 750)?;
@@ -251,7 +251,8 @@ pub enum DemandMode {
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::{DemandGate, DemandMode};
+/// use arbor_stage::{DemandMode};
+/// use arbor_stage::plumbing::{DemandGate};
 ///
 /// let mut gate = DemandGate::new(DemandMode::Accumulate);
 /// assert_eq!(gate.demand(10), 0); // held

@@ -150,14 +150,40 @@ pub use stream::{
     StreamError, StreamProducer, StreamState,
 };
 
-pub use buffer::{Buffer, BufferKeep, BufferSize, Pushed, Taken};
-pub use demand::{Batch, Batches, DemandCounter, DemandGate, DemandMode, Split};
+pub use buffer::{BufferKeep, BufferSize};
+pub use demand::DemandMode;
 pub use dispatcher::{
-    BroadcastDispatcher, DemandDispatcher, DemandDispatcherOptions, Dispatcher, InfoToken, Outbox,
+    BroadcastDispatcher, DemandDispatcher, DemandDispatcherOptions, Dispatcher,
     PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber, ToPartition,
 };
+
+pub mod plumbing {
+    //! The pure core under the stages: the producer buffer, the demand counter and the
+    //! dispatchers' outbox. No runtime, no actor: each is a plain value a test drives by
+    //! hand. A stage uses them for you; reach for them to write a [`Dispatcher`] of your
+    //! own or to test one.
+    //!
+    //! [`Dispatcher`]: crate::Dispatcher
+    //!
+    //! ```
+    //! use arbor_stage::plumbing::DemandCounter;
+    //!
+    //! // gen_stage's rule: ask for max_demand, ask again once min_demand or fewer are owed.
+    //! let mut demand = DemandCounter::new(10, 5)?;
+    //! assert_eq!(demand.initial_ask(), 10);
+    //! let split = demand.split((0..10).collect::<Vec<u32>>());
+    //! assert_eq!(split.batches.len(), 2);
+    //! # Ok::<(), arbor_stage::InvalidOptions>(())
+    //! ```
+    pub use crate::buffer::{Buffer, Pushed, Taken};
+    pub use crate::demand::{Batch, Batches, DemandCounter, DemandGate, Split};
+    pub use crate::dispatcher::{InfoToken, Outbox};
+}
 pub use error::{
     ConsumerChildError, DispatchError, InvalidOptions, StageStartError, SubscribeError,
 };
 pub use subscription::{Cancel, SubscribeOptions, SubscribeTo};
 pub use tag::SubscriptionTag;
+
+// The plumbing, at hand for the crate's own modules under its short paths.
+use plumbing::{Batch, Buffer, DemandCounter, DemandGate, InfoToken, Outbox};

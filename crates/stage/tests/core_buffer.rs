@@ -5,7 +5,8 @@ mod support;
 
 use std::collections::VecDeque;
 
-use arbor_stage::{Buffer, BufferKeep, BufferSize, InfoToken, Pushed};
+use arbor_stage::plumbing::{Buffer, InfoToken, Pushed};
+use arbor_stage::{BufferKeep, BufferSize};
 use proptest::prelude::*;
 
 fn bounded(limit: usize, keep: BufferKeep) -> Buffer<u32> {

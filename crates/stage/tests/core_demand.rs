@@ -4,7 +4,8 @@
 
 mod support;
 
-use arbor_stage::{DemandCounter, DemandGate, DemandMode, InvalidOptions};
+use arbor_stage::plumbing::{DemandCounter, DemandGate};
+use arbor_stage::{DemandMode, InvalidOptions};
 use proptest::prelude::*;
 
 /// (batch size, ask after it) for each batch of one delivery of `count` events.

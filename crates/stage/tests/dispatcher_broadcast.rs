@@ -3,9 +3,8 @@
 
 mod support;
 
-use arbor_stage::{
-    BroadcastDispatcher, DispatchError, Dispatcher, InfoToken, Outbox, Selector, Subscriber,
-};
+use arbor_stage::plumbing::{InfoToken, Outbox};
+use arbor_stage::{BroadcastDispatcher, DispatchError, Dispatcher, Selector, Subscriber};
 use support::tag;
 
 type Events = Vec<&'static str>;

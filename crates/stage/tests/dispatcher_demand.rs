@@ -3,9 +3,9 @@
 
 mod support;
 
+use arbor_stage::plumbing::{InfoToken, Outbox};
 use arbor_stage::{
-    DemandDispatcher, DemandDispatcherOptions, DispatchError, Dispatcher, InfoToken, Outbox,
-    Subscriber,
+    DemandDispatcher, DemandDispatcherOptions, DispatchError, Dispatcher, Subscriber,
 };
 use support::{at_level, capture_logs, tag};
 use tracing::Level;

@@ -5,9 +5,10 @@ mod support;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use arbor_stage::plumbing::{InfoToken, Outbox};
 use arbor_stage::{
-    DispatchError, Dispatcher, InfoToken, InvalidOptions, Outbox, PartitionDispatcher,
-    PartitionKey, Partitions, Subscriber,
+    DispatchError, Dispatcher, InvalidOptions, PartitionDispatcher, PartitionKey, Partitions,
+    Subscriber,
 };
 use support::{at_level, capture_logs, tag};
 use tracing::Level;

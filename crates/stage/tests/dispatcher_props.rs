@@ -8,9 +8,10 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use arbor_stage::plumbing::{InfoToken, Outbox};
 use arbor_stage::{
-    BroadcastDispatcher, DemandDispatcher, DispatchError, Dispatcher, InfoToken, Outbox,
-    PartitionDispatcher, PartitionKey, Partitions, Selector, Subscriber, SubscriptionTag,
+    BroadcastDispatcher, DemandDispatcher, DispatchError, Dispatcher, PartitionDispatcher,
+    PartitionKey, Partitions, Selector, Subscriber, SubscriptionTag,
 };
 use proptest::prelude::*;
 

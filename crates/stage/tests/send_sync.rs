@@ -5,10 +5,11 @@ mod support;
 
 use std::rc::Rc;
 
+use arbor_stage::plumbing::{Buffer, DemandCounter, DemandGate, Outbox};
 use arbor_stage::{
-    BroadcastDispatcher, Buffer, ConsumerSupervisor, DemandCounter, DemandDispatcher, DemandGate,
-    Dispatcher, Outbox, PartitionDispatcher, Partitions, Selector, Stage, StageBuilder,
-    StageStartError, SubscribeError, SubscribeOptions, SubscribeTo, Subscriber,
+    BroadcastDispatcher, ConsumerSupervisor, DemandDispatcher, Dispatcher, PartitionDispatcher,
+    Partitions, Selector, Stage, StageBuilder, StageStartError, SubscribeError, SubscribeOptions,
+    SubscribeTo, Subscriber,
 };
 use support::{Counter, Probe};
 

@@ -21,7 +21,8 @@ use crate::{DispatchError, Dispatcher, InfoToken, Outbox, Selector, Subscriber, 
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::{BroadcastDispatcher, Dispatcher, Outbox, Selector, Subscriber, SubscriptionTag};
+/// use arbor_stage::{BroadcastDispatcher, Dispatcher, Selector, Subscriber, SubscriptionTag};
+/// use arbor_stage::plumbing::{Outbox};
 ///
 /// # fn main() -> Result<(), arbor_stage::DispatchError> {
 /// let (all, even) = (SubscriptionTag::new(1), SubscriptionTag::new(2));

@@ -73,7 +73,8 @@ impl DemandDispatcherOptions {
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::{DemandDispatcher, Dispatcher, Outbox, Subscriber, SubscriptionTag};
+/// use arbor_stage::{DemandDispatcher, Dispatcher, Subscriber, SubscriptionTag};
+/// use arbor_stage::plumbing::{Outbox};
 ///
 /// # fn main() -> Result<(), arbor_stage::DispatchError> {
 /// let (a, b) = (SubscriptionTag::new(1), SubscriptionTag::new(2));

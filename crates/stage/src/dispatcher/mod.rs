@@ -2,7 +2,8 @@
 //! forwards upstream.
 //!
 //! ```
-//! use arbor_stage::{DemandDispatcher, Dispatcher, Outbox, Subscriber, SubscriptionTag};
+//! use arbor_stage::{DemandDispatcher, Dispatcher, Subscriber, SubscriptionTag};
+//! use arbor_stage::plumbing::{Outbox};
 //!
 //! # fn main() -> Result<(), arbor_stage::DispatchError> {
 //! let (one, two) = (SubscriptionTag::new(1), SubscriptionTag::new(2));
@@ -87,7 +88,8 @@ use crate::{DispatchError, SubscriptionTag};
 /// A dispatcher that sends everything to its first subscriber and ignores the others:
 ///
 /// ```
-/// use arbor_stage::{DispatchError, Dispatcher, InfoToken, Outbox, Subscriber, SubscriptionTag};
+/// use arbor_stage::{DispatchError, Dispatcher, Subscriber, SubscriptionTag};
+/// use arbor_stage::plumbing::{InfoToken, Outbox};
 ///
 /// #[derive(Debug, Default)]
 /// struct First {

@@ -33,7 +33,8 @@ impl InfoToken {
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::{InfoToken, Outbox, SubscriptionTag};
+/// use arbor_stage::{SubscriptionTag};
+/// use arbor_stage::plumbing::{InfoToken, Outbox};
 ///
 /// let mut out = Outbox::new();
 /// out.send(SubscriptionTag::new(1), vec!["a", "b"]);

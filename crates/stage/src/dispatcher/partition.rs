@@ -197,7 +197,8 @@ fn checked_hash<E, P: ToPartition>(
 /// # Examples
 ///
 /// ```
-/// use arbor_stage::{Dispatcher, Outbox, PartitionDispatcher, PartitionKey, Partitions, Subscriber, SubscriptionTag};
+/// use arbor_stage::{Dispatcher, PartitionDispatcher, PartitionKey, Partitions, Subscriber, SubscriptionTag};
+/// use arbor_stage::plumbing::{Outbox};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut dispatcher = PartitionDispatcher::new(Partitions::names(["even", "odd"]), |n: &u32| {

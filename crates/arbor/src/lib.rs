@@ -49,6 +49,14 @@
 //! - [`MessageProducer`](broadway::MessageProducer): a source of messages; the RabbitMQ
 //!   producer with the `rabbitmq` feature.
 //!
+//! # Applications — [`app`]
+//! - [`Application`](app::Application): runs a root tree as a program; stops it in
+//!   order on ctrl-c or SIGTERM within a deadline; [`Outcome`](app::Outcome) says how
+//!   it ended and gives the exit code. [`StopHandle`](app::StopHandle) stops it from
+//!   the program.
+//! - `app::logging` (feature `logging`): the applications' tracing subscriber, plain
+//!   or JSON, colours only on a terminal.
+//!
 //! ```
 //! use arbor::prelude::*;
 //!
@@ -87,6 +95,7 @@
 #![forbid(unsafe_code)]
 
 pub use arbor_actor as actor;
+pub use arbor_app as app;
 pub use arbor_broadway as broadway;
 pub use arbor_registry as registry;
 pub use arbor_stage as stage;
@@ -100,6 +109,8 @@ pub mod prelude {
         HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, Reply, ReplyTo, Server,
         StartOptions,
     };
+    // Not `arbor_app::Outcome`: the prelude's `Outcome` is the callbacks' (arbor-actor).
+    pub use arbor_app::{Application, StopHandle, Trigger};
     pub use arbor_broadway::{
         Acked, BatchInfo, BatchTrigger, BatcherOptions, BoxError, Broadway, Message,
         MessageProducer, Pipeline, ProcessorOptions, ProducerOptions, Pusher, TestProducer,

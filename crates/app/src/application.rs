@@ -1,5 +1,6 @@
 //! [`Application`]: start a root tree, wait for a stop, shut the tree down in order.
 
+use std::future::Future;
 use std::time::Duration;
 
 use arbor_actor::Exit;
@@ -194,17 +195,61 @@ impl Running {
     /// Not cancel safe: dropping the future while the tree stops leaves the rest of
     /// the stop to the supervisor, with no deadline.
     pub async fn wait(mut self) -> Outcome {
-        let trigger = tokio::select! {
-            exit = self.root.wait() => {
-                let outcome = Outcome::from_root_exit(exit);
-                tracing::error!(%outcome, "the application stopped on its own");
-                return outcome;
-            }
-            trigger = self.signals.received() => trigger,
-            () = self.stop.requested() => Trigger::Requested,
+        let ending = self.ending().await;
+        self.finish(ending).await
+    }
+
+    /// Runs `work` (a program's main job, a demo, a batch) beside the tree. When it
+    /// finishes, the tree is stopped as if asked ([`Trigger::Finished`]) and its output
+    /// comes back; when a signal or the [`StopHandle`] comes first, or the root stops
+    /// on its own, `work` is dropped before the tree stops, and the output is `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arbor_app::{Application, Outcome, Trigger};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let app = Application::builder([]).start().await?;
+    /// let (answer, outcome) = app.run_until(async { 6 * 7 }).await;
+    /// assert_eq!(answer, Some(42));
+    /// assert_eq!(outcome, Outcome::Stopped { trigger: Trigger::Finished });
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Running::wait`].
+    pub async fn run_until<F: Future>(mut self, work: F) -> (Option<F::Output>, Outcome) {
+        let (output, ending) = tokio::select! {
+            output = work => (Some(output), Ending::Asked(Trigger::Finished)),
+            ending = self.ending() => (None, ending),
         };
-        tracing::info!(%trigger, deadline = ?self.deadline, "stopping the application");
-        self.stop_tree(trigger).await
+        (output, self.finish(ending).await)
+    }
+
+    /// What ends the wait: a stop asked for, or the root stopping on its own.
+    async fn ending(&mut self) -> Ending {
+        tokio::select! {
+            exit = self.root.wait() => Ending::Exited(Outcome::from_root_exit(exit)),
+            trigger = self.signals.received() => Ending::Asked(trigger),
+            () = self.stop.requested() => Ending::Asked(Trigger::Requested),
+        }
+    }
+
+    async fn finish(self, ending: Ending) -> Outcome {
+        match ending {
+            Ending::Exited(outcome) => {
+                tracing::error!(%outcome, "the application stopped on its own");
+                outcome
+            }
+            Ending::Asked(trigger) => {
+                tracing::info!(%trigger, deadline = ?self.deadline, "stopping the application");
+                self.stop_tree(trigger).await
+            }
+        }
     }
 
     async fn stop_tree(self, trigger: Trigger) -> Outcome {
@@ -225,4 +270,11 @@ impl Running {
             deadline: self.deadline,
         }
     }
+}
+
+/// Why [`Running`] stops waiting.
+#[derive(Debug)]
+enum Ending {
+    Asked(Trigger),
+    Exited(Outcome),
 }

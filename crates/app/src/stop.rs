@@ -14,6 +14,8 @@ pub enum Trigger {
     Terminate,
     /// [`StopHandle::stop`] was called.
     Requested,
+    /// The work given to [`Running::run_until`](crate::Running::run_until) finished.
+    Finished,
 }
 
 impl std::fmt::Display for Trigger {
@@ -22,6 +24,7 @@ impl std::fmt::Display for Trigger {
             Trigger::Interrupt => "interrupt (ctrl-c)",
             Trigger::Terminate => "terminate (SIGTERM)",
             Trigger::Requested => "stop requested",
+            Trigger::Finished => "its work finished",
         })
     }
 }

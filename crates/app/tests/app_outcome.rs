@@ -220,3 +220,63 @@ async fn an_application_of_a_started_root_stops_it() {
     assert!(!root.is_alive());
     assert_eq!(drain(&mut events), ["started a", "stopping a", "stopped a"]);
 }
+
+#[tokio::test]
+async fn work_that_finishes_stops_the_tree_in_order() {
+    let (specs, mut events) = workers(&["a", "b"], None);
+    let app = Application::builder(specs)
+        .start()
+        .await
+        .expect("the tree starts");
+    let root = app.supervisor().clone();
+
+    let (output, outcome) = app.run_until(async { "done" }).await;
+
+    assert_eq!(output, Some("done"));
+    assert_eq!(
+        outcome,
+        Outcome::Stopped {
+            trigger: Trigger::Finished
+        }
+    );
+    assert!(!root.is_alive());
+    assert_eq!(
+        drain(&mut events),
+        [
+            "started a",
+            "started b",
+            "stopping b",
+            "stopped b",
+            "stopping a",
+            "stopped a"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_stop_asked_during_the_work_drops_it_first() {
+    let (specs, mut events) = workers(&["a"], None);
+    let app = Application::builder(specs)
+        .start()
+        .await
+        .expect("the tree starts");
+    let stop = app.stop_handle();
+    let (dropped, work_dropped) = tokio::sync::oneshot::channel::<()>();
+    let work = async move {
+        let _dropped_with_the_work = dropped;
+        stop.stop();
+        std::future::pending::<()>().await
+    };
+
+    let (output, outcome) = app.run_until(work).await;
+
+    assert_eq!(output, None);
+    assert_eq!(
+        outcome,
+        Outcome::Stopped {
+            trigger: Trigger::Requested
+        }
+    );
+    assert!(work_dropped.await.is_err(), "the work was dropped");
+    assert_eq!(drain(&mut events), ["started a", "stopping a", "stopped a"]);
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use arbor::app::logging::{LogFormat, Logging};
-use arbor::app::{Outcome, Trigger};
+use arbor::app::Outcome;
 use arbor::prelude::*;
 use jobber::demo::{self, DemoOptions};
 use jobber::{Jobber, JobberOptions};
@@ -101,29 +101,17 @@ async fn run(options: DemoOptions) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stop = app.stop_handle();
-    let ended = app.wait();
-    tokio::pin!(ended);
     let mut stdout = std::io::stdout();
-    // Polled together: a signal stops the tree while the scenario runs, and the
-    // scenario's calls then fail because of that stop, not on their own.
-    let scenario = tokio::select! {
-        result = demo::scenario(&jobber, options, &mut stdout) => Some(result),
-        outcome = &mut ended => return report(outcome),
-    };
-    stop.stop();
-    let outcome = ended.await;
-    match (scenario, &outcome) {
-        (
-            Some(Err(error)),
-            Outcome::Stopped {
-                trigger: Trigger::Requested,
-            },
-        ) => {
+    let (scenario, outcome) = app
+        .run_until(demo::scenario(&jobber, options, &mut stdout))
+        .await;
+    match scenario {
+        Some(Err(error)) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
-        _ => report(outcome),
+        // Ended, or dropped by a signal: the outcome says which.
+        Some(Ok(_)) | None => report(outcome),
     }
 }
 

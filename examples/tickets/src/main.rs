@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+use arbor::app::logging::{LogFormat, Logging};
 use clap::Parser;
 use tickets::{amqp, Config};
 
@@ -34,17 +35,22 @@ struct Args {
     /// by timeout instead of size.
     #[arg(long, default_value_t = 500)]
     prefetch_count: u16,
+
+    /// How log lines are written: plain or json (colours only on a terminal).
+    #[arg(long, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
 }
 
 const LOCAL_BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    // Errors only unless RUST_LOG says otherwise, as before (an unset RUST_LOG).
+    if let Err(error) = Logging::new("error").format(args.log_format).init() {
+        eprintln!("tickets: {error}");
+        return ExitCode::FAILURE;
+    }
     let config = Config {
         processors: args.processors,
         prefetch_count: args.prefetch_count,

@@ -145,3 +145,8 @@ pub struct GuideBroadwayDoctests;
 #[doc = include_str!("../../../docs/guide-task.md")]
 #[cfg(doctest)]
 pub struct GuideTaskDoctests;
+
+/// The operations guide's examples, compiled and run as doctests.
+#[doc = include_str!("../../../docs/guide-operations.md")]
+#[cfg(doctest)]
+pub struct GuideOperationsDoctests;

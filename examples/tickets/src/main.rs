@@ -61,18 +61,17 @@ async fn main() -> ExitCode {
             let url = url.as_deref().unwrap_or(LOCAL_BROKER);
             amqp::publish(url, amqp::QUEUE, n)
                 .await
-                .map(|()| println!("published {n} bookings to {}", amqp::QUEUE))
+                .map(|()| {
+                    println!("published {n} bookings to {}", amqp::QUEUE);
+                    ExitCode::SUCCESS
+                })
                 .map_err(tickets::TicketsError::from)
         }
-        (None, Some(url)) => tickets::run_amqp(url, config)
-            .await
-            .map(|report| println!("{report}")),
-        (None, None) => tickets::run_in_memory(config)
-            .await
-            .map(|report| println!("{report}")),
+        (None, Some(url)) => tickets::run_amqp(url, config).await.map(print),
+        (None, None) => tickets::run_in_memory(config).await.map(print),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             let mut message = error.to_string();
             let mut source = std::error::Error::source(&error);
@@ -84,4 +83,10 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints the report; the exit code is its application's (0 after ctrl-c too).
+fn print(report: tickets::Report) -> ExitCode {
+    println!("{report}");
+    report.outcome.exit_code()
 }

@@ -8,7 +8,7 @@ use arbor_supervisor::{reached_max_intensity, SupervisorError};
 
 use crate::stop::Trigger;
 
-/// How an application ended, returned by [`Application::run`](crate::Application::run)
+/// How an application ended, returned by [`ApplicationBuilder::run`](crate::ApplicationBuilder::run)
 /// and [`Running::wait`](crate::Running::wait).
 ///
 /// [`Outcome::exit_code`] turns it into the process's exit status; `main` may also

@@ -154,8 +154,9 @@ impl ApplicationBuilder {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future while the tree stops leaves the rest of
-    /// the stop to the supervisor, with no deadline.
+    /// Not cancel safe: dropping the future before a stop is asked leaves the tree
+    /// running without the shell (no signal stops it); dropping it while the tree stops
+    /// leaves the rest of the stop to the supervisor, with no deadline.
     pub async fn run(self) -> Outcome {
         match self.start().await {
             Ok(running) => running.wait().await,
@@ -192,8 +193,9 @@ impl Running {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future while the tree stops leaves the rest of
-    /// the stop to the supervisor, with no deadline.
+    /// Not cancel safe: dropping the future before a stop is asked leaves the tree
+    /// running without the shell (no signal stops it); dropping it while the tree stops
+    /// leaves the rest of the stop to the supervisor, with no deadline.
     pub async fn wait(mut self) -> Outcome {
         let ending = self.ending().await;
         self.finish(ending).await

@@ -52,7 +52,7 @@
 //! Signals are listened for from [`ApplicationBuilder::start`] on: a SIGTERM that
 //! arrives while the tree starts is acted on as soon as the tree runs.
 //!
-//! With the `logging` feature, [`logging`] installs a tracing subscriber the way an
+//! With the `logging` feature, the `logging` module installs a tracing subscriber the way an
 //! application wants it: colours only on a terminal, plain or JSON lines.
 #![doc(test(attr(deny(warnings))))]
 #![deny(clippy::unwrap_used, clippy::expect_used)]

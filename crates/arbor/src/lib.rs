@@ -54,6 +54,14 @@
 //! - [`PartitionOptions`](flow::PartitionOptions), [`Window`](flow::Window): how events
 //!   are routed to stages, and when reductions start and emit.
 //!
+//! # Applications — [`app`]
+//! - [`Application`](app::Application): runs a root tree as a program; stops it in
+//!   order on ctrl-c or SIGTERM within a deadline; [`Outcome`](app::Outcome) says how
+//!   it ended and gives the exit code. [`StopHandle`](app::StopHandle) stops it from
+//!   the program.
+//! - `app::logging` (feature `logging`): the applications' tracing subscriber, plain
+//!   or JSON, colours only on a terminal.
+//!
 //! ```
 //! use arbor::prelude::*;
 //!
@@ -92,6 +100,7 @@
 #![forbid(unsafe_code)]
 
 pub use arbor_actor as actor;
+pub use arbor_app as app;
 pub use arbor_broadway as broadway;
 pub use arbor_flow as flow;
 pub use arbor_registry as registry;
@@ -106,6 +115,8 @@ pub mod prelude {
         HandleContinue, HandleInfo, IdleTimeout, Init, Outcome, Pid, Reply, ReplyTo, Server,
         StartOptions,
     };
+    // Not `arbor_app::Outcome`: the prelude's `Outcome` is the callbacks' (arbor-actor).
+    pub use arbor_app::{Application, StopHandle, Trigger};
     pub use arbor_broadway::{
         Acked, BatchInfo, BatchTrigger, BatcherOptions, BoxError, Broadway, Message,
         MessageProducer, Pipeline, ProcessorOptions, ProducerOptions, Pusher, TestProducer,
@@ -145,3 +156,8 @@ pub struct GuideFlowDoctests;
 #[doc = include_str!("../../../docs/guide-task.md")]
 #[cfg(doctest)]
 pub struct GuideTaskDoctests;
+
+/// The operations guide's examples, compiled and run as doctests.
+#[doc = include_str!("../../../docs/guide-operations.md")]
+#[cfg(doctest)]
+pub struct GuideOperationsDoctests;

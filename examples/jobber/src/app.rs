@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use arbor_actor::ractor::ActorId;
-use arbor_actor::Exit;
-use arbor_supervisor::{
+use arbor::actor::ractor::ActorId;
+use arbor::actor::Exit;
+use arbor::supervisor::{
     Child, ChildCounts, ChildInfo, ChildKind, DynamicSupervisor, Supervisor, SupervisorOptions,
     TreeNode,
 };

@@ -12,9 +12,9 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use arbor_actor::ractor::ActorId;
-use arbor_actor::Exit;
-use arbor_supervisor::{ChildCounts, ChildState};
+use arbor::actor::ractor::ActorId;
+use arbor::actor::Exit;
+use arbor::supervisor::{ChildCounts, ChildState};
 use tokio::sync::watch;
 
 use crate::error::{JobberError, StartError, StartJobError};
@@ -135,6 +135,25 @@ pub fn gated_job(gate: watch::Receiver<bool>, time: Duration) -> Work {
 /// [`DemoError`] when a step that should work does not.
 pub async fn run(options: DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, DemoError> {
     let jobber = Jobber::start_with(JobberOptions::new()).await?;
+    let summary = scenario(&jobber, options, out).await?;
+    writeln!(out, "\n== Stopping jobber")?;
+    let exit = jobber.stop().await;
+    writeln!(out, "jobber stopped: {exit}")?;
+    Ok(summary)
+}
+
+/// The scenario on a running `jobber`, which it leaves running: [`run`] without the
+/// start and the stop, for a program that stops the application itself (the binary
+/// runs it under `arbor::app::Application`, so that ctrl-c stops it cleanly).
+///
+/// # Errors
+///
+/// [`DemoError`] when a step that should work does not.
+pub async fn scenario(
+    jobber: &Jobber,
+    options: DemoOptions,
+    out: &mut dyn Write,
+) -> Result<DemoSummary, DemoError> {
     let mut events = jobber.subscribe();
     let job = |work: Work| JobArgs::new(work).retry_delay(options.retry_delay);
 
@@ -239,7 +258,7 @@ pub async fn run(options: DemoOptions, out: &mut dyn Write) -> Result<DemoSummar
         if let Some(job_supervisor) = first
             .state
             .child()
-            .and_then(arbor_supervisor::Supervisor::from_child)
+            .and_then(arbor::supervisor::Supervisor::from_child)
         {
             let inner = job_supervisor
                 .count_children()
@@ -260,10 +279,6 @@ pub async fn run(options: DemoOptions, out: &mut dyn Write) -> Result<DemoSummar
         "stopped {idle_stopped} idle job supervisors; count_children: {}",
         counts(&counts_at_end)
     )?;
-
-    writeln!(out, "\n== Stopping jobber")?;
-    let exit = jobber.stop().await;
-    writeln!(out, "jobber stopped: {exit}")?;
 
     Ok(DemoSummary {
         good: good_end,

@@ -1,7 +1,7 @@
 //! The errors of the jobber API.
 
-use arbor_actor::CallError;
-use arbor_supervisor::{ChildError, StartChildError, SupervisorError};
+use arbor::actor::CallError;
+use arbor::supervisor::{ChildError, StartChildError, SupervisorError};
 
 /// Why [`Jobber::start_job`](crate::Jobber::start_job) started no job.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

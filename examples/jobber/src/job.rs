@@ -8,10 +8,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arbor_actor::{
+use arbor::actor::{
     Context, Exit, GenServer, HandleContinue, HandleInfo, Init, Outcome, StartOptions,
 };
-use arbor_supervisor::{ChildSpec, Restart};
+use arbor::supervisor::{ChildSpec, Restart};
 use tokio::sync::broadcast;
 
 use crate::job_registry::{JobRegistry, JobType};

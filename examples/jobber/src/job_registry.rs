@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use arbor_actor::Pid;
-use arbor_registry::Registry;
+use arbor::actor::Pid;
+use arbor::registry::Registry;
 
 /// Running jobs: key the job's id, value its [`JobType`]. Unique keys: an id names one job.
 pub type JobRegistry = Registry<String, JobType>;

@@ -1,7 +1,7 @@
 //! `JobRunner`: the DynamicSupervisor that starts a [`JobSupervisor`](crate::JobSupervisor)
 //! per job on demand (the book's `Jobber.JobRunner`).
 
-use arbor_supervisor::{ChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
+use arbor::supervisor::{ChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
 
 /// The JobRunner's id in the application's tree, and its name in logs.
 pub const JOB_RUNNER: &str = "job_runner";

@@ -2,7 +2,7 @@
 //! `Jobber.JobSupervisor`), so that a job that keeps crashing takes down only its own
 //! supervisor, never the JobRunner and the other jobs.
 
-use arbor_supervisor::{AutoShutdown, ChildSpec, Restart, Supervisor, SupervisorOptions};
+use arbor::supervisor::{AutoShutdown, ChildSpec, Restart, Supervisor, SupervisorOptions};
 
 use crate::job::Job;
 use crate::job_registry::JobRegistry;

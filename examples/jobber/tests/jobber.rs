@@ -3,8 +3,8 @@
 
 mod support;
 
-use arbor_actor::Exit;
-use arbor_supervisor::{reached_max_intensity, ChildCounts, ChildKind, Supervisor};
+use arbor::actor::Exit;
+use arbor::supervisor::{reached_max_intensity, ChildCounts, ChildKind, Supervisor};
 use jobber::demo::{self, DemoOptions};
 use jobber::{
     Job, JobArgs, JobType, Jobber, JobberOptions, StartJobError, StartedJob, DEFAULT_IMPORT_QUOTA,

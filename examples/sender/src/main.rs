@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use arbor::app::logging::{LogFormat, Logging};
+use arbor::prelude::*;
 use clap::{Parser, ValueEnum};
 use sender::{App, Demo, Report, Variant};
 
@@ -32,6 +34,10 @@ struct Args {
     /// Which variant to run.
     #[arg(long, value_enum, default_value_t = Which::All)]
     variant: Which,
+
+    /// How log lines are written: plain or json (colours only on a terminal).
+    #[arg(long, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
 }
 
 /// The `--variant` values.
@@ -70,13 +76,13 @@ const DEFAULT_LOG_FILTER: &str = "warn";
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(error) = Logging::new(DEFAULT_LOG_FILTER)
+        .format(args.log_format)
+        .init()
+    {
+        eprintln!("sender: {error}");
+        return ExitCode::FAILURE;
+    }
     // The bad address panics on purpose and the task supervisor logs the crash; one line
     // saying where is enough beside it, not the default hook's message and backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -91,7 +97,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("sender: {error:#}");
             ExitCode::FAILURE
@@ -99,7 +105,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+/// Runs the variants as an arbor application: ctrl-c stops the tree in order and ends
+/// the run early with exit code 0.
+async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let concurrency = match args.concurrency {
         Some(concurrency) => usize::try_from(concurrency).context("--concurrency")?,
         None => std::thread::available_parallelism().map_or(1, usize::from),
@@ -114,16 +122,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
         demo.users, args.delay_ms, demo.concurrency
     );
     let app = App::start().await?;
+    let running = Application::of(app.supervisor().clone()).start().await?;
+    let (variants, outcome) = running
+        .run_until(run_variants(&demo, &app, args.variant))
+        .await;
+    if let Some(result) = variants {
+        result?;
+    } else {
+        println!("{outcome}");
+    }
+    Ok(outcome.exit_code())
+}
+
+/// Runs each variant of `which` and prints its row.
+async fn run_variants(demo: &Demo, app: &App, which: Which) -> anyhow::Result<()> {
     print_header();
     let mut baseline = None;
-    for variant in args.variant.variants() {
-        let report = demo.run(&app, variant).await?;
+    for variant in which.variants() {
+        let report = demo.run(app, variant).await?;
         print_row(&report, baseline.as_ref());
         if variant == Variant::Sequential {
             baseline = Some(report);
         }
     }
-    app.stop().await;
     Ok(())
 }
 

@@ -25,9 +25,12 @@ pub mod producer;
 mod report;
 pub mod store;
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+
+use arbor::app::{Application, Outcome};
 
 use arbor::broadway::rabbitmq::{RabbitMqOptions, RabbitMqProducer};
 use arbor::broadway::{AckAction, Broadway, BroadwayBuilder, ProcessorOptions, StartError};
@@ -76,6 +79,29 @@ pub enum TicketsError {
     /// The broker could not be reached.
     #[error("RabbitMQ")]
     Amqp(#[from] lapin::Error),
+    /// The application shell around the pipeline did not start.
+    #[error("the application did not start")]
+    Application(#[from] arbor::supervisor::SupervisorError),
+}
+
+/// Runs the started pipeline as an arbor application until `done` has happened, or until
+/// ctrl-c or SIGTERM comes first; either way the pipeline then drains and stops in order.
+/// Returns how long `done` took (or the time until the stop) and the outcome.
+async fn run_until_done(
+    pipeline: &Broadway<Payload>,
+    started: Instant,
+    done: impl Future<Output = ()>,
+) -> Result<(Duration, Outcome), TicketsError> {
+    let app = Application::of(pipeline.supervisor().clone())
+        .start()
+        .await?;
+    let (elapsed, outcome) = app
+        .run_until(async {
+            done.await;
+            started.elapsed()
+        })
+        .await;
+    Ok((elapsed.unwrap_or_else(|| started.elapsed()), outcome))
 }
 
 fn builder(config: &Config, store: Arc<InMemoryStore>) -> BroadwayBuilder<BookingsPipeline> {
@@ -121,9 +147,8 @@ pub async fn run_in_memory_with(
         )
         .start()
         .await?;
-    counter.reached(config.count).await;
-    let elapsed = started.elapsed();
-    pipeline.stop().await;
+    let (elapsed, outcome) =
+        run_until_done(&pipeline, started, counter.reached(config.count)).await?;
     Ok(Report {
         source: "in-memory producer".into(),
         processed: counter.successful(),
@@ -132,6 +157,7 @@ pub async fn run_in_memory_with(
         tickets: store.tickets(),
         emails: store.emails(),
         elapsed,
+        outcome,
     })
 }
 
@@ -158,14 +184,15 @@ pub async fn run_amqp(url: &str, config: Config) -> Result<Report, TicketsError>
         .start()
         .await?;
     let done = || stats.acked.load(Ordering::Relaxed) + stats.rejected.load(Ordering::Relaxed);
-    // The counters live in the producer's acknowledgement tasks; a tenth of a second is
-    // fine grain for a progress check.
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    while done() < config.count {
-        tick.tick().await;
-    }
-    let elapsed = started.elapsed();
-    pipeline.stop().await;
+    let all_acked = async {
+        // The counters live in the producer's acknowledgement tasks; a tenth of a second
+        // is fine grain for a progress check.
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        while done() < config.count {
+            tick.tick().await;
+        }
+    };
+    let (elapsed, outcome) = run_until_done(&pipeline, started, all_acked).await?;
     producer.closed().await;
     let acked = stats.acked.load(Ordering::Relaxed);
     let rejected = stats.rejected.load(Ordering::Relaxed);
@@ -178,5 +205,6 @@ pub async fn run_amqp(url: &str, config: Config) -> Result<Report, TicketsError>
         tickets: store.tickets(),
         emails: store.emails(),
         elapsed,
+        outcome,
     })
 }

@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+use arbor::app::logging::{LogFormat, Logging};
 use clap::Parser;
 use tickets::{amqp, Config};
 
@@ -34,17 +35,22 @@ struct Args {
     /// by timeout instead of size.
     #[arg(long, default_value_t = 500)]
     prefetch_count: u16,
+
+    /// How log lines are written: plain or json (colours only on a terminal).
+    #[arg(long, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
 }
 
 const LOCAL_BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    // Errors only unless RUST_LOG says otherwise, as before (an unset RUST_LOG).
+    if let Err(error) = Logging::new("error").format(args.log_format).init() {
+        eprintln!("tickets: {error}");
+        return ExitCode::FAILURE;
+    }
     let config = Config {
         processors: args.processors,
         prefetch_count: args.prefetch_count,
@@ -55,18 +61,17 @@ async fn main() -> ExitCode {
             let url = url.as_deref().unwrap_or(LOCAL_BROKER);
             amqp::publish(url, amqp::QUEUE, n)
                 .await
-                .map(|()| println!("published {n} bookings to {}", amqp::QUEUE))
+                .map(|()| {
+                    println!("published {n} bookings to {}", amqp::QUEUE);
+                    ExitCode::SUCCESS
+                })
                 .map_err(tickets::TicketsError::from)
         }
-        (None, Some(url)) => tickets::run_amqp(url, config)
-            .await
-            .map(|report| println!("{report}")),
-        (None, None) => tickets::run_in_memory(config)
-            .await
-            .map(|report| println!("{report}")),
+        (None, Some(url)) => tickets::run_amqp(url, config).await.map(print),
+        (None, None) => tickets::run_in_memory(config).await.map(print),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             let mut message = error.to_string();
             let mut source = std::error::Error::source(&error);
@@ -78,4 +83,10 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints the report; the exit code is its application's (0 after ctrl-c too).
+fn print(report: tickets::Report) -> ExitCode {
+    println!("{report}");
+    report.outcome.exit_code()
 }

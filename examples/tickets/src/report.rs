@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use arbor::app::{Outcome, Trigger};
+
 /// The outcome of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -18,8 +20,11 @@ pub struct Report {
     pub tickets: u64,
     /// Confirmation emails sent.
     pub emails: u64,
-    /// From start to drained.
+    /// From start until every booking was acknowledged, or until the run was stopped.
     pub elapsed: Duration,
+    /// How the pipeline's application ended: `Stopped` by `Trigger::Finished` once every
+    /// booking was acknowledged, by a signal when ctrl-c or SIGTERM came first.
+    pub outcome: Outcome,
 }
 
 impl Report {
@@ -45,6 +50,14 @@ impl fmt::Display for Report {
             "throughput: {:.0} messages/s ({:.3} s)",
             self.throughput(),
             self.elapsed.as_secs_f64()
-        )
+        )?;
+        if self.outcome
+            != (Outcome::Stopped {
+                trigger: Trigger::Finished,
+            })
+        {
+            write!(f, "\nended early: {}", self.outcome)?;
+        }
+        Ok(())
     }
 }

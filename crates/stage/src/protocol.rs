@@ -141,7 +141,10 @@ impl<E> InFlight<E> {
 
 impl<E> Drop for InFlight<E> {
     fn drop(&mut self) {
-        count_lost(self.tag, self.events.len());
+        // Checked here, not in `count_lost`: every handled delivery drops an empty batch.
+        if !self.events.is_empty() {
+            count_lost(self.tag, self.events.len());
+        }
     }
 }
 
@@ -165,14 +168,14 @@ impl Unhanded {
 
 impl Drop for Unhanded {
     fn drop(&mut self) {
-        count_lost(self.tag, self.left);
+        if self.left > 0 {
+            count_lost(self.tag, self.left);
+        }
     }
 }
 
+#[cold]
 fn count_lost(tag: SubscriptionTag, lost: usize) {
-    if lost == 0 {
-        return;
-    }
     let total = LOST.fetch_add(lost as u64, Ordering::Relaxed) + lost as u64;
     tracing::warn!(
         subscription = %tag,

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use arbor_benches::{median_ns, quick, runtime, set_times};
+use arbor_benches::{median_ns, runtime, set_times, Size};
 use arbor_broadway::rabbitmq::{RabbitMqOptions, RabbitMqProducer};
 use arbor_broadway::{
     AckData, Acknowledger, BatchInfo, BatcherOptions, BoxError, Broadway, Message, Pipeline,
@@ -38,21 +38,9 @@ use tokio::sync::{mpsc, Notify};
 
 const PREFETCH: u16 = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Size {
-    Full,
-    Quick,
-    Smoke,
-}
-
-impl Size {
-    fn messages(self) -> u64 {
-        match self {
-            Size::Full => 100_000,
-            Size::Quick => 20_000,
-            Size::Smoke => 1_000,
-        }
-    }
+/// Messages per run.
+fn messages(size: Size) -> u64 {
+    size.pick(100_000, 20_000, 1_000)
 }
 
 /// The per-message work of both legs.
@@ -397,7 +385,7 @@ async fn broker_reachable() -> bool {
 // ---------------------------------------------------------------------------------------
 
 fn memory_group(criterion: &mut Criterion, rt: &Runtime, size: Size) {
-    let n = size.messages();
+    let n = messages(size);
     let done = Arc::new(Done::default());
     let mut group = criterion.benchmark_group("broadway_memory");
     group.throughput(Throughput::Elements(n));
@@ -420,7 +408,7 @@ fn rabbitmq_group(criterion: &mut Criterion, rt: &Runtime, size: Size) {
         println!("broadway_rabbitmq: skipped, no RabbitMQ at {}", amqp_url());
         return;
     }
-    let n = size.messages();
+    let n = messages(size);
     let done = Arc::new(Done::default());
     let mut group = criterion.benchmark_group("broadway_rabbitmq");
     group.throughput(Throughput::Elements(n));
@@ -460,18 +448,14 @@ fn main() {
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
     let benching = args.iter().any(|arg| arg == "--bench");
-    let size = match (benching, quick()) {
-        (false, _) => Size::Smoke,
-        (true, true) => Size::Quick,
-        (true, false) => Size::Full,
-    };
+    let size = Size::of_run();
     let mut criterion = Criterion::default().configure_from_args();
     let rt = runtime();
     memory_group(&mut criterion, &rt, size);
     rabbitmq_group(&mut criterion, &rt, size);
     criterion.final_summary();
     if benching {
-        let n = size.messages() as f64;
+        let n = messages(size) as f64;
         println!("\nbroadway: messages/s (medians of this run), arbor / raw");
         for (group, raw, target) in [
             ("broadway_memory", "raw_tokio", 0.5),

@@ -34,7 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use airports::data::{self, Tally};
 use arbor::flow::{Flow, PartitionOptions, State};
-use arbor_benches::{median_ns, quick, runtime, set_times};
+use arbor_benches::{median_ns, runtime, set_times, Size};
 use criterion::{BenchmarkId, Criterion};
 use rayon::prelude::*;
 use tokio::runtime::Runtime;
@@ -199,11 +199,7 @@ fn main() {
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
     let benching = args.iter().any(|arg| arg == "--bench");
-    let events = match (benching, quick()) {
-        (false, _) => 10_000,
-        (true, true) => 1_000_000,
-        (true, false) => 10_000_000,
-    };
+    let events = Size::of_run().pick(10_000_000, 1_000_000, 10_000);
     let mut criterion = Criterion::default().configure_from_args();
     let rt = runtime();
     let bytes = load();

@@ -33,7 +33,7 @@ use arbor_benches::pipeline::{spawn_fan_out, sum_below, Credit, Route, Tally};
 use arbor_benches::scaling::{load_average, utc_now, Curve, Point, Series};
 use arbor_benches::stages::{arbor_fan_out, Numbers, Prepared};
 use arbor_benches::supervision::{arbor_runner_with, arbor_stop, raw_runner_with, raw_stop, Idle};
-use arbor_benches::{idle_child_main, idle_in_fresh_process, median, quick, runtime, IdleLeg};
+use arbor_benches::{idle_child_main, idle_in_fresh_process, median, runtime, IdleLeg, Size};
 use arbor_stage::{DemandMode, Stage, SubscribeOptions};
 use tokio::runtime::Runtime;
 
@@ -47,36 +47,6 @@ const CURVES: [&str; 5] = [
     "memory_idle",
     "supervisor",
 ];
-
-/// How big the points are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Size {
-    /// `cargo bench`: up to 10^6–10^7, a few minutes.
-    Full,
-    /// `ARBOR_BENCH_QUICK=1 cargo bench`: smaller and fewer points, well under a minute.
-    Quick,
-    /// `cargo test --benches`: tiny points, one run each, nothing written.
-    Smoke,
-}
-
-impl Size {
-    fn name(self) -> &'static str {
-        match self {
-            Size::Full => "full",
-            Size::Quick => "quick",
-            Size::Smoke => "smoke",
-        }
-    }
-
-    /// `full`, `quick` or `smoke`, whichever this size is.
-    fn pick<T>(self, full: T, quick: T, smoke: T) -> T {
-        match self {
-            Size::Full => full,
-            Size::Quick => quick,
-            Size::Smoke => smoke,
-        }
-    }
-}
 
 /// One leg of a curve: what it measures and the series each of its runs feeds (a run may
 /// yield several figures, as a supervisor's start and stop times).
@@ -482,17 +452,12 @@ fn main() {
     if args.iter().any(|arg| arg == "--list") {
         return;
     }
-    let benching = args.iter().any(|arg| arg == "--bench");
     let filters: Vec<&str> = args
         .iter()
         .map(String::as_str)
         .filter(|arg| !arg.starts_with('-'))
         .collect();
-    let size = match (benching, quick()) {
-        (false, _) => Size::Smoke,
-        (true, true) => Size::Quick,
-        (true, false) => Size::Full,
-    };
+    let size = Size::of_run();
     let rt = runtime();
     let suite = Instant::now();
     for name in CURVES {

@@ -34,7 +34,7 @@
 use std::time::{Duration, SystemTime};
 
 use arbor_benches::stage_scenarios::{run_once, Leg, Scenario, Size, Target};
-use arbor_benches::{allocs, current_thread_runtime, median_ns, quick, runtime, set_times};
+use arbor_benches::{allocs, current_thread_runtime, median_ns, runtime, set_times};
 use criterion::{Criterion, SamplingMode, Throughput};
 use tokio::runtime::Runtime;
 
@@ -75,11 +75,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let benching = args.iter().any(|arg| arg == "--bench");
     let listing = args.iter().any(|arg| arg == "--list");
-    let size = match (benching, quick()) {
-        (false, _) => Size::Smoke,
-        (true, true) => Size::Quick,
-        (true, false) => Size::Full,
-    };
+    let size = Size::of_run();
 
     let mut criterion = Criterion::default().configure_from_args();
     let mt2 = runtime();

@@ -39,7 +39,7 @@ use std::hint::black_box;
 use std::pin::pin;
 use std::time::{Duration, Instant, SystemTime};
 
-use arbor_benches::{current_thread_runtime, median_ns, quick, runtime, set_times};
+use arbor_benches::{current_thread_runtime, median_ns, runtime, set_times, Size};
 use arbor_task::{StreamOptions, Task, DEFAULT_AWAIT_TIMEOUT};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use futures::stream::{self, Stream, StreamExt};
@@ -51,34 +51,14 @@ use tokio::time::error::Elapsed;
 /// per-item round trip), the two workers, and a wide window.
 const CONCURRENCY: [usize; 3] = [1, 2, 64];
 
-/// How much work a run does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Size {
-    /// `cargo bench`.
-    Full,
-    /// `ARBOR_BENCH_QUICK=1 cargo bench`.
-    Quick,
-    /// `cargo test --benches`: each leg once, debug build.
-    Smoke,
+/// Tasks spawned and awaited per iteration of `task_spawn_await`.
+fn tasks(size: Size) -> u64 {
+    size.pick(1_000, 1_000, 10)
 }
 
-impl Size {
-    /// Tasks spawned and awaited per iteration of `task_spawn_await`.
-    fn tasks(self) -> u64 {
-        match self {
-            Size::Full | Size::Quick => 1_000,
-            Size::Smoke => 10,
-        }
-    }
-
-    /// Items per stream in the `async_stream` groups.
-    fn items(self) -> u64 {
-        match self {
-            Size::Full => 100_000,
-            Size::Quick => 10_000,
-            Size::Smoke => 100,
-        }
-    }
+/// Items per stream in the `async_stream` groups.
+fn items(size: Size) -> u64 {
+    size.pick(100_000, 10_000, 100)
 }
 
 /// Runs `body(iters)` as a task on `rt` and returns the time it measured: the caller is a
@@ -115,7 +95,7 @@ where
 }
 
 fn task_spawn_await(c: &mut Criterion, name: &str, rt: &Runtime, size: Size) {
-    let tasks = size.tasks();
+    let tasks = tasks(size);
     let mut group = c.benchmark_group(name);
     group.sample_size(20);
     group.sampling_mode(SamplingMode::Flat);
@@ -258,7 +238,7 @@ impl StreamLeg {
 }
 
 fn async_stream(c: &mut Criterion, name: &str, ordered: bool, rt: &Runtime, size: Size) {
-    let items = size.items();
+    let items = items(size);
     let expected = expected_sum(items);
     let mut group = c.benchmark_group(name);
     group.sample_size(10);
@@ -307,11 +287,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let benching = args.iter().any(|arg| arg == "--bench");
     let listing = args.iter().any(|arg| arg == "--list");
-    let size = match (benching, quick()) {
-        (false, _) => Size::Smoke,
-        (true, true) => Size::Quick,
-        (true, false) => Size::Full,
-    };
+    let size = Size::of_run();
 
     let mut criterion = Criterion::default().configure_from_args();
     let mt2 = runtime();
@@ -335,7 +311,7 @@ fn ratio_summary(since: SystemTime, size: Size) {
     println!("\ntask: medians of this run; ratio = arbor's rate / the raw leg's rate");
     for suffix in ["", "_ct"] {
         let group = format!("task_spawn_await{suffix}");
-        let tasks = size.tasks() as f64;
+        let tasks = tasks(size) as f64;
         let leg = |leg: &str| median_ns(&group, leg, since).map(|ns| ns / tasks);
         if let (Some(arbor), Some(untimed), Some(raw), Some(timed)) = (
             leg("arbor"),
@@ -350,7 +326,7 @@ fn ratio_summary(since: SystemTime, size: Size) {
             );
         }
     }
-    let items = size.items() as f64;
+    let items = items(size) as f64;
     for (order, suffix) in ["", "_unordered"]
         .into_iter()
         .flat_map(|order| ["", "_ct"].map(|suffix| (order, suffix)))

@@ -82,6 +82,44 @@ pub fn quick() -> bool {
     std::env::var(QUICK_ENV).is_ok_and(|value| value == "1")
 }
 
+/// How much work a bench run does: every bench sizes its runs the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    /// `cargo bench`.
+    Full,
+    /// `ARBOR_BENCH_QUICK=1 cargo bench`.
+    Quick,
+    /// `cargo test --benches`: each leg once, debug build, nothing written.
+    Smoke,
+}
+
+impl Size {
+    /// The size of this run: `Smoke` unless the binary was started with `--bench`, then
+    /// `Quick` under `ARBOR_BENCH_QUICK=1`, else `Full`.
+    pub fn of_run() -> Size {
+        let benching = std::env::args().any(|arg| arg == "--bench");
+        match (benching, quick()) {
+            (false, _) => Size::Smoke,
+            (true, true) => Size::Quick,
+            (true, false) => Size::Full,
+        }
+    }
+
+    /// `full`, `quick` or `smoke`, whichever this size is.
+    pub fn pick<T>(self, full: T, quick: T, smoke: T) -> T {
+        match self {
+            Size::Full => full,
+            Size::Quick => quick,
+            Size::Smoke => smoke,
+        }
+    }
+
+    /// `full`, `quick` or `smoke`.
+    pub fn name(self) -> &'static str {
+        self.pick("full", "quick", "smoke")
+    }
+}
+
 /// Warm-up and measurement time of every group under `ARBOR_BENCH_QUICK=1`: short enough
 /// that the whole suite runs in under five minutes, long enough for a stable median.
 const QUICK_TIMES: (Duration, Duration) = (Duration::from_millis(300), Duration::from_secs(1));

@@ -16,17 +16,7 @@ use crate::raw_ractor::{RawMap, RawMsg, RawSink, RawSource};
 use crate::stages::{
     arbor_fan_out, normal_exit, BoxFuture, Doubler, Numbers, Prepared, Summer, TEARDOWN,
 };
-
-/// How many events the runs move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Size {
-    /// `cargo bench`.
-    Full,
-    /// `ARBOR_BENCH_QUICK=1 cargo bench`.
-    Quick,
-    /// `cargo test --benches`: each leg once, debug build.
-    Smoke,
-}
+pub use crate::Size;
 
 /// One pipeline shape of the `stage` bench (the module docs' table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

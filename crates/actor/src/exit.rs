@@ -19,6 +19,7 @@ use ractor::{ActorProcessingErr, SupervisionEvent};
 /// | an error / `raise`      | `Exit::Error(message)`          |
 /// | a crash in a callback   | `Exit::Panic(message)`          |
 /// | `:kill` / `:killed`     | `Exit::Killed`                  |
+/// | `:noproc`               | `Exit::NoProc`                  |
 ///
 /// # Examples
 ///
@@ -45,6 +46,9 @@ pub enum Exit {
     Panic(String),
     /// The server was killed without running `terminate` (`:killed`).
     Killed,
+    /// A process the server depended on was not running (`:noproc`): a consumer whose
+    /// producer is gone when it subscribes, for one (an abnormal exit).
+    NoProc,
 }
 
 impl Exit {
@@ -119,6 +123,7 @@ impl Exit {
             NORMAL => Exit::Normal,
             SHUTDOWN => Exit::Shutdown(None),
             KILLED => Exit::Killed,
+            NOPROC => Exit::NoProc,
             other => Exit::Shutdown(Some(
                 other
                     .strip_prefix(SHUTDOWN_WITH)
@@ -139,6 +144,7 @@ const NORMAL: &str = "normal";
 const SHUTDOWN: &str = "shutdown";
 const SHUTDOWN_WITH: &str = "shutdown: ";
 const KILLED: &str = "killed";
+const NOPROC: &str = "noproc";
 
 impl fmt::Display for Exit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -149,6 +155,7 @@ impl fmt::Display for Exit {
             Exit::Error(reason) => write!(f, "error: {reason}"),
             Exit::Panic(message) => write!(f, "panic: {message}"),
             Exit::Killed => f.write_str(KILLED),
+            Exit::NoProc => f.write_str(NOPROC),
         }
     }
 }
@@ -168,6 +175,7 @@ mod tests {
             Exit::shutdown(),
             Exit::shutdown_with("done: really"),
             Exit::Killed,
+            Exit::NoProc,
         ] {
             assert_eq!(Exit::from_stop_reason(Some(&exit.to_stop_reason())), exit);
         }

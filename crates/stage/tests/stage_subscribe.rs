@@ -170,7 +170,7 @@ async fn a_dead_producer_stops_a_permanent_consumer_and_not_a_temporary_one() {
         .subscribe(&producer, SubscribeOptions::new())
         .await;
     assert!(matches!(refused, Err(SubscribeError::NoProc(_))));
-    assert_eq!(permanent.wait().await, Exit::error("noproc"));
+    assert_eq!(permanent.wait().await, Exit::NoProc);
 
     // At start, the same failure fails the start.
     let started = Stage::consumer(probe, ())
@@ -338,7 +338,7 @@ async fn subscribing_to_a_name_nobody_holds_stops_a_permanent_consumer_as_a_dead
             .subscribe(to(), SubscribeOptions::new().cancel(cancel))
             .await;
         assert!(matches!(refused, Err(SubscribeError::NotRegistered(_))));
-        assert_eq!(consumer.wait().await, Exit::error("noproc"), "{cancel:?}");
+        assert_eq!(consumer.wait().await, Exit::NoProc, "{cancel:?}");
     }
 }
 

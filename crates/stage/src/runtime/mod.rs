@@ -250,11 +250,6 @@ impl<S: GenStage> StageState<S> {
     }
 }
 
-/// The exit of a consumer whose producer is not there: OTP's `:noproc`.
-pub(crate) fn noproc() -> Exit {
-    Exit::error("noproc")
-}
-
 /// The exit a consumer takes when a run-time subscription fails with `error`: a missing
 /// producer stops it unless the subscription is `Temporary`, as gen_stage does.
 pub(crate) fn failed_subscription_exit(
@@ -267,7 +262,7 @@ pub(crate) fn failed_subscription_exit(
         SubscribeError::NoProc(_)
             | SubscribeError::NotRegistered(arbor_registry::RegistryError::NotRegistered { .. })
     );
-    (missing && cancel.stops_on(&noproc())).then(noproc)
+    (missing && cancel.stops_on(&Exit::NoProc)).then_some(Exit::NoProc)
 }
 
 /// A user call, wrapped so the runtime's own messages cannot collide with it.
@@ -304,7 +299,7 @@ impl<S: GenStage> GenServer for StageServer<S> {
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    if subscription.options.cancel.stops_on(&noproc()) {
+                    if subscription.options.cancel.stops_on(&Exit::NoProc) {
                         let exit = Exit::error(error.to_string());
                         if let Some(Ok(mut slot)) = self.start_failure.as_ref().map(|s| s.lock()) {
                             *slot = Some(error);

@@ -756,11 +756,11 @@ impl<E: Send + 'static> StageInfo<TaskDone> for ConsumerSupervisor<E> {
 /// Starts a child from the template with this event, outside the demand flow (see
 /// [`Stage::start_child`]).
 #[derive(Debug, Clone, Copy)]
-pub struct StartChild<E>(pub E);
+pub(crate) struct StartChild<E>(pub(crate) E);
 
 /// Stops one actor child (see [`Stage::terminate_child`]).
 #[derive(Debug, Clone, Copy)]
-pub struct TerminateChild(pub ActorId);
+pub(crate) struct TerminateChild(pub(crate) ActorId);
 
 impl<E: Send + 'static> StageCall<StartChild<E>> for ConsumerSupervisor<E> {
     type Reply = Result<Child, ConsumerChildError>;

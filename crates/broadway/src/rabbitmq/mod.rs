@@ -46,4 +46,4 @@ mod producer;
 
 pub use acknowledger::AckStats;
 pub use options::{Backoff, RabbitMqOptions};
-pub use producer::RabbitMqProducer;
+pub use producer::{Consuming, RabbitMqProducer};

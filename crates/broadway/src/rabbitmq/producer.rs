@@ -99,7 +99,9 @@ impl<T> RabbitMqProducer<T> {
 /// A drain request: answered once no delivery will be pushed any more.
 type DrainRequest = oneshot::Sender<()>;
 
-/// The producer stage's hold on its consumer task.
+/// The state of a running [`RabbitMqProducer`]: its hold on the task that consumes from the
+/// broker. Dropping it (the producer stage stopped or crashed) stops the consumer, and the
+/// broker requeues what it had not acknowledged.
 #[derive(Debug)]
 pub struct Consuming {
     drain: Option<oneshot::Sender<DrainRequest>>,

@@ -84,7 +84,11 @@ const NAME: usize = 3;
 const COUNTRY: usize = 8;
 
 fn reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    // Flexible: `row` checks each record's fields itself, so a short record is reported
+    // the same whether the file is read whole or in chunks (csv's own check compares a
+    // record with the first of its reader, which a chunk changes).
     csv::ReaderBuilder::new()
+        .flexible(true)
         .has_headers(false)
         .from_reader(bytes)
 }
@@ -159,6 +163,11 @@ impl Chunk {
 
 /// Cuts the file's records into chunks of about `size` bytes, at record boundaries (a
 /// newline outside quotes), as the chunks are asked for.
+///
+/// The source cuts the chunks alone while the parsers share the parsing, so the cut must
+/// not walk the records: it counts the chunk's quotes in one SIMD pass to know
+/// whether the byte `size` bytes ahead is inside a quoted field (the chunk starts outside
+/// one, and an escaped `""` counts twice), then walks only to the end of that record.
 pub fn chunks(bytes: Arc<[u8]>, size: usize) -> impl Iterator<Item = Chunk> + Send {
     let mut start = body(&bytes);
     let mut line = 2;
@@ -166,33 +175,37 @@ pub fn chunks(bytes: Arc<[u8]>, size: usize) -> impl Iterator<Item = Chunk> + Se
         if start >= bytes.len() {
             return None;
         }
-        let mut quoted = false;
-        let mut lines = 0;
-        let mut end = bytes.len();
-        for (at, b) in bytes[start..].iter().enumerate() {
-            match b {
-                b'"' => quoted = !quoted,
-                b'\n' if !quoted => {
-                    lines += 1;
-                    if at + 1 >= size {
-                        end = start + at + 1;
-                        break;
-                    }
-                }
-                b'\n' => lines += 1,
-                _ => {}
-            }
-        }
+        let end = record_end(&bytes, start, size);
         let chunk = Chunk {
             bytes: Arc::clone(&bytes),
             start,
             end,
             first_line: line,
         };
+        line += occurrences(&bytes[start..end], b'\n') as u64;
         start = end;
-        line += lines;
         Some(chunk)
     })
+}
+
+/// The end of the first record that ends `size` bytes or more after `start` (a record
+/// boundary), or the end of the file.
+fn record_end(bytes: &[u8], start: usize, size: usize) -> usize {
+    let ahead = (start + size.saturating_sub(1)).min(bytes.len());
+    let mut quoted = occurrences(&bytes[start..ahead], b'"') % 2 == 1;
+    for (at, byte) in bytes[ahead..].iter().enumerate() {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return ahead + at + 1,
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+/// How many times `byte` occurs in `bytes`.
+fn occurrences(bytes: &[u8], byte: u8) -> usize {
+    bytecount::count(bytes, byte)
 }
 
 /// Open airports per country, and the first malformed record if any.

@@ -127,6 +127,37 @@ async fn a_malformed_record_is_reported_with_its_line() {
     );
 }
 
+/// Quoted commas, quoted newlines and escaped quotes, then a short record.
+const TRICKY: &str =
+    "\"id\",\"ident\",\"type\",\"name\",\"lat\",\"lon\",\"elev\",\"continent\",\"iso_country\"\n\
+    1,\"A\",\"small_airport\",\"One, with a comma\",0,0,0,\"EU\",\"FR\"\n\
+    2,\"B\",\"heliport\",\"Two \"\"quoted\"\", \"\"twice\"\"\",0,0,0,\"EU\",\"DE\"\n\
+    3,\"C\",\"closed\",\"Three\nlines\n\"\"long\"\"\",0,0,0,\"EU\",\"IT\"\n\
+    4,\"D\",\"heliport\",\"Four\",0,0,0,\"EU\",\"ES\"\n\
+    5,\"E\",\"closed\"\n\
+    6,\"F\",\"heliport\",\"Six\",0,0,0,\"EU\",\"PT\"\n";
+
+#[test]
+fn chunks_cut_at_record_boundaries_whatever_their_size() {
+    let bytes: Arc<[u8]> = Arc::from(TRICKY.as_bytes());
+    // An error's message names the record's place in its chunk; its line is the file's.
+    let comparable = |row: data::Row| row.map_err(|error| error.line);
+    let expected: Vec<_> = data::rows(&bytes).map(comparable).collect();
+    assert_eq!(expected.len(), 6);
+    assert_eq!(
+        expected[2].as_ref().map(|a| a.name.as_str()),
+        Ok("Three\nlines\n\"long\"")
+    );
+    assert_eq!(expected[4], Err(8), "records 3 and 4 span lines 4 to 7");
+    for size in 0..=TRICKY.len() + 1 {
+        let rows: Vec<_> = data::chunks(Arc::clone(&bytes), size)
+            .flat_map(|chunk| chunk.rows())
+            .map(comparable)
+            .collect();
+        assert_eq!(rows, expected, "chunks of {size} bytes");
+    }
+}
+
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let error = data::load(&PathBuf::from("/nonexistent/airports.csv")).unwrap_err();

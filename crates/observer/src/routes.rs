@@ -1,0 +1,160 @@
+//! The HTTP side: the page, the JSON endpoints, the live updates and the actions.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arbor_supervisor::Supervisor;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::stream::{self, Stream};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::time::{Interval, MissedTickBehavior};
+
+use crate::actions::{self, Action, ActionError};
+use crate::snapshot::{self, Snapshot};
+use crate::token::Token;
+
+/// The page: one file, its script and style inline, nothing fetched from elsewhere.
+const PAGE: &str = include_str!("../assets/observer.html");
+
+/// The Prometheus text format's content type.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What every handler reads.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) root: Supervisor,
+    /// `Some` when actions are enabled.
+    pub(crate) token: Option<Token>,
+    pub(crate) prometheus: Option<PrometheusHandle>,
+    /// How often the live view is updated.
+    pub(crate) interval: Duration,
+    /// Turns `true` when the observer stops: the live streams end, so the server's
+    /// graceful shutdown is not held open by them.
+    pub(crate) stopping: watch::Receiver<bool>,
+}
+
+impl Shared {
+    async fn snapshot(&self) -> Snapshot {
+        Snapshot::take(&self.root, self.prometheus.as_ref(), self.token.is_some()).await
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/api/tree", get(tree))
+        .route("/api/stages", get(stages))
+        .route("/api/snapshot", get(snapshot))
+        .route("/api/events", get(events))
+        .route("/metrics", get(metrics))
+        .route("/api/actors/{actor}/{action}", post(action))
+        .with_state(shared)
+}
+
+async fn page() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+async fn tree(State(shared): State<Arc<Shared>>) -> Response {
+    match snapshot::tree(&shared.root).await {
+        Ok(tree) => Json(tree).into_response(),
+        Err(error) => refusal(StatusCode::SERVICE_UNAVAILABLE, error),
+    }
+}
+
+async fn stages(State(shared): State<Arc<Shared>>) -> Response {
+    match snapshot::tree(&shared.root).await {
+        Ok(tree) => Json(snapshot::stages(&tree)).into_response(),
+        Err(error) => refusal(StatusCode::SERVICE_UNAVAILABLE, error),
+    }
+}
+
+async fn snapshot(State(shared): State<Arc<Shared>>) -> Json<Snapshot> {
+    Json(shared.snapshot().await)
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.prometheus {
+        Some(prometheus) => (
+            [(header::CONTENT_TYPE, PROMETHEUS_TEXT)],
+            snapshot::render(prometheus),
+        )
+            .into_response(),
+        None => refusal(
+            StatusCode::NOT_FOUND,
+            "no Prometheus recorder: start the observer with install_prometheus()",
+        ),
+    }
+}
+
+/// A snapshot now, then one every interval, until the observer stops.
+async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let mut ticks = tokio::time::interval(shared.interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    Sse::new(stream::unfold((shared, ticks), next_event)).keep_alive(KeepAlive::default())
+}
+
+async fn next_event(
+    (shared, mut ticks): (Arc<Shared>, Interval),
+) -> Option<(Result<Event, Infallible>, (Arc<Shared>, Interval))> {
+    let mut stopping = shared.stopping.clone();
+    tokio::select! {
+        _ = ticks.tick() => {}
+        _ = stopping.wait_for(|stopping| *stopping) => return None,
+    }
+    let snapshot = shared.snapshot().await;
+    let event = match Event::default().event("snapshot").json_data(&snapshot) {
+        Ok(event) => event,
+        // A snapshot is strings, numbers and lists: it always serialises.
+        Err(error) => Event::default().event("error").data(error.to_string()),
+    };
+    Some((Ok(event), (shared, ticks)))
+}
+
+/// `POST /api/actors/{actor}/restart` or `…/stop`, with `Authorization: Bearer <token>`.
+/// The token is checked before anything is looked up: a refused request changes nothing
+/// and learns nothing about the tree.
+async fn action(
+    State(shared): State<Arc<Shared>>,
+    Path((actor, action)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = &shared.token else {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "actions are disabled (read-only observer)",
+        );
+    };
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    if !offered.is_some_and(|offered| token.accepts(offered)) {
+        tracing::warn!(%actor, %action, "observer action refused: missing or wrong token");
+        return refusal(StatusCode::FORBIDDEN, "missing or wrong token");
+    }
+    let action = match action.as_str() {
+        "restart" => Action::Restart,
+        "stop" => Action::Stop,
+        other => return refusal(StatusCode::NOT_FOUND, format!("no action {other:?}")),
+    };
+    match actions::act(&shared.root, &actor, action).await {
+        Ok(()) => (StatusCode::ACCEPTED, Json(json!({ "actor": actor }))).into_response(),
+        Err(error @ ActionError::NotFound(_)) => refusal(StatusCode::NOT_FOUND, error.to_string()),
+        Err(error @ ActionError::Supervisor(_)) => refusal(StatusCode::CONFLICT, error.to_string()),
+    }
+}
+
+fn refusal(status: StatusCode, why: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": why.into() }))).into_response()
+}

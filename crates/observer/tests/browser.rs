@@ -225,3 +225,137 @@ async fn the_page_draws_the_tree_live_and_restarts_a_child_only_with_the_token()
     browser.close().await.expect("the session closes");
     observer.stop().await;
 }
+
+/// Returns once the page's clock has moved past the millisecond it reads now.
+async fn next_millisecond(browser: &Client) {
+    let now = || async {
+        let now = browser.execute("return Date.now();", vec![]).await.ok()?;
+        now.as_u64()
+    };
+    let start = eventually("the page's clock", DEADLINE, now).await;
+    eventually("the clock to move", DEADLINE, || async {
+        now().await.filter(|later| *later > start)
+    })
+    .await;
+}
+
+/// A tree node of the snapshot contract: per-actor `stats`, and for a stage its `stage`.
+fn counted(id: &str, actor: &str, messages: u64, stage: Option<(&str, u64)>) -> serde_json::Value {
+    let mut node = json!({
+        "id": id, "kind": "Worker", "actor": actor, "state": "Running", "children": [],
+        "stats": {"messages": messages, "restarts": 0, "mailbox": 0},
+    });
+    if let Some((kind, events_out)) = stage {
+        node["stage"] = json!({
+            "kind": kind, "subscriptions": 1, "demand": 10, "buffered": 0,
+            "events_in": events_out, "events_out": events_out,
+        });
+    }
+    node
+}
+
+fn contract_snapshot(producer_out: u64, worker_messages: u64) -> serde_json::Value {
+    json!({
+        "actions": false,
+        "stages": [],
+        "tree": {
+            "id": "app", "kind": "Supervisor", "actor": "0.0", "state": "Running",
+            "children": [
+                {"id": "pipeline", "kind": "Supervisor", "actor": "0.1", "state": "Running",
+                 "children": [
+                     counted("producer", "0.2", 7, Some(("Producer", producer_out))),
+                     counted("consumer", "0.3", 7, Some(("Consumer", 0))),
+                 ]},
+                counted("worker", "0.4", worker_messages, None),
+                {"id": "plain", "kind": "Worker", "actor": "0.5", "state": "Running",
+                 "children": []},
+            ]
+        }
+    })
+}
+
+/// The page draws what the telemetry's snapshots carry (`stats`, `stage`) without knowing
+/// them in advance: fed two snapshots by hand, it shows the sections and the throughput.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_draws_stats_and_stage_sections_and_their_throughput() {
+    let tree = support::start("contract").await;
+    let observer = Observer::builder(tree.root.clone())
+        .bind(([127, 0, 0, 1], 0).into())
+        .start()
+        .await
+        .expect("the observer starts");
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+    browser.goto(&observer.url()).await.expect("the page loads");
+    eventually("the live connection", DEADLINE, || async {
+        attr(&browser, "#connection", "data-state")
+            .await
+            .filter(|state| state == "live")
+    })
+    .await;
+    // From here on only the snapshots below are drawn.
+    browser
+        .execute("events.close();", vec![])
+        .await
+        .expect("the stream closes");
+    for (out, messages) in [(100, 40), (300, 90)] {
+        browser
+            .execute(
+                "render(arguments[0]);",
+                vec![contract_snapshot(out, messages)],
+            )
+            .await
+            .expect("a snapshot drawn");
+        // A rate needs time between two updates: the next one comes a millisecond later.
+        next_millisecond(&browser).await;
+    }
+
+    let producer = r#"li.node[data-path="app/pipeline/producer"] .stats"#;
+    let stats = text(&browser, producer).await.expect("the producer's line");
+    for shown in [
+        "messages=7",
+        "kind=Producer",
+        "events_out=300",
+        "buffered=0",
+    ] {
+        assert!(stats.contains(shown), "{shown} in {stats:?}");
+    }
+    assert!(
+        browser
+            .find(Locator::Css(
+                r#"section.pipeline[data-path="app/pipeline"]"#
+            ))
+            .await
+            .is_ok(),
+        "the pipeline's throughput"
+    );
+    let row = |path: &str| format!(r#"tr.counted[data-path="{path}"]"#);
+    assert_eq!(
+        text(
+            &browser,
+            &format!("{} td.total", row("app/pipeline/producer"))
+        )
+        .await,
+        Some("300".into())
+    );
+    let rate: f64 = text(
+        &browser,
+        &format!("{} td.rate", row("app/pipeline/producer")),
+    )
+    .await
+    .and_then(|rate| rate.parse().ok())
+    .expect("a rate");
+    assert!(rate > 0.0, "events_out rose, so the rate is {rate}");
+    // A worker with stats only is counted by its messages; one without is not counted.
+    assert_eq!(
+        text(&browser, &format!("{} td.total", row("app/worker"))).await,
+        Some("90".into())
+    );
+    assert!(browser.find(Locator::Css(&row("app/plain"))).await.is_err());
+    assert_eq!(
+        attr(&browser, "#no-throughput", "hidden").await,
+        Some("true".into())
+    );
+    browser.close().await.expect("the session closes");
+    observer.stop().await;
+}

@@ -14,7 +14,9 @@
 //! [`allow_non_loopback`](ObserverBuilder::allow_non_loopback) is asked for, and it is
 //! read-only unless [`enable_actions`](ObserverBuilder::enable_actions) is; then every
 //! action must carry the random token made at start (`Authorization: Bearer <token>`),
-//! and one without it, or with a wrong one, gets `403 Forbidden` and changes nothing.
+//! and one without it, or with a wrong one, gets `403 Forbidden` and changes nothing. On
+//! loopback, a request addressed to a host name other than `localhost` is refused too (a
+//! page elsewhere cannot rebind its name to 127.0.0.1 and read the tree).
 //!
 //! *Restart* kills the child, so its supervisor restarts it as its restart kind says
 //! (the page then shows the new incarnation: a new actor id); *stop* asks its supervisor

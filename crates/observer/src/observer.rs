@@ -214,6 +214,7 @@ impl ObserverBuilder {
             token: token.clone(),
             prometheus,
             interval: self.interval,
+            any_host: self.non_loopback,
             stopping: stopping.clone(),
         });
         let server = tokio::spawn(serve(listener, shared, stopping));

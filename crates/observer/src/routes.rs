@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_supervisor::Supervisor;
+use axum::extract::Request;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -36,6 +38,9 @@ pub(crate) struct Shared {
     pub(crate) prometheus: Option<PrometheusHandle>,
     /// How often the live view is updated.
     pub(crate) interval: Duration,
+    /// Whether requests for any `Host` are served (the observer was allowed off loopback,
+    /// where it may be reached by a name of the operator's choosing).
+    pub(crate) any_host: bool,
     /// Turns `true` when the observer stops: the live streams end, so the server's
     /// graceful shutdown is not held open by them.
     pub(crate) stopping: watch::Receiver<bool>,
@@ -56,7 +61,51 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/events", get(events))
         .route("/metrics", get(metrics))
         .route("/api/actors/{actor}/{action}", post(action))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            loopback_host,
+        ))
         .with_state(shared)
+}
+
+/// On loopback, only requests addressed to an IP address or `localhost` are served: a web
+/// page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) would otherwise
+/// read the tree from the browser of whoever opens it.
+async fn loopback_host(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default();
+    if shared.any_host || is_local_host(host) {
+        next.run(request).await
+    } else {
+        refusal(
+            StatusCode::FORBIDDEN,
+            format!("not served for host {host:?}"),
+        )
+    }
+}
+
+/// `127.0.0.1:9000`, `[::1]:9000`, `localhost:9000`, with or without the port.
+fn is_local_host(host: &str) -> bool {
+    use std::net::{IpAddr, SocketAddr};
+    let without_port = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    host.parse::<SocketAddr>().is_ok()
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok()
+        || without_port.parse::<IpAddr>().is_ok()
+        || without_port.eq_ignore_ascii_case("localhost")
 }
 
 async fn page() -> Html<&'static str> {
@@ -157,4 +206,31 @@ async fn action(
 
 fn refusal(status: StatusCode, why: impl Into<String>) -> Response {
     (status, Json(json!({ "error": why.into() }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_host;
+
+    #[test]
+    fn ip_addresses_and_localhost_are_local_hosts_and_names_are_not() {
+        for host in [
+            "127.0.0.1:9000",
+            "127.0.0.1",
+            "[::1]:9000",
+            "::1",
+            "localhost:80",
+            "LOCALHOST",
+        ] {
+            assert!(is_local_host(host), "{host}");
+        }
+        for host in [
+            "evil.example:9000",
+            "evil.example",
+            "",
+            "localhost.evil.example:9000",
+        ] {
+            assert!(!is_local_host(host), "{host}");
+        }
+    }
 }

@@ -305,3 +305,22 @@ async fn metrics_are_served_in_the_prometheus_format() {
         .unwrap()
         .contains("observer_test_events_total"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_another_host_name_is_refused_on_loopback() {
+    let tree = support::start("obs_rebinding").await;
+    let observer = observe(&tree.root, false).await;
+    let client = reqwest::Client::new();
+    for (host, status) in [
+        ("attacker.example", StatusCode::FORBIDDEN),
+        ("localhost", StatusCode::OK),
+    ] {
+        let response = client
+            .get(format!("{}api/tree", observer.url()))
+            .header("Host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "Host: {host}");
+    }
+}

@@ -32,6 +32,7 @@
 
 mod dispatchers;
 mod http;
+mod metrics;
 pub mod online_page_flow;
 pub mod online_page_producer_consumer;
 pub mod page_consumer;

@@ -58,6 +58,16 @@ async fn the_observed_scraper_serves_its_tree_and_stops_on_sigterm() {
     ] {
         assert!(tree.contains(stage), "{stage} in {tree}");
     }
+    let metrics = reqwest::get(format!("{base}metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("scraper_pages_requested_total 5"),
+        "{metrics}"
+    );
     let refused = reqwest::Client::new()
         .post(format!("{base}api/actors/0.1/stop"))
         .send()

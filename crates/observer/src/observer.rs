@@ -186,28 +186,24 @@ impl ObserverBuilder {
         if !self.addr.ip().is_loopback() && !self.non_loopback {
             return Err(ObserverError::NotLoopback(self.addr));
         }
-        let token = match self.actions {
-            true => Some(Token::random().map_err(ObserverError::Token)?),
-            false => None,
+        let token = self
+            .actions
+            .then(Token::random)
+            .transpose()
+            .map_err(ObserverError::Token)?;
+        let asked = self.addr;
+        let bind_error = |source| ObserverError::Bind {
+            addr: asked,
+            source,
         };
+        let listener = TcpListener::bind(asked).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        // Installed once the address is ours: a failed start leaves no recorder behind.
         let prometheus = match self.prometheus {
             Prometheus::None => None,
             Prometheus::Install => Some(PrometheusBuilder::new().install_recorder()?),
             Prometheus::Handle(handle) => Some(handle),
         };
-        let listener =
-            TcpListener::bind(self.addr)
-                .await
-                .map_err(|source| ObserverError::Bind {
-                    addr: self.addr,
-                    source,
-                })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ObserverError::Bind {
-                addr: self.addr,
-                source,
-            })?;
         let (stop, stopping) = watch::channel(false);
         let shared = Arc::new(Shared {
             root: self.root,

@@ -214,6 +214,26 @@ async fn the_page_draws_the_tree_live_and_restarts_a_child_only_with_the_token()
     let restarted = tree.root.find_child("sink").await.unwrap().unwrap();
     assert_eq!(restarted.id().to_string(), after);
 
+    // Stop, with the token: the clock's supervisor terminates it, and it stays down.
+    let clock = r#"li.node[data-path="browser/workers/clock"]"#;
+    browser
+        .find(Locator::Css(&format!("{clock} > .line button.stop")))
+        .await
+        .expect("the clock's stop button")
+        .click()
+        .await
+        .expect("a click");
+    eventually("the clock stopped on the page", DEADLINE, || async {
+        attr(&browser, clock, "data-state")
+            .await
+            .filter(|state| state == "Undefined")
+    })
+    .await;
+    assert_eq!(
+        text(&browser, &format!("{clock} > .line .actor")).await,
+        Some("not running".into())
+    );
+
     // The address printed at start carries the token to the page.
     browser
         .goto(&observer.url_with_token())

@@ -172,6 +172,12 @@ async fn the_page_draws_the_tree_live_and_restarts_a_child_only_with_the_token()
         events_counted(&browser).await.filter(|now| *now > first)
     })
     .await;
+    let rate = r#"tr.metric[data-series="observer_test_events_total"] td.rate"#;
+    eventually("a rate for the counter", DEADLINE, || async {
+        let rate: f64 = text(&browser, rate).await?.parse().ok()?;
+        (rate > 0.0).then_some(())
+    })
+    .await;
 
     // A click without the token is refused, and the sink is the same incarnation.
     let before = sink_actor(&browser).await.expect("the sink's actor id");

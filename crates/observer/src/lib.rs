@@ -52,6 +52,7 @@
 
 mod actions;
 mod error;
+mod live;
 mod observer;
 mod routes;
 mod snapshot;

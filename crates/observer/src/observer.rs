@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::live;
 use crate::routes::{self, Shared};
 use crate::token::Token;
 use crate::ObserverError;
@@ -211,8 +212,10 @@ impl ObserverBuilder {
             prometheus,
             interval: self.interval,
             any_host: self.non_loopback,
+            live: watch::Sender::new(None),
             stopping: stopping.clone(),
         });
+        tokio::spawn(live::publish(shared.clone()));
         let server = tokio::spawn(serve(listener, shared, stopping));
         tracing::info!(url = %format!("http://{addr}/"), actions = token.is_some(), "observer listening");
         Ok(Observer {

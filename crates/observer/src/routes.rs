@@ -1,25 +1,21 @@
 //! The HTTP side: the page, the JSON endpoints, the live updates and the actions.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_supervisor::Supervisor;
-use axum::extract::Request;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::stream::{self, Stream};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 use tokio::sync::watch;
-use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::actions::{self, Action, ActionError};
+use crate::live::{self, Published};
 use crate::snapshot::{self, Snapshot};
 use crate::token::Token;
 
@@ -41,6 +37,8 @@ pub(crate) struct Shared {
     /// Whether requests for any `Host` are served (the observer was allowed off loopback,
     /// where it may be reached by a name of the operator's choosing).
     pub(crate) any_host: bool,
+    /// The live view's latest snapshot, and who listens for the next.
+    pub(crate) live: watch::Sender<Published>,
     /// Turns `true` when the observer stops: the live streams end, so the server's
     /// graceful shutdown is not held open by them.
     pub(crate) stopping: watch::Receiver<bool>,
@@ -50,6 +48,15 @@ impl Shared {
     async fn snapshot(&self) -> Snapshot {
         Snapshot::take(&self.root, self.prometheus.as_ref(), self.token.is_some()).await
     }
+
+    /// A snapshot as JSON, for the live view.
+    pub(crate) async fn snapshot_json(&self) -> Arc<str> {
+        let snapshot = self.snapshot().await;
+        // A snapshot is strings, numbers and lists: it always serialises.
+        serde_json::to_string(&snapshot)
+            .unwrap_or_else(|error| json!({ "error": error.to_string() }).to_string())
+            .into()
+    }
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -58,7 +65,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/tree", get(tree))
         .route("/api/stages", get(stages))
         .route("/api/snapshot", get(snapshot))
-        .route("/api/events", get(events))
+        .route("/api/events", get(live::events))
         .route("/metrics", get(metrics))
         .route("/api/actors/{actor}/{action}", post(action))
         .layer(middleware::from_fn_with_state(
@@ -142,32 +149,6 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
             "no Prometheus recorder: start the observer with install_prometheus()",
         ),
     }
-}
-
-/// A snapshot now, then one every interval, until the observer stops.
-async fn events(
-    State(shared): State<Arc<Shared>>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let mut ticks = tokio::time::interval(shared.interval);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    Sse::new(stream::unfold((shared, ticks), next_event)).keep_alive(KeepAlive::default())
-}
-
-async fn next_event(
-    (shared, mut ticks): (Arc<Shared>, Interval),
-) -> Option<(Result<Event, Infallible>, (Arc<Shared>, Interval))> {
-    let mut stopping = shared.stopping.clone();
-    tokio::select! {
-        _ = ticks.tick() => {}
-        _ = stopping.wait_for(|stopping| *stopping) => return None,
-    }
-    let snapshot = shared.snapshot().await;
-    let event = match Event::default().event("snapshot").json_data(&snapshot) {
-        Ok(event) => event,
-        // A snapshot is strings, numbers and lists: it always serialises.
-        Err(error) => Event::default().event("error").data(error.to_string()),
-    };
-    Some((Ok(event), (shared, ticks)))
 }
 
 /// `POST /api/actors/{actor}/restart` or `…/stop`, with `Authorization: Bearer <token>`.

@@ -104,25 +104,33 @@ async fn the_live_stream_sends_snapshots_of_the_tree() {
         .start()
         .await
         .unwrap();
-    let mut events = reqwest::get(format!("{}api/events", observer.url()))
-        .await
-        .unwrap();
-    assert_eq!(
-        events.headers()["content-type"].to_str().unwrap(),
-        "text/event-stream"
-    );
-    let mut text = String::new();
-    // Two snapshots: the first at once, the next an interval later.
-    while text.matches("event: snapshot").count() < 2 {
-        let chunk = events.chunk().await.unwrap().expect("the stream goes on");
-        text.push_str(&String::from_utf8_lossy(&chunk));
+    // Two pages open at once: each gets a snapshot at once, then the ones published for
+    // both.
+    let url = format!("{}api/events", observer.url());
+    let pages = [
+        reqwest::get(&url).await.unwrap(),
+        reqwest::get(&url).await.unwrap(),
+    ];
+    for mut events in pages {
+        assert_eq!(
+            events.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        let mut text = String::new();
+        while text.matches("event: snapshot").count() < 3 {
+            let chunk = events.chunk().await.unwrap().expect("the stream goes on");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        // The first two are whole: the third event's name came after them.
+        for data in text
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .take(2)
+        {
+            let snapshot: Value = serde_json::from_str(data).unwrap();
+            assert_eq!(snapshot["tree"]["id"], "obs_stream");
+        }
     }
-    let data = text
-        .lines()
-        .find_map(|line| line.strip_prefix("data: "))
-        .unwrap();
-    let snapshot: Value = serde_json::from_str(data).unwrap();
-    assert_eq!(snapshot["tree"]["id"], "obs_stream");
     // Stopping the observer ends the stream rather than waiting for the client.
     tokio::time::timeout(DEADLINE, observer.stop())
         .await

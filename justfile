@@ -21,6 +21,10 @@ tickets *args:
 test-broker:
     cargo test -p arbor-broadway --features rabbitmq-tests && cargo test -p tickets --features rabbitmq-tests
 
+# The observer's page in headless Chromium (needs Debian's chromium and chromium-driver).
+test-browser:
+    cargo test -p arbor-observer --features browser-tests
+
 # The Flow chapter's app on OurAirports' real data (`just airports --help` for options).
 airports *args:
     cargo run --release -p airports -- {{args}}
@@ -39,7 +43,7 @@ doc:
 
 # Package every published crate and build each from its .crate, as .ci/run does.
 package:
-    cargo package --allow-dirty -p arbor-actor -p arbor-supervisor -p arbor-registry -p arbor-stage -p arbor-task -p arbor-broadway -p arbor-flow -p arbor-app -p arbor
+    cargo package --allow-dirty -p arbor-actor -p arbor-supervisor -p arbor-registry -p arbor-stage -p arbor-task -p arbor-broadway -p arbor-flow -p arbor-app -p arbor-observer -p arbor
 
 # Every bench, scaling curves included (ARBOR_BENCH_QUICK=1: about 100 s, to check a change).
 bench:

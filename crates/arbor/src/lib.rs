@@ -62,6 +62,11 @@
 //! - `app::logging` (feature `logging`): the applications' tracing subscriber, plain
 //!   or JSON, colours only on a terminal.
 //!
+//! # Watching a running tree — `observer` (feature `observer`)
+//! - `observer::Observer`: a live web view of the tree (Erlang's observer, in a
+//!   browser): the tree and each stage's throughput updated live, JSON endpoints, a
+//!   Prometheus `/metrics`, and with a token, stop and restart of children.
+//!
 //! ```
 //! use arbor::prelude::*;
 //!
@@ -103,6 +108,8 @@ pub use arbor_actor as actor;
 pub use arbor_app as app;
 pub use arbor_broadway as broadway;
 pub use arbor_flow as flow;
+#[cfg(feature = "observer")]
+pub use arbor_observer as observer;
 pub use arbor_registry as registry;
 pub use arbor_stage as stage;
 pub use arbor_supervisor as supervisor;

@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use arbor_actor::{Init, Outcome};
-use arbor_stage::{
+use arbor::actor::{Init, Outcome};
+use arbor::stage::{
     BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
     Stage, StageContext, SubscribeOptions, SubscriptionTag,
 };
@@ -85,7 +85,7 @@ pub async fn broadcast_demo(
     tracing::info!("BroadcastDispatcher: every consumer gets every page its selector accepts");
     // Demand accumulates until both consumers are subscribed: a broadcast reaches the
     // consumers subscribed when it is dispatched, and no others.
-    let producer = arbor_stage::from_iter(pages)
+    let producer = arbor::stage::from_iter(pages)
         .name("BroadcastPageProducer")
         .dispatcher(BroadcastDispatcher::new)
         .demand_mode(DemandMode::Accumulate)
@@ -143,7 +143,7 @@ pub async fn partition_demo(
     let partitioned = PartitionDispatcher::maker(Partitions::names(names.iter().copied()), hash)?;
     // Pages the hash drops are asked for again by the dispatcher, so a plain iterator
     // producer serves the partitions.
-    let producer = arbor_stage::from_iter(pages)
+    let producer = arbor::stage::from_iter(pages)
         .name("PartitionPageProducer")
         .dispatcher(partitioned)
         // Every partition's consumer subscribes before the first page goes out.

@@ -32,6 +32,7 @@
 
 mod dispatchers;
 mod http;
+mod metrics;
 pub mod online_page_flow;
 pub mod online_page_producer_consumer;
 pub mod page_consumer;
@@ -44,10 +45,10 @@ mod work;
 
 use std::sync::Arc;
 
-use arbor_actor::{CallError, Exit};
-use arbor_registry::{Registry, RegistryError};
-use arbor_stage::{BufferSize, InvalidOptions, Stage, StageStartError};
-use arbor_supervisor::{Supervisor, SupervisorError, SupervisorOptions};
+use arbor::actor::{CallError, Exit};
+use arbor::registry::{Registry, RegistryError};
+use arbor::stage::{BufferSize, InvalidOptions, Stage, StageStartError};
+use arbor::supervisor::{Supervisor, SupervisorError, SupervisorOptions};
 use tokio::sync::watch;
 
 pub use dispatchers::{
@@ -91,7 +92,7 @@ pub enum ScraperError {
     Stage(#[from] StageStartError),
     /// The online-page flow (`Config::flow`) did not start.
     #[error("the online-page flow did not start")]
-    Flow(#[from] arbor_flow::FlowError),
+    Flow(#[from] arbor::flow::FlowError),
     /// A URL is not an absolute http(s) URL.
     #[error("bad URL {url:?}: {why}")]
     BadUrl {
@@ -103,6 +104,9 @@ pub enum ScraperError {
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     Http(String),
+    /// The observer (`--observe`) did not start.
+    #[error("the observer did not start: {0}")]
+    Observer(#[from] arbor::observer::ObserverError),
 }
 
 /// What every stage of one pipeline shares: how to do the work, and where to count it.
@@ -299,12 +303,18 @@ impl Scraper {
         &self.config
     }
 
+    /// What it has done so far. Once the tree has stopped (by [`Scraper::stop`] or by
+    /// the application shell), that is what it did.
+    pub fn summary(&self) -> Summary {
+        Summary::new(self.env.tally.snapshot(), &self.config)
+    }
+
     /// Stops the pipeline (last stage first) and sums up what it did. Pages still being
     /// scraped are abandoned: call [`Scraper::done`] first to let them finish.
     pub async fn stop(self) -> Summary {
         let exit = self.tree.stop(Exit::shutdown()).await;
         tracing::debug!(%exit, "pipeline stopped");
-        Summary::new(self.env.tally.snapshot(), &self.config)
+        self.summary()
     }
 }
 

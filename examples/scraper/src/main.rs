@@ -1,12 +1,24 @@
 //! `cargo run --release -p scraper`: the book's scraper pipeline, simulated (default) or
-//! fetching real pages (`scraper https://example.com/`). `--help` lists the options.
+//! fetching real pages (`scraper https://example.com/`), run as an arbor application:
+//! ctrl-c or SIGTERM stops the tree in order, and the exit code says how it ended.
+//! `--observe 127.0.0.1:9000` serves the live web view of the tree. `--help` lists the
+//! options.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use arbor::app::logging::LogFormat;
+use arbor::observer::Observer;
+use arbor::prelude::*;
 use clap::Parser;
+use indicatif::ProgressBar;
 use scraper::{terminal, Config, HttpFetcher, Scraper, ScraperError, Simulation, Work};
+
+/// How long the pipeline may take to stop once asked: pages being scraped are abandoned,
+/// so its stages stop at once.
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The GenStage scraper from "Concurrent Data Processing in Elixir", on arbor.
 ///
@@ -66,6 +78,25 @@ struct Args {
     /// PartitionDispatcher) instead of the scraper.
     #[arg(long)]
     dispatchers: bool,
+
+    /// Serve the live web view of the tree (arbor's observer) at this address, and keep
+    /// running once the pages are done, until ctrl-c.
+    #[arg(long, value_name = "ADDR")]
+    observe: Option<SocketAddr>,
+
+    /// With --observe: let the page stop and restart children. The token it needs is
+    /// printed at start (in the page's address).
+    #[arg(long, requires = "observe")]
+    observe_actions: bool,
+
+    /// With --observe: serve an address that is not loopback (anyone who reaches it sees
+    /// the tree).
+    #[arg(long, requires = "observe")]
+    observe_non_loopback: bool,
+
+    /// Log lines: plain (the book's shape) or json.
+    #[arg(long, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
 }
 
 fn main() -> ExitCode {
@@ -81,7 +112,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(exit) => exit,
         Err(error) => {
             eprintln!("scraper: {error}");
             ExitCode::FAILURE
@@ -89,14 +120,15 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), ScraperError> {
+async fn run(args: Args) -> Result<ExitCode, ScraperError> {
     let bar = terminal::stderr_is_terminal().then(terminal::progress_bar);
-    terminal::init_tracing(bar.as_ref());
+    terminal::init_tracing(bar.as_ref(), args.log_format);
     if args.dispatchers {
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
-        return dispatcher_demos().await;
+        dispatcher_demos().await?;
+        return Ok(ExitCode::SUCCESS);
     }
 
     let (work, pages) = work_and_pages(&args)?;
@@ -109,20 +141,85 @@ async fn run(args: Args) -> Result<(), ScraperError> {
     }
 
     let scraper = Scraper::start(config).await?;
+    let app = Application::of(scraper.supervisor().clone())
+        .deadline(STOP_DEADLINE)
+        .start()
+        .await?;
+    let observer = match args.observe {
+        Some(addr) => Some(observe(&args, addr, &scraper, bar.as_ref()).await?),
+        None => None,
+    };
     let follower = bar
         .clone()
         .map(|bar| tokio::spawn(terminal::follow(bar, scraper.progress())));
-    scraper.scrape_pages(pages).await?;
-    scraper.done().await;
-    let summary = scraper.stop().await;
+    let (scraped, outcome) = app
+        .run_until(scrape(&scraper, pages, observer.is_some()))
+        .await;
     if let Some(follower) = follower {
         follower.abort();
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    println!("{summary}");
+    if let Some(observer) = observer {
+        observer.stop().await;
+    }
+    // Ended, or cut short by a signal: the summary says what was done, the outcome how.
+    scraped.transpose()?;
+    println!("{}", scraper.summary());
+    if !matches!(
+        outcome,
+        arbor::app::Outcome::Stopped {
+            trigger: Trigger::Finished
+        }
+    ) {
+        println!("scraper {outcome}");
+    }
+    Ok(outcome.exit_code())
+}
+
+/// The main job: every page to an end. When observed, the tree then stays up (to be
+/// looked at) until ctrl-c.
+async fn scrape(scraper: &Scraper, pages: Vec<String>, observed: bool) -> Result<(), ScraperError> {
+    scraper.scrape_pages(pages).await?;
+    scraper.done().await;
+    if observed {
+        eprintln!("scraper: every page is done; the observer stays up until ctrl-c");
+        std::future::pending::<()>().await;
+    }
     Ok(())
+}
+
+/// Starts the observer on the pipeline's tree and prints where it is (with the actions
+/// token: printed, never logged).
+async fn observe(
+    args: &Args,
+    addr: SocketAddr,
+    scraper: &Scraper,
+    bar: Option<&ProgressBar>,
+) -> Result<Observer, ScraperError> {
+    let mut builder = Observer::builder(scraper.supervisor().clone())
+        .bind(addr)
+        .install_prometheus();
+    if args.observe_actions {
+        builder = builder.enable_actions();
+    }
+    if args.observe_non_loopback {
+        builder = builder.allow_non_loopback();
+    }
+    let observer = builder.start().await?;
+    let line = match observer.token() {
+        Some(_) => format!(
+            "scraper: observer at {} (actions enabled; the token is in the address)",
+            observer.url_with_token()
+        ),
+        None => format!("scraper: observer at {} (read-only)", observer.url()),
+    };
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
+    }
+    Ok(observer)
 }
 
 /// Real mode when URLs are given, simulated otherwise.

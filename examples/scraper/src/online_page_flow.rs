@@ -9,10 +9,10 @@
 
 use std::sync::Arc;
 
-use arbor_flow::{child_spec, Flow, RunningFlow};
-use arbor_registry::Registry;
-use arbor_stage::{Cancel, ConsumerSupervisor, Stage, SubscribeOptions, SubscribeTo};
-use arbor_supervisor::ChildSpec;
+use arbor::flow::{child_spec, Flow, RunningFlow};
+use arbor::registry::Registry;
+use arbor::stage::{Cancel, ConsumerSupervisor, Stage, SubscribeOptions, SubscribeTo};
+use arbor::supervisor::ChildSpec;
 
 use crate::page_consumer_supervisor::PAGE_CONSUMER_SUPERVISOR;
 use crate::page_producer::{PageProducer, PAGE_PRODUCER};

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use arbor_actor::{Init, Outcome};
-use arbor_registry::Registry;
-use arbor_stage::{
+use arbor::actor::{Init, Outcome};
+use arbor::registry::Registry;
+use arbor::stage::{
     GenStage, ProducerConsumer, Stage, StageContext, SubscribeOptions, SubscribeTo, SubscriptionTag,
 };
-use arbor_supervisor::ChildSpec;
+use arbor::supervisor::ChildSpec;
 
 use crate::page_producer::{PageProducer, PAGE_PRODUCER};
 use crate::{Env, ScraperError};

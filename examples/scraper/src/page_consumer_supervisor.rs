@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use arbor_registry::Registry;
-use arbor_stage::{ConsumerSupervisor, Stage, SubscribeOptions};
-use arbor_supervisor::ChildSpec;
+use arbor::registry::Registry;
+use arbor::stage::{ConsumerSupervisor, Stage, SubscribeOptions};
+use arbor::supervisor::ChildSpec;
 
 use crate::{online_page_producer_consumer, page_consumer, Env, ScraperError};
 

@@ -2,9 +2,9 @@
 //! through [`scrape_pages`] (a cast) and wait in the producer's buffer until a
 //! producer-consumer asks for them.
 
-use arbor_actor::{Init, Outcome};
-use arbor_registry::Registry;
-use arbor_stage::{GenStage, NoEvents, Producer, Stage, StageCast, StageContext};
+use arbor::actor::{Init, Outcome};
+use arbor::registry::Registry;
+use arbor::stage::{GenStage, NoEvents, Producer, Stage, StageCast, StageContext};
 
 use crate::ScraperError;
 

@@ -179,6 +179,7 @@ impl Tally {
         if ledger.progress.requested > 0 && ledger.progress.is_done() && ledger.finished.is_none() {
             ledger.finished = Some(Instant::now());
         }
+        crate::metrics::export(&ledger.progress);
         self.progress.send_replace(ledger.progress);
     }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use arbor::app::logging::{LogFormat, Logging};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::watch;
 use tracing::{Event, Subscriber};
@@ -27,20 +28,38 @@ pub fn stderr_is_terminal() -> bool {
 }
 
 /// Installs the `tracing` subscriber: [`DEFAULT_LOG_FILTER`] unless `RUST_LOG` says
-/// otherwise, on standard error, in the book's shape (`0.148s [info]  PageConsumer
-/// received google.com`, seconds since start). With a progress `bar`, lines are printed
-/// above it instead of through it.
-pub fn init_tracing(bar: Option<&ProgressBar>) {
+/// otherwise, on standard error. Plain logs take the book's shape (`0.148s [info]
+/// PageConsumer received google.com`, seconds since start); JSON logs are arbor's
+/// application lines ([`Logging`]). With a progress `bar`, lines are printed above it
+/// instead of through it, and coloured (a bar means a terminal).
+pub fn init_tracing(bar: Option<&ProgressBar>, format: LogFormat) {
+    let ansi = bar.is_some();
+    // A second subscriber (in tests, say) is not an error worth stopping for.
+    let _ = match (format, bar) {
+        (LogFormat::Json, Some(bar)) => Logging::new(DEFAULT_LOG_FILTER)
+            .format(format)
+            .init_with(AboveBar { bar: bar.clone() }, ansi),
+        (LogFormat::Json, None) => Logging::new(DEFAULT_LOG_FILTER)
+            .format(format)
+            .init_with(io::stderr, ansi),
+        // The book's lines are the scraper's own format: `Logging` has no hook for it.
+        (_, bar) => {
+            init_book_lines(bar, ansi);
+            Ok(())
+        }
+    };
+}
+
+fn init_book_lines(bar: Option<&ProgressBar>, ansi: bool) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         // Colour only in a terminal: piped logs stay plain text.
-        .with_ansi(bar.is_some())
+        .with_ansi(ansi)
         .event_format(BookLines {
             start: Instant::now(),
         });
-    // A second subscriber (in tests, say) is not an error worth stopping for.
     let _ = match bar {
         Some(bar) => builder
             .with_writer(AboveBar { bar: bar.clone() })

@@ -188,12 +188,12 @@ async fn the_stages_are_named_in_the_registry_and_gone_after_stop() {
     // to each of them.
     assert_eq!(
         producer.subscriptions().await.unwrap(),
-        arbor_stage::Subscriptions::new(3, 0)
+        arbor::stage::Subscriptions::new(3, 0)
     );
     for stage in &stages {
         assert_eq!(
             stage.subscriptions().await.unwrap(),
-            arbor_stage::Subscriptions::new(1, 1)
+            arbor::stage::Subscriptions::new(1, 1)
         );
     }
     let registry = scraper.registry().clone();

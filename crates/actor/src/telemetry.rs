@@ -18,8 +18,8 @@
 //!
 //! # Spans
 //!
-//! Each server opens one `server` span (at info level, field `name`) when it starts,
-//! and every message callback runs inside it, so a log line written by a handler
+//! Each server opens one `server` span (at info level, field `name`, no parent) when it
+//! starts, and every message callback runs inside it, so a log line written by a handler
 //! names its server. With no subscriber installed the span is disabled and entering
 //! it is one branch.
 //!
@@ -93,7 +93,8 @@ impl ProcessStats {
             None => Arc::from(short_type_name(behaviour)),
         };
         ProcessStats {
-            span: tracing::info_span!("server", name = %label),
+            // A root span: a server started from another's callback is not part of it.
+            span: tracing::info_span!(parent: None, "server", name = %label),
             label,
             messages: AtomicU64::new(0),
             started: AtomicBool::new(false),

@@ -87,9 +87,14 @@ async fn a_handlers_log_lines_are_written_inside_its_servers_span() {
     let spans = Spans::default();
     let _default =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
-    let server = Server::start_with(Logger, (), StartOptions::new().name("logger"))
-        .await
-        .unwrap();
+    // Started inside another span: the server's span does not nest in it.
+    let outer = tracing::info_span!("caller", name = "outer");
+    let server = tracing::Instrument::instrument(
+        Server::start_with(Logger, (), StartOptions::new().name("logger")),
+        outer,
+    )
+    .await
+    .unwrap();
     server.cast(Log).unwrap();
     server.stop(Exit::Normal).unwrap();
     server.wait().await;

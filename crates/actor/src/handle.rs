@@ -237,6 +237,12 @@ impl<G: GenServer> Server<G> {
         self.shared.name()
     }
 
+    /// What this server reports of itself (messages handled, stage counters), read
+    /// without sending it a message.
+    pub fn stats(&self) -> &crate::ProcessStats {
+        self.shared.stats()
+    }
+
     /// The ractor id of this server's actor.
     pub fn id(&self) -> ActorId {
         self.actor.get_id()

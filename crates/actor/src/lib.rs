@@ -104,6 +104,7 @@ mod reply;
 mod runtime;
 mod server;
 mod start;
+pub mod telemetry;
 mod timer;
 
 pub use context::Context;
@@ -117,6 +118,7 @@ pub use pid::{OnStop, Pid, StopHookId};
 pub use reply::{Caller, ReplyTo};
 pub use server::{GenServer, HandleCall, HandleCast, HandleContinue, HandleInfo, Reply};
 pub use start::StartOptions;
+pub use telemetry::{ProcessStats, StageKind, StageSnapshot, StageStats};
 pub use timer::{IdleTimeout, TimerRef};
 
 /// ractor, re-exported so users reach the same version arbor runs on.

@@ -10,6 +10,7 @@ use ractor::{ActorCell, ActorId, ActorStatus};
 use tokio::runtime::Handle;
 
 use crate::pid::{OnStop, StopHookId};
+use crate::telemetry::ProcessStats;
 use crate::Exit;
 
 /// Work to run once when a server's stop is decided (see [`Pid::on_stop`]).
@@ -41,6 +42,8 @@ pub(crate) struct Record {
     runtime: Handle,
     /// Delivers an exit signal to this server (typed by its behaviour; see [`Pid::exit_signal`]).
     exit_signal: ExitSignalFn,
+    /// What the server reports of itself: counters, its span, its lifecycle metrics.
+    stats: ProcessStats,
 }
 
 /// Queues an exit signal `(from, reason)` for the server whose cell is the first argument.
@@ -49,14 +52,15 @@ pub(crate) type ExitSignalFn = fn(&ActorCell, ActorCell, Exit) -> bool;
 impl Record {
     pub(crate) fn new(
         name: Option<Arc<str>>,
-        behaviour: TypeId,
+        behaviour: (TypeId, &'static str),
         runtime: Handle,
         exit_signal: ExitSignalFn,
     ) -> Self {
         Record {
+            stats: ProcessStats::new(name.as_deref(), behaviour.1),
             exit_signal,
             name,
-            behaviour,
+            behaviour: behaviour.0,
             stopping: AtomicBool::new(false),
             stop_hooks: Mutex::new(Some(StopHooks::default())),
             exit: OnceLock::new(),
@@ -78,6 +82,7 @@ impl Record {
         if self.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
+        self.stats.stopped(exit);
         let hooks = match self.stop_hooks.lock() {
             Ok(mut hooks) => hooks.take(),
             Err(poisoned) => poisoned.into_inner().take(),
@@ -137,6 +142,10 @@ impl Record {
 
     pub(crate) fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    pub(crate) fn stats(&self) -> &ProcessStats {
+        &self.stats
     }
 
     pub(crate) fn behaviour(&self) -> TypeId {

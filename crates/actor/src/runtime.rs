@@ -9,6 +9,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use crate::current::guarded;
 use crate::envelope::{Envelope, Inner, Work};
 use crate::record::Record;
+use crate::telemetry::in_span;
 use crate::timer::IdleTimer;
 use crate::{Context, Exit, GenServer, Init, NameError, Naming, Outcome, Pid, Server};
 
@@ -62,13 +63,14 @@ impl<G: GenServer> Runtime<G> {
         slot: &'a mut Slot<G>,
     ) -> impl Future<Output = Step> + Send + 'a {
         let Slot { state, ctx, me, .. } = slot;
+        let span = self.shared.stats().span();
         let callback = state.as_mut().map(|state| {
             let _ = ctx.take_idle();
             work.run(&self.server, &self.shared, state, ctx)
         });
         async move {
             match callback {
-                Some(callback) => guarded(me, callback).await,
+                Some(callback) => guarded(me, in_span(span, callback)).await,
                 None => Ok(Outcome::NoReply),
             }
         }
@@ -177,12 +179,13 @@ impl<G: GenServer> Actor for Runtime<G> {
         let mut ctx = Context::new(server);
         let refused = match guarded(&mut me, self.server.init(args, &mut ctx)).await {
             Ok(Init::Ready(state)) => {
+                self.shared.stats().started();
                 return Ok(Slot {
                     state: Some(state),
                     ctx,
                     idle: IdleTimer::default(),
                     me,
-                })
+                });
             }
             Ok(Init::Ignore) => {
                 self.shared.begin_stop(&Exit::Normal);
@@ -220,6 +223,7 @@ impl<G: GenServer> Actor for Runtime<G> {
         envelope: Envelope<G>,
         slot: &mut Slot<G>,
     ) -> Result<(), ActorProcessingErr> {
+        self.shared.stats().handled();
         let work = match envelope.0 {
             Inner::Message(work) => {
                 slot.idle.disarm();

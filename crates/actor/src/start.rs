@@ -129,7 +129,7 @@ impl<G: GenServer> Server<G> {
             .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
         let shared = Arc::new(Record::new(
             name,
-            TypeId::of::<G>(),
+            (TypeId::of::<G>(), std::any::type_name::<G>()),
             runtime,
             crate::envelope::send_exit_signal::<G>,
         ));

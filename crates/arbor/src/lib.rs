@@ -54,6 +54,17 @@
 //! - [`PartitionOptions`](flow::PartitionOptions), [`Window`](flow::Window): how events
 //!   are routed to stages, and when reductions start and emit.
 //!
+//! # Telemetry and introspection
+//! - Metrics through the [`metrics`](https://docs.rs/metrics) facade, every name prefixed
+//!   `arbor_` (servers, supervisors, registries, stages, ConsumerSupervisors): no-ops
+//!   until the program installs a recorder. Each layer's `telemetry` module lists its
+//!   metrics; `docs/guide-operations.md` has the full table.
+//! - [`TreeNode`](supervisor::TreeNode), from `Supervisor::tree`: the tree with each
+//!   process's [`NodeStats`](supervisor::NodeStats) and each stage's
+//!   [`StageSnapshot`](actor::StageSnapshot), read without messaging the processes;
+//!   serialisable with the `serde` feature. [`ProcessStats`](actor::ProcessStats) for one
+//!   server (`Server::stats`).
+//!
 //! # Applications — [`app`]
 //! - [`Application`](app::Application): runs a root tree as a program; stops it in
 //!   order on ctrl-c or SIGTERM within a deadline; [`Outcome`](app::Outcome) says how
@@ -137,7 +148,7 @@ pub mod prelude {
     };
     pub use arbor_supervisor::{
         ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart, Shutdown, Strategy,
-        Supervisor, SupervisorOptions,
+        Supervisor, SupervisorOptions, TreeNode,
     };
     pub use arbor_task::{
         AsyncStream, ItemError, OnTimeout, StreamOptions, Task, TaskError, TaskReply,

@@ -86,6 +86,7 @@ mod named;
 mod options;
 mod query;
 mod registry;
+mod telemetry;
 mod via;
 
 pub use error::{LockError, RegisterError, RegistryError, ViaCallError, ViaSendError};

@@ -14,6 +14,7 @@ use crate::entries::{Entries, Entry};
 use crate::listener::{Listeners, RegistryEvent};
 use crate::lock::Locks;
 use crate::meta::Meta;
+use crate::telemetry::RegistryTelemetry;
 use crate::{Keys, RegisterError, RegistryError, RegistryOptions};
 
 /// What a registry key may be.
@@ -76,6 +77,7 @@ pub(crate) struct Inner<K, V> {
     pub(crate) meta: Meta,
     pub(crate) listeners: Listeners<K, V>,
     pub(crate) locks: Locks<K>,
+    telemetry: RegistryTelemetry,
 }
 
 struct Owner<K> {
@@ -89,8 +91,10 @@ impl<K: Key, V: Value> Registry<K, V> {
         let tables = (0..options.partitions.get())
             .map(|_| DashMap::new())
             .collect();
+        let telemetry = RegistryTelemetry::new(&options.name);
         Registry {
             inner: Arc::new(Inner {
+                telemetry,
                 options,
                 tables,
                 owners: DashMap::new(),
@@ -141,6 +145,7 @@ impl<K: Key, V: Value> Registry<K, V> {
         if first {
             self.watch(&pid)?;
         }
+        self.inner.telemetry.registered();
         self.inner
             .listeners
             .notify(|| RegistryEvent::Registered { key, pid, value });
@@ -385,6 +390,7 @@ impl<K: Key, V: Value> Inner<K, V> {
     }
 
     fn notify_unregistered(&self, key: &K, entry: &Entry<V>) {
+        self.telemetry.unregistered();
         self.listeners.notify(|| RegistryEvent::Unregistered {
             key: key.clone(),
             pid: entry.pid.clone(),

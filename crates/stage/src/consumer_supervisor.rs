@@ -13,11 +13,12 @@ use arbor_actor::ractor::{ActorCell, ActorId};
 use arbor_actor::{CallError, CallOutcome, Caller, Exit, Init, Outcome, StartError};
 use arbor_supervisor::{
     reached_max_intensity, shut_down_children, Child, ChildCounts, ChildInfo, ChildKind, ChildSpec,
-    ChildState, Intensity, Reports, Restart, Shutdown,
+    ChildState, ChildrenFuture, ChildrenHook, Intensity, Reports, Restart, Shutdown,
 };
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::telemetry::ConsumerSupervisorTelemetry;
 use crate::{
     Consumer, ConsumerChildError, DemandAsk, GenStage, InvalidOptions, NoEvents, Side, Stage,
     StageCall, StageContext, StageInfo, SubscriptionInfo, SubscriptionTag,
@@ -343,6 +344,7 @@ pub struct ConsumerSupervisorState {
     intensity: Intensity,
     /// Crash and restart reports written per child id, so a crash loop cannot flood the log.
     reports: Reports,
+    telemetry: ConsumerSupervisorTelemetry,
 }
 
 impl fmt::Debug for ConsumerSupervisorState {
@@ -403,7 +405,11 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
     type In = E;
     type Out = NoEvents;
 
-    async fn init(&self, _: (), _: &mut StageContext<Self>) -> Init<ConsumerSupervisorState> {
+    async fn init(&self, _: (), ctx: &mut StageContext<Self>) -> Init<ConsumerSupervisorState> {
+        let stats = ctx.myself().server().stats();
+        // The tree snapshot lists this stage's children through the hook.
+        stats.set_introspection(Box::new(ChildrenHook(children_of::<E>)));
+        let telemetry = ConsumerSupervisorTelemetry::new(stats.label());
         let window = Duration::from_secs(self.max_seconds);
         Init::Ready(ConsumerSupervisorState {
             children: HashMap::new(),
@@ -413,6 +419,7 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
             credits: HashMap::new(),
             intensity: Intensity::new(self.max_restarts, window),
             reports: Reports::default(),
+            telemetry,
         })
     }
 
@@ -463,6 +470,7 @@ impl<E: Send + 'static> GenStage for ConsumerSupervisor<E> {
         let Some(running) = state.children.remove(&actor.get_id()) else {
             return Outcome::NoReply;
         };
+        state.telemetry.exited();
         let me = ctx.myself().to_string();
         state
             .reports
@@ -561,6 +569,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                     work.await;
                 });
                 state.tasks.insert(id, (from, task));
+                state.telemetry.started();
                 true
             }
             Template::Child(template) => {
@@ -576,6 +585,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                             attempt: 1,
                         };
                         state.children.insert(running.child.id(), running);
+                        state.telemetry.started();
                         true
                     }
                     Err(error) => {
@@ -642,6 +652,7 @@ impl<E: Send + 'static> ConsumerSupervisor<E> {
                 if state.reports.allow(&me, &spec.id) {
                     tracing::info!(supervisor = %me, child = %spec.id, actor = %child, "child restarted");
                 }
+                state.telemetry.started();
                 let running = Running {
                     child,
                     from,
@@ -745,6 +756,7 @@ impl<E: Send + 'static> StageInfo<TaskDone> for ConsumerSupervisor<E> {
         let Some((from, _)) = state.tasks.remove(&done.id) else {
             return Outcome::NoReply;
         };
+        state.telemetry.exited();
         if done.panicked {
             tracing::error!(supervisor = %ctx.myself(), "task panicked");
         }
@@ -788,6 +800,7 @@ impl<E: Send + 'static> StageCall<StartChild<E>> for ConsumerSupervisor<E> {
                     attempt: 1,
                 };
                 state.children.insert(child.id(), running);
+                state.telemetry.started();
                 Ok(child)
             }
             Err(error) => Err(ConsumerChildError::Start { id: spec.id, error }),
@@ -842,19 +855,21 @@ impl<E: Send + 'static> StageCall<WhichChildren> for ConsumerSupervisor<E> {
         state: &mut ConsumerSupervisorState,
         _: &mut StageContext<Self>,
     ) -> CallOutcome<Vec<ChildInfo>> {
-        let info = |spec: &ChildSpec, state| ChildInfo {
+        // Attempt n of an event is its (n - 1)-th restart.
+        let info = |spec: &ChildSpec, state, attempt: u32| ChildInfo {
             id: spec.id.clone(),
             state,
             kind: spec.kind,
+            restarts: u64::from(attempt.saturating_sub(1)),
         };
-        let running = state
-            .children
-            .values()
-            .map(|running| info(&running.spec, ChildState::Running(running.child.clone())));
+        let running = state.children.values().map(|running| {
+            let state = ChildState::Running(running.child.clone());
+            info(&running.spec, state, running.attempt)
+        });
         let restarting = state
             .restarting
             .values()
-            .map(|restarting| info(&restarting.spec, ChildState::Restarting));
+            .map(|restarting| info(&restarting.spec, ChildState::Restarting, restarting.attempt));
         CallOutcome::Reply(running.chain(restarting).collect())
     }
 }
@@ -1021,4 +1036,18 @@ impl<E> fmt::Debug for ConsumerSupervisor<E> {
             .field("restart", &self.restart)
             .finish_non_exhaustive()
     }
+}
+
+/// The children of `child` when it is a ConsumerSupervisor of events `E`: the
+/// [`ChildrenHook`] each one sets, so a supervisor's tree lists them.
+fn children_of<E: Send + 'static>(child: &Child) -> ChildrenFuture {
+    let stage = child
+        .server::<crate::runtime::StageServer<ConsumerSupervisor<E>>>()
+        .map(Stage::from_server);
+    Box::pin(async move {
+        match stage {
+            Some(stage) => stage.which_children().await,
+            None => Ok(Vec::new()),
+        }
+    })
 }

@@ -135,6 +135,7 @@ mod status;
 mod stream;
 mod subscription;
 mod tag;
+mod telemetry;
 
 pub use behaviour::{
     Cancelled, Consumer, DemandAsk, GenStage, NoEvents, Producer, ProducerConsumer, Side,

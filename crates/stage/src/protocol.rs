@@ -126,6 +126,11 @@ impl<E> InFlight<E> {
         InFlight { tag, events }
     }
 
+    /// How many events the batch holds.
+    pub(crate) fn len(&self) -> usize {
+        self.events.len()
+    }
+
     /// The events, now the consumer's: the batch no longer counts them.
     pub(crate) fn take(mut self) -> Vec<E> {
         std::mem::take(&mut self.events)
@@ -135,6 +140,7 @@ impl<E> InFlight<E> {
     pub(crate) fn discard_ended(mut self) {
         let dropped = std::mem::take(&mut self.events).len();
         LOST.fetch_add(dropped as u64, Ordering::Relaxed);
+        crate::telemetry::lost(dropped);
         tracing::debug!(subscription = %self.tag, dropped, "events of an ended subscription dropped");
     }
 }
@@ -177,6 +183,7 @@ impl Drop for Unhanded {
 #[cold]
 fn count_lost(tag: SubscriptionTag, lost: usize) {
     let total = LOST.fetch_add(lost as u64, Ordering::Relaxed) + lost as u64;
+    crate::telemetry::lost(lost);
     tracing::warn!(
         subscription = %tag,
         lost,

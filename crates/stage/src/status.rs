@@ -4,16 +4,9 @@ use arbor_actor::Pid;
 
 use crate::{BufferKeep, BufferSize, DemandMode, SubscriptionTag};
 
-/// A stage's kind (gen_stage's `:producer`, `:producer_consumer`, `:consumer`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StageKind {
-    /// Emits events when asked.
-    Producer,
-    /// Takes events from producers and emits events to consumers.
-    ProducerConsumer,
-    /// Takes events from producers.
-    Consumer,
-}
+/// A stage's kind (gen_stage's `:producer`, `:producer_consumer`, `:consumer`), defined
+/// in arbor-actor so a process's statistics can name it.
+pub use arbor_actor::StageKind;
 
 /// One subscription of a stage: its tag and the stage at the other end.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use arbor_actor::{Exit, Init, Outcome};
 use arbor_stage::{
     lost_events, Consumer, GenStage, Stage, StageContext, SubscribeOptions, SubscriptionTag,
 };
+use support::metrics::Metrics;
 use support::{Push, Pusher};
 use tokio::sync::{mpsc, oneshot};
 
@@ -51,6 +52,7 @@ impl Consumer for Stall {
 
 #[tokio::test]
 async fn events_waiting_in_a_crashed_consumer_are_counted_as_lost() {
+    let metrics = Metrics::install();
     assert_eq!(lost_events(), 0);
     let producer = Stage::producer(Pusher, ()).start().await.unwrap();
     let (first, mut handed) = mpsc::unbounded_channel();
@@ -86,4 +88,6 @@ async fn events_waiting_in_a_crashed_consumer_are_counted_as_lost() {
     .await
     .expect("the lost events are counted");
     assert_eq!(lost_events(), 350);
+    // The same count reaches an installed recorder.
+    assert_eq!(metrics.counter("arbor_stage_lost_total", &[]), 350);
 }

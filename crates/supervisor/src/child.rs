@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use arbor_actor::ractor::{ActorCell, ActorId, ActorStatus};
-use arbor_actor::{Exit, GenServer, Server};
+use arbor_actor::{Exit, GenServer, ProcessStats, Server};
 
 /// What a supervisor needs from a running child: its cell, and a way to ask it to stop
 /// with a typed reason.
@@ -13,6 +13,7 @@ trait ChildHandle: Send + Sync + 'static {
     fn cell(&self) -> ActorCell;
     fn request_stop(&self, reason: Exit);
     fn as_any(&self) -> &dyn Any;
+    fn stats(&self) -> Option<&ProcessStats>;
 }
 
 impl<G: GenServer> ChildHandle for Server<G> {
@@ -27,6 +28,10 @@ impl<G: GenServer> ChildHandle for Server<G> {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn stats(&self) -> Option<&ProcessStats> {
+        Some(Server::stats(self))
     }
 }
 
@@ -44,6 +49,10 @@ impl ChildHandle for PlainActor {
 
     fn as_any(&self) -> &dyn Any {
         &self.0
+    }
+
+    fn stats(&self) -> Option<&ProcessStats> {
+        None
     }
 }
 
@@ -122,6 +131,11 @@ impl Child {
             self.cell().get_status(),
             ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading
         )
+    }
+
+    /// The child's statistics, read without a message; `None` for a plain ractor actor.
+    pub fn stats(&self) -> Option<&ProcessStats> {
+        self.handle.stats()
     }
 
     pub(crate) fn request_stop(&self, reason: Exit) {

@@ -9,6 +9,8 @@ use crate::{Child, ChildCounts, ChildInfo, ChildSpec, ChildState};
 pub(crate) struct Record {
     pub(crate) spec: ChildSpec,
     pub(crate) state: ChildState,
+    /// How many times this child was restarted.
+    pub(crate) restarts: u64,
 }
 
 /// Children in start order.
@@ -19,7 +21,11 @@ pub(crate) struct Children {
 
 impl Children {
     pub(crate) fn push(&mut self, spec: ChildSpec, state: ChildState) {
-        self.records.push(Record { spec, state });
+        self.records.push(Record {
+            spec,
+            state,
+            restarts: 0,
+        });
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -72,7 +78,7 @@ impl Children {
     pub(crate) fn infos(&self) -> Vec<ChildInfo> {
         self.records
             .iter()
-            .map(|record| ChildInfo::of(&record.spec, &record.state))
+            .map(|record| ChildInfo::of(&record.spec, &record.state, record.restarts))
             .collect()
     }
 

@@ -16,6 +16,7 @@ use crate::reports::Reports;
 use crate::runtime::count_restart;
 use crate::shutdown::{shut_down, shut_down_all, Stopper};
 use crate::supervisor::{root_node, subtrees, SUPERVISOR_CALL};
+use crate::telemetry;
 use crate::{
     Child, ChildCounts, ChildError, ChildInfo, ChildSpec, ChildState, DynamicSupervisorOptions,
     SpecError, StartChildError, SupervisorError, TreeNode,
@@ -70,6 +71,8 @@ struct Entry {
     /// The actor of its latest incarnation: the running one, or the one whose exit it is
     /// restarting from.
     actor: ActorId,
+    /// How many times this child was restarted.
+    restarts: u64,
 }
 
 pub(crate) struct DynamicTable {
@@ -359,6 +362,7 @@ impl DynamicServer {
                 if table.reports.allow(&self.name(ctx), &entry.spec.id) {
                     tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
                 }
+                telemetry::child_restarted(&self.name(ctx), &entry.spec.id);
                 let old = entry.actor;
                 if let Some(mut entry) = table.entries.remove(&seq) {
                     table.actors.remove(&old);
@@ -366,6 +370,7 @@ impl DynamicServer {
                     table.next += 1;
                     table.actors.insert(child.id(), seq);
                     entry.actor = child.id();
+                    entry.restarts += 1;
                     entry.state = ChildState::Running(child);
                     table.entries.insert(seq, entry);
                 }
@@ -467,6 +472,7 @@ impl HandleCall<StartChild> for DynamicServer {
         }
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {
+                telemetry::child_started(&self.name(ctx), &spec.id);
                 let seq = table.next;
                 table.next += 1;
                 table.actors.insert(child.id(), seq);
@@ -476,6 +482,7 @@ impl HandleCall<StartChild> for DynamicServer {
                         spec,
                         state: ChildState::Running(child.clone()),
                         actor: child.id(),
+                        restarts: 0,
                     },
                 );
                 Ok(child)
@@ -534,7 +541,7 @@ impl HandleCall<WhichChildren> for DynamicServer {
         let infos = table
             .entries
             .values()
-            .map(|entry| ChildInfo::of(&entry.spec, &entry.state))
+            .map(|entry| ChildInfo::of(&entry.spec, &entry.state, entry.restarts))
             .collect();
         CallOutcome::Reply(infos)
     }

@@ -5,8 +5,9 @@
 /// `which_children` method. `$stop` documents how its `stop` stops the children.
 macro_rules! supervisor_handle_methods {
     ($stop:literal) => {
-        /// A snapshot of the whole tree below this supervisor, nested supervisors
-        /// included.
+        /// A snapshot of the whole tree below this supervisor, nested supervisors (and
+        /// ConsumerSupervisors) included, with each process's statistics and each
+        /// stage's counters, read from the processes' records without messaging them.
         ///
         /// # Errors
         ///

@@ -1,6 +1,12 @@
 //! What `which_children`, `count_children` and `tree` report.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use arbor_actor::{ProcessStats, StageSnapshot};
+
+use arbor_actor::CallError;
 
 use crate::{Child, ChildKind, ChildSpec};
 
@@ -14,14 +20,17 @@ pub struct ChildInfo {
     pub state: ChildState,
     /// Worker or supervisor.
     pub kind: ChildKind,
+    /// How many times the supervisor restarted this child.
+    pub restarts: u64,
 }
 
 impl ChildInfo {
-    pub(crate) fn of(spec: &ChildSpec, state: &ChildState) -> Self {
+    pub(crate) fn of(spec: &ChildSpec, state: &ChildState, restarts: u64) -> Self {
         ChildInfo {
             id: spec.id.clone(),
             state: state.clone(),
             kind: spec.kind,
+            restarts,
         }
     }
 }
@@ -86,13 +95,15 @@ impl ChildCounts {
 /// children indented under their supervisor:
 ///
 /// ```
-/// use arbor_supervisor::{ChildKind, NodeState, TreeNode};
+/// use arbor_supervisor::{ChildKind, NodeState, NodeStats, TreeNode};
 ///
 /// let node = |id: &str, kind, actor: Option<&str>, children| TreeNode {
 ///     id: id.into(),
 ///     kind,
 ///     state: if actor.is_some() { NodeState::Running } else { NodeState::Restarting },
 ///     actor: actor.map(Into::into),
+///     stats: NodeStats::default(),
+///     stage: None,
 ///     children,
 /// };
 /// let jobs = node("jobs", ChildKind::Supervisor, Some("0.3"), vec![
@@ -121,8 +132,39 @@ pub struct TreeNode {
     pub actor: Option<String>,
     /// The state, as in `which_children`.
     pub state: NodeState,
-    /// A supervisor's own children, in start order.
+    /// The process's statistics (zero when it is not running).
+    pub stats: NodeStats,
+    /// A stage's kind, subscriptions, demand, buffer and event counts; `None` for a
+    /// process that is not a stage.
+    pub stage: Option<StageSnapshot>,
+    /// A supervisor's own children, in start order (a ConsumerSupervisor's too).
     pub children: Vec<TreeNode>,
+}
+
+/// The statistics of one node of a [`TreeNode`] snapshot, read from the process without
+/// sending it a message, so a busy or stuck process cannot hold a snapshot up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NodeStats {
+    /// Messages the running incarnation has handled (`0` for a process that is not an
+    /// arbor server).
+    pub messages: u64,
+    /// How many times its supervisor restarted it.
+    pub restarts: u64,
+    /// Messages waiting in its mailbox: `None`, as ractor 0.16 does not expose it.
+    pub mailbox: Option<u64>,
+}
+
+impl NodeStats {
+    /// The statistics of a process with `stats` (if it is an arbor server) that was
+    /// restarted `restarts` times.
+    pub fn of(stats: Option<&ProcessStats>, restarts: u64) -> Self {
+        NodeStats {
+            messages: stats.map_or(0, ProcessStats::messages),
+            restarts,
+            mailbox: stats.and_then(ProcessStats::mailbox),
+        }
+    }
 }
 
 impl TreeNode {
@@ -182,5 +224,55 @@ impl From<&ChildState> for NodeState {
             ChildState::Restarting => NodeState::Restarting,
             ChildState::Undefined => NodeState::Undefined,
         }
+    }
+}
+
+/// What a [`ChildrenHook`] returns: the children of the process it was set on.
+pub type ChildrenFuture = Pin<Box<dyn Future<Output = Result<Vec<ChildInfo>, CallError>> + Send>>;
+
+/// How [`Supervisor::tree`](crate::Supervisor::tree) lists the children of a process
+/// that supervises without being a `Supervisor` or a `DynamicSupervisor` (a
+/// ConsumerSupervisor): set on the process's statistics with
+/// [`ProcessStats::set_introspection`], called with the process as a [`Child`].
+///
+/// A plain function, not a closure: the process's own record holds it, and a closure
+/// holding the process's handle would keep that record alive forever.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{Context, GenServer, Init, Server};
+/// use arbor_supervisor::{Child, ChildrenFuture, ChildrenHook};
+///
+/// struct Pool;
+/// impl GenServer for Pool {
+///     type Args = ();
+///     type State = ();
+///     async fn init(&self, _: (), ctx: &mut Context<Self>) -> Init<()> {
+///         fn none(_: &Child) -> ChildrenFuture {
+///             Box::pin(async { Ok(Vec::new()) })
+///         }
+///         ctx.myself().stats().set_introspection(Box::new(ChildrenHook(none)));
+///         Init::Ready(())
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let pool = Server::start(Pool, ()).await?;
+/// assert!(ChildrenHook::of(&Child::from(pool)).is_some());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ChildrenHook(pub fn(&Child) -> ChildrenFuture);
+
+impl ChildrenHook {
+    /// The hook set on `child`, if any.
+    pub fn of(child: &Child) -> Option<Self> {
+        child
+            .stats()?
+            .introspection()?
+            .downcast_ref::<ChildrenHook>()
+            .copied()
     }
 }

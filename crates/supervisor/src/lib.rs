@@ -90,12 +90,16 @@ mod runtime;
 mod shutdown;
 mod strategy;
 mod supervisor;
+mod telemetry;
 
 pub use child::Child;
 pub use child_spec::{ChildKind, ChildSpec, StartFuture};
 pub use dynamic::DynamicSupervisor;
 pub use error::{ChildError, OptionsError, SpecError, StartChildError, SupervisorError};
-pub use info::{ChildCounts, ChildInfo, ChildState, NodeState, TreeNode};
+pub use info::{
+    ChildCounts, ChildInfo, ChildState, ChildrenFuture, ChildrenHook, NodeState, NodeStats,
+    TreeNode,
+};
 pub use intensity::{reached_max_intensity, Intensity, Tripped};
 pub use options::{AutoShutdown, DynamicSupervisorOptions, SupervisorOptions};
 pub use reports::Reports;

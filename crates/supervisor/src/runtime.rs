@@ -16,6 +16,7 @@ use crate::intensity::Intensity;
 use crate::reports::Reports;
 use crate::shutdown::{shut_down, Stopper};
 use crate::supervisor::check_spec;
+use crate::telemetry;
 use crate::{
     reached_max_intensity, AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildSpec,
     ChildState, Restart, StartChildError, SupervisorError, SupervisorOptions,
@@ -190,6 +191,8 @@ impl SupervisorServer {
                     if table.reports.allow(&self.name(ctx), &record.spec.id) {
                         tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
                     }
+                    telemetry::child_restarted(&self.name(ctx), &record.spec.id);
+                    record.restarts += 1;
                     record.state = state;
                 }
                 Err(error) => {
@@ -214,6 +217,7 @@ pub(crate) fn count_restart(
     reason: &Exit,
 ) -> Option<Outcome> {
     let tripped = intensity.record(Instant::now()).err()?;
+    telemetry::gave_up(supervisor, child, intensity);
     tracing::error!(
         supervisor = %supervisor,
         child = %child,
@@ -251,6 +255,7 @@ impl GenServer for SupervisorServer {
                 }
                 Ok(state) => {
                     tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
+                    telemetry::child_started(&self.name(ctx), &spec.id);
                     children.push(spec, state);
                 }
                 Err(error) => {
@@ -347,6 +352,7 @@ impl HandleCall<StartChild> for SupervisorServer {
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {
                 tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
+                telemetry::child_started(&self.name(ctx), &spec.id);
                 table
                     .children
                     .push(spec, ChildState::Running(child.clone()));
@@ -416,6 +422,8 @@ impl HandleCall<RestartChild> for SupervisorServer {
         let reply = match record.spec.start(me).await {
             Ok(child) => {
                 tracing::info!(supervisor = %self.name(ctx), child = %id, "child restarted on request");
+                telemetry::child_restarted(&self.name(ctx), &id);
+                record.restarts += 1;
                 record.state = ChildState::Running(child.clone());
                 Ok(child)
             }

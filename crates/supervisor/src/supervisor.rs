@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_actor::ractor::{ActorCell, ActorId};
-use arbor_actor::{CallError, Exit, HandleCall, Server, StartError, StartOptions};
+use arbor_actor::{CallError, Exit, HandleCall, Server, StageStats, StartError, StartOptions};
 use tokio::sync::oneshot;
 
 use crate::dynamic::DynamicServer;
@@ -16,8 +16,8 @@ use crate::runtime::{
     WhichChildren,
 };
 use crate::{
-    AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildKind, ChildSpec,
-    DynamicSupervisor, NodeState, Restart, SpecError, StartChildError, SupervisorError,
+    AutoShutdown, Child, ChildCounts, ChildError, ChildInfo, ChildKind, ChildSpec, ChildrenHook,
+    DynamicSupervisor, NodeState, NodeStats, Restart, SpecError, StartChildError, SupervisorError,
     SupervisorOptions, TreeNode,
 };
 
@@ -344,15 +344,21 @@ pub(crate) fn subtrees(children: Vec<ChildInfo>) -> SubtreeFuture {
     Box::pin(async move {
         let mut nodes = Vec::with_capacity(children.len());
         for info in children {
-            let grandchildren = match (&info.kind, info.state.child()) {
-                (ChildKind::Supervisor, Some(child)) => nested(child).await,
-                _ => Vec::new(),
+            // Any kind: a ConsumerSupervisor may be started as a worker.
+            let grandchildren = match info.state.child() {
+                Some(child) => nested(child).await,
+                None => Vec::new(),
             };
+            let stats = info.state.child().and_then(Child::stats);
             nodes.push(TreeNode {
                 id: info.id,
                 kind: info.kind,
                 actor: info.state.child().map(|child| child.id().to_string()),
                 state: NodeState::from(&info.state),
+                stats: NodeStats::of(stats, info.restarts),
+                stage: stats
+                    .and_then(|stats| stats.stage())
+                    .map(StageStats::snapshot),
                 children: grandchildren,
             });
         }
@@ -367,6 +373,8 @@ async fn nested(child: &Child) -> Vec<TreeNode> {
         DynamicSupervisor::from_server(dynamic)
             .which_children()
             .await
+    } else if let Some(ChildrenHook(children)) = ChildrenHook::of(child) {
+        children(child).await
     } else {
         return Vec::new();
     };
@@ -389,6 +397,8 @@ pub(crate) fn root_node<G: arbor_actor::GenServer>(
         } else {
             NodeState::Undefined
         },
+        stats: NodeStats::of(Some(server.stats()), 0),
+        stage: None,
         children,
     }
 }

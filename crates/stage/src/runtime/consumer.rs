@@ -158,6 +158,7 @@ impl<S: GenStage> StageServer<S> {
             .await;
         let demand = match ask {
             DemandAsk::Automatic => {
+                state.telemetry.asked(demand.initial_ask());
                 link.send(Upward::Ask {
                     tag,
                     demand: demand.initial_ask(),
@@ -168,6 +169,7 @@ impl<S: GenStage> StageServer<S> {
         };
         let cancel = subscription.options.cancel;
         state.consumer.acceptance.sent(tag);
+        state.telemetry.subscribed();
         state.consumer.upstreams.insert(
             tag,
             Upstream {
@@ -198,6 +200,7 @@ impl<S: GenStage> StageServer<S> {
         let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
             return Outcome::NoReply;
         };
+        state.telemetry.cancelled();
         if let Cancelled::Cancel(_) = why {
             // The producer lives on: its hook for this subscription is no longer needed.
             upstream.watch.forget();
@@ -218,6 +221,7 @@ impl<S: GenStage> StageServer<S> {
             batch.discard_ended();
             return Outcome::NoReply;
         }
+        state.telemetry.events_in(batch.len());
         if self.config.ops.kind == Kind::ProducerConsumer {
             state.consumer.queue.push_back(Queued::Events(batch));
             return self.take_queued(state).await;
@@ -307,6 +311,7 @@ impl<S: GenStage> StageServer<S> {
 
     pub(super) fn ask_upstream(&self, state: &StageState<S>, tag: SubscriptionTag, demand: usize) {
         if let Some(upstream) = state.consumer.upstreams.get(&tag) {
+            state.telemetry.asked(demand);
             upstream.link.send(Upward::Ask { tag, demand });
         }
     }
@@ -324,6 +329,7 @@ impl<S: GenStage> StageServer<S> {
         let Some(upstream) = state.consumer.upstreams.remove(&tag) else {
             return Err(SubscribeError::NotSubscribed(tag));
         };
+        state.telemetry.cancelled();
         upstream.watch.forget();
         upstream.link.send(Upward::Cancel {
             tag,

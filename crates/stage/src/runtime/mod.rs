@@ -21,6 +21,7 @@ use arbor_actor::{
 };
 
 use crate::protocol::{Downward, Upward};
+use crate::telemetry::{stage_kind, StageTelemetry};
 use crate::{
     Consumer, GenStage, Producer, ProducerConsumer, Stage, StageCall, StageCast, StageContext,
     StageInfo, SubscribeError, SubscriptionTag,
@@ -162,6 +163,8 @@ pub(crate) struct StageState<S: GenStage> {
     stopping: Option<Exit>,
     /// Callers of `Stage::drained`, answered once the stage is drained.
     drained: Vec<ReplyTo<()>>,
+    /// Metric handles and the counters snapshots read.
+    pub(crate) telemetry: StageTelemetry,
 }
 
 impl<S: GenStage> StageState<S> {
@@ -231,11 +234,7 @@ impl<S: GenStage> StageState<S> {
     /// A snapshot of the stage, of kind `kind`.
     pub(crate) fn status(&self, kind: Kind) -> crate::StageStatus {
         let producer = self.producer.status();
-        let kind = match kind {
-            Kind::Producer => crate::StageKind::Producer,
-            Kind::ProducerConsumer => crate::StageKind::ProducerConsumer,
-            Kind::Consumer => crate::StageKind::Consumer,
-        };
+        let kind = stage_kind(kind);
         crate::StageStatus {
             kind,
             dispatcher: producer.dispatcher,
@@ -290,6 +289,7 @@ impl<S: GenStage> GenServer for StageServer<S> {
             consumer: ConsumerSide::default(),
             stopping: None,
             drained: Vec::new(),
+            telemetry: StageTelemetry::new(actor.myself(), stage_kind(self.config.ops.kind)),
         };
         for subscription in &self.config.subscribe_to {
             match self.subscribe(&mut state, subscription).await {

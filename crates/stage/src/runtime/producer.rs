@@ -237,6 +237,7 @@ impl<S: GenStage> StageServer<S> {
             watch: Watch::new(pid, hook),
         };
         state.producer.consumers.insert(tag, downstream);
+        state.telemetry.subscribed();
         let outcome = self.on_demand(state, demand).await;
         self.settle(state, outcome).await
     }
@@ -247,6 +248,7 @@ impl<S: GenStage> StageServer<S> {
         tag: SubscriptionTag,
         demand: usize,
     ) -> Outcome {
+        state.telemetry.asked_of(demand);
         let producer = &mut state.producer;
         let forward = match producer.dispatcher.ask(tag, demand, &mut producer.outbox) {
             Ok(forward) => forward,
@@ -272,6 +274,7 @@ impl<S: GenStage> StageServer<S> {
         let Some(consumer) = state.producer.consumers.remove(&tag) else {
             return Outcome::NoReply;
         };
+        state.telemetry.cancelled();
         if answer {
             // The consumer lives on: its hook for this subscription is no longer needed.
             consumer.watch.forget();
@@ -314,6 +317,7 @@ impl<S: GenStage> StageServer<S> {
     fn take_from_buffer(&self, state: &mut StageState<S>, mut demand: usize) -> usize {
         while demand > 0 && !state.producer.buffer.is_empty() {
             let taken = state.producer.buffer.take(demand);
+            state.telemetry.buffered(state.producer.buffer.len(), 0);
             demand -= taken.events.len();
             // The events first: an info taken with them was queued behind (some of) them,
             // and a dispatcher that queues events (PartitionDispatcher) must hold it behind
@@ -358,6 +362,7 @@ impl<S: GenStage> StageServer<S> {
         let producer = &mut state.producer;
         let mut returned = Vec::new();
         for (tag, events) in producer.outbox.drain_batches() {
+            state.telemetry.events_out(events.len());
             let batch = InFlight::new(tag, events);
             let sent = match producer.consumers.get(&tag) {
                 Some(consumer) => consumer.link.send(Downward::Events(batch)),
@@ -388,6 +393,7 @@ impl<S: GenStage> StageServer<S> {
         }
         let dropped = producer.outbox.take_discarded();
         if dropped > 0 {
+            state.telemetry.dispatcher_dropped(dropped);
             tracing::debug!(stage = %state.ctx.myself(), dropped, "events dropped by the dispatcher's rule");
         }
         if let Some(error) = producer.outbox.take_failure() {
@@ -401,6 +407,9 @@ impl<S: GenStage> StageServer<S> {
     /// unless the stage's `format_discarded` silences it.
     fn buffer(&self, state: &mut StageState<S>, events: Vec<S::Out>) {
         let pushed = state.producer.buffer.push(events);
+        state
+            .telemetry
+            .buffered(state.producer.buffer.len(), pushed.discarded);
         if pushed.discarded > 0 && self.stage.format_discarded(pushed.discarded, &state.user) {
             tracing::warn!(
                 stage = %state.ctx.myself(),

@@ -86,6 +86,7 @@ impl Subscriber for Recorder {
     fn exit(&self, _: &Id) {}
 }
 
+pub mod metrics;
 mod stages;
 #[allow(unused_imports)]
 pub use stages::*;

@@ -39,6 +39,7 @@ fn main() -> Result<()> {
     let started = Instant::now();
     let allocations = runtime.block_on(async move {
         allocs::arm();
+        allocs::open_window();
         match (scenario.as_str(), leg.as_str()) {
             ("start_child", "arbor") => arbor_stop(arbor_runner_with(count).await).await,
             ("start_child", "raw_ractor") => raw_stop(raw_runner_with(count).await).await,

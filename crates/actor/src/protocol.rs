@@ -63,8 +63,9 @@ use crate::{Context, Envelope, Exit, GenServer, Outcome};
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let tally = Server::start_protocol_with(Tally, (), StartOptions::new()).await?;
 /// tally.send_protocol(Count::Add(2)).map_err(|_| "not running")?;
+/// tally.send_protocol(Count::Reset).map_err(|_| "not running")?;
 /// tally.send_protocol(Count::Add(3)).map_err(|_| "not running")?;
-/// assert_eq!(tally.call(Total).await?, 5, "the call comes after both adds");
+/// assert_eq!(tally.call(Total).await?, 3, "the call comes after the three messages");
 /// # Ok(())
 /// # }
 /// ```

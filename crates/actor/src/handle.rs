@@ -299,8 +299,9 @@ impl<G: Protocol> Server<G> {
     ///
     /// # Errors
     ///
-    /// [`SendError`] with the message when the server is not running, or was not started
-    /// with [`Server::start_protocol_with`].
+    /// [`SendError`] with the message when the server is not running. A server started
+    /// without [`Server::start_protocol_with`] cannot take the message: ractor drops it,
+    /// and the loss is logged at error level.
     pub fn send_protocol(&self, message: G::Message) -> Result<(), SendError<G::Message>> {
         match ActorCell::send_message(&self.actor, Mail::<G>::Protocol(message)) {
             Ok(()) => Ok(()),

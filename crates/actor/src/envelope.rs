@@ -17,7 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use ractor::{ActorCell, ActorRef};
+use ractor::ActorCell;
 use smallbox::{smallbox, SmallBox};
 
 use crate::record::Record;
@@ -272,6 +272,11 @@ impl<G: GenServer> Erased<G> for ExitSignal {
     }
 }
 
+/// The envelope of an exit signal from `from`, for the server's actor.
+pub(crate) fn exit_signal<G: GenServer>(from: ActorCell, exit: Exit) -> Envelope<G> {
+    Envelope::message(ExitSignal(Some((from, exit))))
+}
+
 /// Queues an exit signal for the server of behaviour `G` whose cell is `server`; `false`
 /// when it is not running. A plain function, so every server's record holds a pointer to
 /// its own instance without allocating.
@@ -280,8 +285,5 @@ pub(crate) fn send_exit_signal<G: GenServer>(
     from: ActorCell,
     exit: Exit,
 ) -> bool {
-    let actor: ActorRef<Envelope<G>> = ActorRef::from(server.clone());
-    actor
-        .send_message(Envelope::message(ExitSignal(Some((from, exit)))))
-        .is_ok()
+    crate::protocol::post_envelope(server, exit_signal::<G>(from, exit)).is_ok()
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 use ractor::{ActorCell, ActorId, ActorRef, ActorStatus};
 
 use crate::envelope::{CastEnvelope, Envelope, InfoEnvelope, Inner};
+use crate::protocol::{Mail, Post};
 use crate::record::Record;
 use crate::{
-    call, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Pid, SendError,
-    StopError, TimerRef,
+    call, timer, CallError, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Pid, Protocol,
+    SendError, StopError, TimerRef,
 };
 
 /// How long [`Server::call`] waits for a reply (OTP's default of 5 seconds).
@@ -53,11 +54,17 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Server<G: GenServer> {
     actor: ActorRef<Envelope<G>>,
     shared: Arc<Record>,
+    /// How envelopes reach the actor: a [`Protocol`] server's actor takes them as mail.
+    post: Post<G>,
 }
 
 impl<G: GenServer> Server<G> {
-    pub(crate) fn from_parts(actor: ActorRef<Envelope<G>>, shared: Arc<Record>) -> Self {
-        Server { actor, shared }
+    pub(crate) fn from_parts(actor: ActorCell, shared: Arc<Record>, post: Post<G>) -> Self {
+        Server {
+            actor: ActorRef::from(actor),
+            shared,
+            post,
+        }
     }
 
     pub(crate) fn shared(&self) -> &Record {
@@ -258,7 +265,9 @@ impl<G: GenServer> Server<G> {
         self.actor.get_cell()
     }
 
-    /// The typed ractor reference of this server's actor.
+    /// The typed ractor reference of this server's actor. A server started with
+    /// [`Server::start_protocol_with`] receives its envelopes wrapped: sending one on this
+    /// reference fails, use the server's methods.
     pub fn actor_ref(&self) -> &ActorRef<Envelope<G>> {
         &self.actor
     }
@@ -271,14 +280,7 @@ impl<G: GenServer> Server<G> {
 
     /// Sends an envelope; on failure the envelope comes back when ractor returned it.
     pub(crate) fn deliver(&self, envelope: Envelope<G>) -> Result<(), Option<Envelope<G>>> {
-        self.actor
-            .send_message(envelope)
-            .map_err(|error| match error {
-                ractor::MessagingErr::SendErr(envelope) => Some(envelope),
-                ractor::MessagingErr::ChannelClosed | ractor::MessagingErr::InvalidActorType => {
-                    None
-                }
-            })
+        (self.post)(&self.actor, envelope)
     }
 
     fn deliver_payload<M: 'static>(&self, envelope: Envelope<G>) -> Result<(), SendError<M>> {
@@ -297,11 +299,35 @@ impl<G: GenServer> Server<G> {
     }
 }
 
+impl<G: Protocol> Server<G> {
+    /// Sends a message of the server's own [`Protocol`] to `handle_protocol`, in order with
+    /// every other message this sender sends it. Never waits.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message when the server is not running. A server started
+    /// without [`Server::start_protocol_with`] cannot take the message: ractor drops it,
+    /// and the loss is logged at error level.
+    pub fn send_protocol(&self, message: G::Message) -> Result<(), SendError<G::Message>> {
+        match ActorCell::send_message(&self.actor, Mail::<G>::Protocol(message)) {
+            Ok(()) => Ok(()),
+            Err(ractor::MessagingErr::SendErr(Mail::Protocol(message))) => Err(SendError(message)),
+            // ractor hands back a refused message of the actor's own type; a server started
+            // without its protocol has another type, and ractor drops the message.
+            Err(_) => {
+                tracing::error!(server = %self, "protocol message lost: the server was not started with start_protocol_with");
+                Ok(())
+            }
+        }
+    }
+}
+
 impl<G: GenServer> Clone for Server<G> {
     fn clone(&self) -> Self {
         Server {
             actor: self.actor.clone(),
             shared: Arc::clone(&self.shared),
+            post: self.post,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use ractor::{ActorCell, ActorId, ActorRef, ActorStatus};
+use ractor::{ActorCell, ActorId, ActorStatus};
 
 use crate::record::Record;
 use crate::{GenServer, Server};
@@ -243,8 +243,15 @@ impl Pid {
         if shared.behaviour() != TypeId::of::<G>() {
             return None;
         }
-        let actor: ActorRef<crate::Envelope<G>> = ActorRef::from(self.inner.cell.clone());
-        Some(Server::from_parts(actor, Arc::clone(shared)))
+        let post = match shared.protocol_post() {
+            None => crate::protocol::post_envelope::<G>,
+            Some(post) => *post.downcast_ref::<crate::protocol::Post<G>>()?,
+        };
+        Some(Server::from_parts(
+            self.inner.cell.clone(),
+            Arc::clone(shared),
+            post,
+        ))
     }
 }
 

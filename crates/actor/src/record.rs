@@ -1,7 +1,7 @@
 //! The record of one server process that its handles, its pids and its runtime share:
 //! its name and behaviour, its stop hooks, the exit decided for it, and its cell.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -44,6 +44,9 @@ pub(crate) struct Record {
     exit_signal: ExitSignalFn,
     /// What the server reports of itself: counters, its span, its lifecycle metrics.
     stats: ProcessStats,
+    /// A protocol server's `Post<G>`, erased, for a [`Pid`] to rebuild its handle; `None`
+    /// for a server whose actor takes envelopes as they are.
+    protocol_post: Option<Box<dyn Any + Send + Sync>>,
 }
 
 /// Queues an exit signal `(from, reason)` for the server whose cell is the first argument.
@@ -55,10 +58,12 @@ impl Record {
         behaviour: (TypeId, &'static str),
         runtime: Handle,
         exit_signal: ExitSignalFn,
+        protocol_post: Option<Box<dyn Any + Send + Sync>>,
     ) -> Self {
         Record {
             stats: ProcessStats::new(name.as_deref(), behaviour.1),
             exit_signal,
+            protocol_post,
             name,
             behaviour: behaviour.0,
             stopping: AtomicBool::new(false),
@@ -150,6 +155,11 @@ impl Record {
 
     pub(crate) fn behaviour(&self) -> TypeId {
         self.behaviour
+    }
+
+    /// The erased `Post<G>` of a protocol server (see the field).
+    pub(crate) fn protocol_post(&self) -> Option<&(dyn Any + Send + Sync)> {
+        self.protocol_post.as_deref()
     }
 
     pub(crate) fn exit(&self) -> Option<&Exit> {

@@ -4,14 +4,15 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 use crate::current::guarded;
 use crate::envelope::{Envelope, Inner, Work};
+use crate::protocol::{Mail, Post};
 use crate::record::Record;
 use crate::telemetry::in_span;
 use crate::timer::IdleTimer;
-use crate::{Context, Exit, GenServer, Init, NameError, Naming, Outcome, Pid, Server};
+use crate::{Context, Exit, GenServer, Init, NameError, Naming, Outcome, Pid, Protocol, Server};
 
 /// Why `init` did not produce a state; read back by `start`.
 #[derive(Debug, thiserror::Error)]
@@ -27,13 +28,19 @@ pub(crate) enum InitRefused {
 }
 
 /// The ractor handler: the user's behaviour plus what its handles share.
-pub(crate) struct Runtime<G> {
+pub(crate) struct Runtime<G: GenServer> {
     pub(crate) server: G,
     pub(crate) shared: Arc<Record>,
     pub(crate) via: Option<Arc<dyn Naming>>,
+    /// How the server's handles reach this actor.
+    pub(crate) post: Post<G>,
 }
 
-impl<G> Drop for Runtime<G> {
+/// The ractor handler of a [`Protocol`] server: the same runtime, whose actor receives
+/// the server's protocol messages beside its envelopes.
+pub(crate) struct ProtocolRuntime<G: Protocol>(pub(crate) Runtime<G>);
+
+impl<G: GenServer> Drop for Runtime<G> {
     /// The last word on every path, killed servers included: their stop hooks have run.
     fn drop(&mut self) {
         // Reached with hooks still pending only when no stop was decided: a kill.
@@ -81,7 +88,6 @@ impl<G: GenServer> Runtime<G> {
     async fn after_callback(
         &self,
         mut step: Step,
-        myself: &ActorRef<Envelope<G>>,
         slot: &mut Slot<G>,
     ) -> Result<(), ActorProcessingErr> {
         loop {
@@ -90,28 +96,29 @@ impl<G: GenServer> Runtime<G> {
                     Some(work) => step = self.run(work, slot).await,
                     None => break,
                 },
-                Ok(Outcome::Stop(exit)) | Err(exit) => {
-                    return self.finish(exit, myself, slot).await
-                }
+                Ok(Outcome::Stop(exit)) | Err(exit) => return self.finish(exit, slot).await,
             }
         }
         if let Some((after, make_idle)) = slot.ctx.take_idle() {
-            let actor = myself.clone();
+            let server = slot.ctx.myself().clone();
             slot.idle.arm(self.shared.runtime(), after, move |token| {
-                let _ = actor.send_message(Envelope(Inner::Idle(token, make_idle())));
+                let _ = server.deliver(Envelope(Inner::Idle(token, make_idle())));
             });
         }
         Ok(())
     }
 
+    /// After a callback's step: done at once in the common case (it asked for nothing).
+    async fn conclude(&self, step: Step, slot: &mut Slot<G>) -> Result<(), ActorProcessingErr> {
+        if matches!(step, Ok(Outcome::NoReply)) && slot.ctx.nothing_asked() {
+            return Ok(());
+        }
+        Box::pin(self.after_callback(step, slot)).await
+    }
+
     /// Stops the server: `terminate`, then a normal ractor stop or a failure carrying the
     /// typed exit.
-    async fn finish(
-        &self,
-        exit: Exit,
-        myself: &ActorRef<Envelope<G>>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
+    async fn finish(&self, exit: Exit, slot: &mut Slot<G>) -> Result<(), ActorProcessingErr> {
         slot.idle.disarm();
         drop(slot.ctx.take_continuation());
         if exit.is_abnormal() {
@@ -125,7 +132,10 @@ impl<G: GenServer> Runtime<G> {
             }
         }
         if exit.is_normal() {
-            myself.stop(Some(exit.to_stop_reason()));
+            slot.ctx
+                .myself()
+                .actor_ref()
+                .stop(Some(exit.to_stop_reason()));
             Ok(())
         } else {
             Err(Box::new(exit))
@@ -152,18 +162,11 @@ impl<G: GenServer> Runtime<G> {
     }
 }
 
-impl<G: GenServer> Actor for Runtime<G> {
-    type Msg = Envelope<G>;
-    type State = Slot<G>;
-    type Arguments = G::Args;
-
-    async fn pre_start(
-        &self,
-        myself: ActorRef<Envelope<G>>,
-        args: G::Args,
-    ) -> Result<Slot<G>, ActorProcessingErr> {
-        self.shared.set_cell(myself.get_cell());
-        let server = Server::from_parts(myself.clone(), Arc::clone(&self.shared));
+impl<G: GenServer> Runtime<G> {
+    /// Registers the server's name, then runs `init`.
+    async fn start(&self, myself: ActorCell, args: G::Args) -> Result<Slot<G>, ActorProcessingErr> {
+        self.shared.set_cell(myself.clone());
+        let server = Server::from_parts(myself, Arc::clone(&self.shared), self.post);
         if let Some(via) = &self.via {
             if let Err(error) = via.register(&server.pid()) {
                 self.shared.begin_stop(&Exit::Normal);
@@ -203,23 +206,18 @@ impl<G: GenServer> Actor for Runtime<G> {
         Err(Box::new(refused))
     }
 
-    async fn post_start(
-        &self,
-        myself: ActorRef<Envelope<G>>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        // Runs before the first message: the continuation or idle timeout `init` asked
-        // for, if any (boxed: most servers ask for neither, and every server's task holds
-        // this future).
+    /// Runs before the first message: the continuation or idle timeout `init` asked for,
+    /// if any (boxed: most servers ask for neither, and every server's task holds this
+    /// future).
+    async fn started(&self, slot: &mut Slot<G>) -> Result<(), ActorProcessingErr> {
         if slot.ctx.nothing_asked() {
             return Ok(());
         }
-        Box::pin(self.after_callback(Ok(Outcome::NoReply), &myself, slot)).await
+        Box::pin(self.after_callback(Ok(Outcome::NoReply), slot)).await
     }
 
-    async fn handle(
+    async fn on_envelope(
         &self,
-        myself: ActorRef<Envelope<G>>,
         envelope: Envelope<G>,
         slot: &mut Slot<G>,
     ) -> Result<(), ActorProcessingErr> {
@@ -235,40 +233,14 @@ impl<G: GenServer> Actor for Runtime<G> {
                 }
                 work
             }
-            Inner::Stop(exit) => return Box::pin(self.finish(exit, &myself, slot)).await,
+            Inner::Stop(exit) => return Box::pin(self.finish(exit, slot)).await,
         };
         let step = self.run(work, slot).await;
-        if matches!(step, Ok(Outcome::NoReply)) && slot.ctx.nothing_asked() {
-            return Ok(());
-        }
-        Box::pin(self.after_callback(step, &myself, slot)).await
+        self.conclude(step, slot).await
     }
 
-    async fn handle_supervisor_evt(
-        &self,
-        myself: ActorRef<Envelope<G>>,
-        event: SupervisionEvent,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        Box::pin(self.supervisor_event(myself, event, slot)).await
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<Envelope<G>>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        // Only reached with the state still here when the actor was stopped through
-        // ractor directly rather than through arbor: OTP would call that a shutdown.
-        self.terminate(&Exit::shutdown(), slot).await;
-        Ok(())
-    }
-}
-
-impl<G: GenServer> Runtime<G> {
     async fn supervisor_event(
         &self,
-        myself: ActorRef<Envelope<G>>,
         event: SupervisionEvent,
         slot: &mut Slot<G>,
     ) -> Result<(), ActorProcessingErr> {
@@ -286,6 +258,136 @@ impl<G: GenServer> Runtime<G> {
                 .handle_exit(actor.clone(), exit, state, &mut slot.ctx),
         )
         .await;
-        self.after_callback(step, &myself, slot).await
+        self.after_callback(step, slot).await
+    }
+
+    /// Only reached with the state still here when the actor was stopped through ractor
+    /// directly rather than through arbor: OTP would call that a shutdown.
+    async fn stopped(&self, slot: &mut Slot<G>) {
+        self.terminate(&Exit::shutdown(), slot).await;
+    }
+}
+
+impl<G: Protocol> Runtime<G> {
+    /// Runs `handle_protocol`: the handler's future is this one's, no box in between.
+    async fn on_protocol(
+        &self,
+        message: G::Message,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.shared.stats().handled();
+        slot.idle.disarm();
+        let span = self.shared.stats().span();
+        let Slot { state, ctx, me, .. } = slot;
+        let step = match state.as_mut() {
+            Some(state) => {
+                let _ = ctx.take_idle();
+                let callback = self.server.handle_protocol(message, state, ctx);
+                guarded(me, in_span(span, callback)).await
+            }
+            None => Ok(Outcome::NoReply),
+        };
+        self.conclude(step, slot).await
+    }
+}
+
+impl<G: GenServer> Actor for Runtime<G> {
+    type Msg = Envelope<G>;
+    type State = Slot<G>;
+    type Arguments = G::Args;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Envelope<G>>,
+        args: G::Args,
+    ) -> Result<Slot<G>, ActorProcessingErr> {
+        self.start(myself.get_cell(), args).await
+    }
+
+    async fn post_start(
+        &self,
+        _myself: ActorRef<Envelope<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.started(slot).await
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Envelope<G>>,
+        envelope: Envelope<G>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.on_envelope(envelope, slot).await
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<Envelope<G>>,
+        event: SupervisionEvent,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        Box::pin(self.supervisor_event(event, slot)).await
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Envelope<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.stopped(slot).await;
+        Ok(())
+    }
+}
+
+impl<G: Protocol> Actor for ProtocolRuntime<G> {
+    type Msg = Mail<G>;
+    type State = Slot<G>;
+    type Arguments = G::Args;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Mail<G>>,
+        args: G::Args,
+    ) -> Result<Slot<G>, ActorProcessingErr> {
+        self.0.start(myself.get_cell(), args).await
+    }
+
+    async fn post_start(
+        &self,
+        _myself: ActorRef<Mail<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.0.started(slot).await
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Mail<G>>,
+        mail: Mail<G>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        match mail {
+            Mail::Protocol(message) => self.0.on_protocol(message, slot).await,
+            Mail::Envelope(envelope) => self.0.on_envelope(envelope, slot).await,
+        }
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<Mail<G>>,
+        event: SupervisionEvent,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        Box::pin(self.0.supervisor_event(event, slot)).await
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Mail<G>>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.0.stopped(slot).await;
+        Ok(())
     }
 }

@@ -1,15 +1,16 @@
 //! Starting servers: `start`, `start_link`, and [`StartOptions`].
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorCell, SpawnErr};
 use tokio::runtime::Handle;
 
-use crate::record::Record;
-use crate::runtime::{InitRefused, Runtime};
-use crate::{GenServer, Naming, Server, SpawnError, StartError};
+use crate::protocol::Post;
+use crate::record::{ExitSignalFn, Record};
+use crate::runtime::{InitRefused, ProtocolRuntime, Runtime};
+use crate::{GenServer, Naming, Protocol, Server, SpawnError, StartError};
 
 /// Options for [`Server::start_with`]; every field is optional.
 ///
@@ -120,40 +121,97 @@ impl<G: GenServer> Server<G> {
         args: G::Args,
         options: StartOptions,
     ) -> Result<Self, StartError> {
-        if options.init_timeout == Some(Duration::ZERO) {
-            return Err(StartError::ZeroInitTimeout);
-        }
-        let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        let name = options
-            .name
-            .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
-        let shared = Arc::new(Record::new(
-            name,
-            (TypeId::of::<G>(), std::any::type_name::<G>()),
-            runtime,
-            crate::envelope::send_exit_signal::<G>,
-        ));
-        let handler = Runtime {
-            server,
-            shared: Arc::clone(&shared),
-            via: options.via,
+        let how = How {
+            post: crate::protocol::post_envelope::<G>,
+            exit_signal: crate::envelope::send_exit_signal::<G>,
+            protocol_post: None,
         };
-        // No ractor name: ractor's registry is process-global, and arbor keeps none.
-        let spawn = async {
-            match options.link {
-                Some(supervisor) => Runtime::spawn_linked(None, handler, args, supervisor).await,
-                None => Runtime::spawn(None, handler, args).await,
-            }
-        };
-        let spawned = match options.init_timeout {
-            Some(limit) => tokio::time::timeout(limit, spawn)
-                .await
-                .map_err(|_| StartError::Timeout(limit))?,
-            None => spawn.await,
-        };
-        let (actor, _join) = spawned.map_err(start_error)?;
-        Ok(Server::from_parts(actor, shared))
+        launch(server, args, options, how, |runtime| runtime).await
     }
+}
+
+impl<G: Protocol> Server<G> {
+    /// [`Server::start_with`] for a server with a [`Protocol`] of its own: its actor
+    /// receives protocol messages ([`Server::send_protocol`]) beside its envelopes. A
+    /// protocol server started any other way cannot receive its protocol.
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::start_with`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Server::start`].
+    pub async fn start_protocol_with(
+        server: G,
+        args: G::Args,
+        options: StartOptions,
+    ) -> Result<Self, StartError> {
+        let post: Post<G> = crate::protocol::post_mail::<G>;
+        let how = How {
+            post,
+            exit_signal: crate::protocol::send_exit_signal::<G>,
+            protocol_post: Some(Box::new(post)),
+        };
+        launch(server, args, options, how, ProtocolRuntime).await
+    }
+}
+
+/// How a server's handles and pids reach its actor.
+struct How<G: GenServer> {
+    post: Post<G>,
+    exit_signal: ExitSignalFn,
+    protocol_post: Option<Box<dyn Any + Send + Sync>>,
+}
+
+/// Spawns the actor `wrap` makes of the server's runtime, and waits for `init`.
+async fn launch<G, A>(
+    server: G,
+    args: G::Args,
+    options: StartOptions,
+    how: How<G>,
+    wrap: impl FnOnce(Runtime<G>) -> A,
+) -> Result<Server<G>, StartError>
+where
+    G: GenServer,
+    A: Actor<Arguments = G::Args>,
+{
+    if options.init_timeout == Some(Duration::ZERO) {
+        return Err(StartError::ZeroInitTimeout);
+    }
+    let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+    let name = options
+        .name
+        .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
+    let shared = Arc::new(Record::new(
+        name,
+        (TypeId::of::<G>(), std::any::type_name::<G>()),
+        runtime,
+        how.exit_signal,
+        how.protocol_post,
+    ));
+    let handler = wrap(Runtime {
+        server,
+        shared: Arc::clone(&shared),
+        via: options.via,
+        post: how.post,
+    });
+    // No ractor name: ractor's registry is process-global, and arbor keeps none.
+    let spawn = async {
+        let spawned = match options.link {
+            Some(supervisor) => A::spawn_linked(None, handler, args, supervisor).await,
+            None => A::spawn(None, handler, args).await,
+        };
+        spawned.map(|(actor, _join)| actor.get_cell())
+    };
+    let spawned = match options.init_timeout {
+        Some(limit) => tokio::time::timeout(limit, spawn)
+            .await
+            .map_err(|_| StartError::Timeout(limit))?,
+        None => spawn.await,
+    };
+    let actor = spawned.map_err(start_error)?;
+    Ok(Server::from_parts(actor, shared, how.post))
 }
 
 fn start_error(error: SpawnErr) -> StartError {

@@ -3,7 +3,7 @@
 
 use arbor_actor::{Pid, Server, StopHookId};
 
-use crate::protocol::{Downward, Upward};
+use crate::protocol::{Downward, StageMessage, Upward};
 use crate::runtime::StageServer;
 use crate::GenStage;
 
@@ -23,7 +23,7 @@ pub(crate) trait DownstreamLink<E>: Send + Sync + 'static {
 
 impl<S: GenStage> UpstreamLink<S::Out> for Server<StageServer<S>> {
     fn send(&self, message: Upward<S::Out>) -> bool {
-        Server::send(self, message).is_ok()
+        self.send_protocol(StageMessage::Upward(message)).is_ok()
     }
 
     fn pid(&self) -> Pid {
@@ -33,7 +33,14 @@ impl<S: GenStage> UpstreamLink<S::Out> for Server<StageServer<S>> {
 
 impl<S: GenStage> DownstreamLink<S::In> for Server<StageServer<S>> {
     fn send(&self, message: Downward<S::In>) -> Result<(), Downward<S::In>> {
-        Server::send(self, message).map_err(|error| error.into_inner())
+        match self.send_protocol(StageMessage::Downward(message)) {
+            Ok(()) => Ok(()),
+            Err(refused) => match refused.into_inner() {
+                StageMessage::Downward(message) => Err(message),
+                // What comes back is what was sent: a downward message.
+                StageMessage::Upward(_) => Ok(()),
+            },
+        }
     }
 
     fn pid(&self) -> Pid {

@@ -40,7 +40,7 @@ use std::sync::Arc;
 use arbor_actor::Exit;
 
 use crate::link::DownstreamLink;
-use crate::{Subscriber, SubscriptionTag};
+use crate::{GenStage, Subscriber, SubscriptionTag};
 
 /// What a consumer tells its producer.
 pub(crate) enum Upward<E> {
@@ -61,6 +61,15 @@ pub(crate) enum Upward<E> {
         tag: SubscriptionTag,
         reason: Exit,
     },
+}
+
+/// Everything stages tell each other: what a stage's server receives through its own
+/// [`Protocol`](arbor_actor::Protocol), unerased, in one mailbox with the user's messages.
+pub(crate) enum StageMessage<S: GenStage> {
+    /// From a consumer of this stage.
+    Upward(Upward<S::Out>),
+    /// From a producer of this stage.
+    Downward(Downward<S::In>),
 }
 
 /// What a producer tells its consumers.

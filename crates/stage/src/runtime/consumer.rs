@@ -10,7 +10,7 @@ use super::acceptance::Acceptance;
 use super::{Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{UpstreamLink, Watch};
-use crate::protocol::{Downward, InFlight, Unhanded, Upward};
+use crate::protocol::{Downward, InFlight, StageMessage, Unhanded, Upward};
 use crate::subscription::Subscription;
 use crate::tag::TagMap;
 use crate::{
@@ -126,10 +126,10 @@ impl<S: GenStage> StageServer<S> {
         // The producer's stop reaches this stage as a message, after the producer's last events.
         let watcher = me.clone();
         let watched = pid.on_stop(move |exit| {
-            let _ = watcher.send(Downward::<S::In>::ProducerDown {
+            let _ = watcher.send_protocol(StageMessage::Downward(Downward::ProducerDown {
                 tag,
                 reason: exit.clone(),
-            });
+            }));
         });
         let min_demand = demand.min_demand();
         let subscribe = Upward::Subscribe {

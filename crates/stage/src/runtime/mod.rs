@@ -17,10 +17,10 @@ use std::sync::Arc;
 use arbor_actor::ractor::ActorCell;
 use arbor_actor::{
     CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, HandleInfo, Init,
-    Outcome, ReplyTo,
+    Outcome, Protocol, ReplyTo,
 };
 
-use crate::protocol::{Downward, Upward};
+use crate::protocol::StageMessage;
 use crate::telemetry::{stage_kind, StageTelemetry};
 use crate::{
     Consumer, GenStage, Producer, ProducerConsumer, Stage, StageCall, StageCast, StageContext,
@@ -455,25 +455,19 @@ impl<S: GenStage> StageServer<S> {
     }
 }
 
-impl<S: GenStage> HandleInfo<Upward<S::Out>> for StageServer<S> {
-    async fn handle_info(
-        &self,
-        message: Upward<S::Out>,
-        state: &mut StageState<S>,
-        _: &mut Context<Self>,
-    ) -> Outcome {
-        self.on_upward(state, message).await
-    }
-}
+impl<S: GenStage> Protocol for StageServer<S> {
+    type Message = StageMessage<S>;
 
-impl<S: GenStage> HandleInfo<Downward<S::In>> for StageServer<S> {
-    async fn handle_info(
+    async fn handle_protocol(
         &self,
-        message: Downward<S::In>,
+        message: StageMessage<S>,
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> Outcome {
-        self.on_downward(state, message).await
+        match message {
+            StageMessage::Upward(message) => self.on_upward(state, message).await,
+            StageMessage::Downward(message) => self.on_downward(state, message).await,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use arbor_actor::{Exit, OnStop, Outcome};
 use super::{Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{DownstreamLink, Watch};
-use crate::protocol::{Downward, InFlight, Upward};
+use crate::protocol::{Downward, InFlight, StageMessage, Upward};
 use crate::tag::TagMap;
 use crate::{
     Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
@@ -204,10 +204,10 @@ impl<S: GenStage> StageServer<S> {
         let me = state.ctx.myself().server().clone();
         // The consumer's stop reaches this stage as a message, after the consumer's last one.
         let watched = pid.on_stop(move |exit| {
-            let _ = me.send(Upward::<S::Out>::ConsumerDown {
+            let _ = me.send_protocol(StageMessage::Upward(Upward::ConsumerDown {
                 tag,
                 reason: exit.clone(),
-            });
+            }));
         });
         let hook = match watched {
             OnStop::Registered(hook) => hook,

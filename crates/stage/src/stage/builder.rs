@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arbor_actor::ractor::ActorCell;
 use arbor_actor::{Naming, Server, StartOptions};
-use arbor_supervisor::ChildSpec;
+use arbor_supervisor::{Child, ChildSpec};
 
 use super::Stage;
 use crate::runtime::{Config, Ops, ProducerConfig, StageServer, StartFailure};
@@ -167,7 +167,7 @@ impl<S: GenStage> StageBuilder<S> {
         if let Some(supervisor) = link {
             options = options.link(supervisor);
         }
-        let server = match Server::start_with(runtime, args, options).await {
+        let server = match Server::start_protocol_with(runtime, args, options).await {
             Ok(server) => server,
             Err(error) => {
                 let refused = failure.lock().ok().and_then(|mut slot| slot.take());
@@ -229,7 +229,17 @@ impl<S: GenStage> StageBuilder<S> {
         if options.name.is_none() && options.via.is_none() {
             options = options.name(id.as_str());
         }
-        Ok(ChildSpec::worker_with(id, runtime, args, options))
+        // As `ChildSpec::worker_with`, with the start that gives the stage its protocol.
+        Ok(ChildSpec::from_fn(id, move |supervisor| {
+            let runtime = runtime.clone();
+            let args = args.clone();
+            let options = options.clone().link(supervisor);
+            async move {
+                Server::start_protocol_with(runtime, args, options)
+                    .await
+                    .map(Child::from)
+            }
+        }))
     }
 }
 

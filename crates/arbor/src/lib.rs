@@ -115,15 +115,26 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![forbid(unsafe_code)]
 
+// Inlined: each layer is documented as a module of the facade, so `cargo doc -p arbor`
+// gives every type a page here and the links above resolve without the sub-crates' docs.
+#[doc(inline)]
 pub use arbor_actor as actor;
+#[doc(inline)]
 pub use arbor_app as app;
+#[doc(inline)]
 pub use arbor_broadway as broadway;
+#[doc(inline)]
 pub use arbor_flow as flow;
 #[cfg(feature = "observer")]
+#[doc(inline)]
 pub use arbor_observer as observer;
+#[doc(inline)]
 pub use arbor_registry as registry;
+#[doc(inline)]
 pub use arbor_stage as stage;
+#[doc(inline)]
 pub use arbor_supervisor as supervisor;
+#[doc(inline)]
 pub use arbor_task as task;
 
 pub mod prelude {

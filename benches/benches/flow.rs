@@ -58,12 +58,7 @@ fn sequential(bytes: &[u8]) -> HashMap<String, usize> {
 fn with_rayon(bytes: &Arc<[u8]>) -> HashMap<String, usize> {
     data::chunks(Arc::clone(bytes), airports::CHUNK)
         .par_bridge()
-        .map(|chunk| {
-            chunk
-                .rows()
-                .into_iter()
-                .fold(Tally::default(), Tally::count)
-        })
+        .map(|chunk| chunk.tally())
         .reduce(Tally::default, Tally::merge)
         .into_counts()
         .expect("well-formed data")

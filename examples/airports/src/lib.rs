@@ -119,10 +119,7 @@ pub async fn flow_count(bytes: Arc<[u8]>, stages: usize) -> Counts {
         .max_demand(1)
         .min_demand(0)
         .flat_map(|chunk| {
-            let tally = chunk
-                .rows()
-                .into_iter()
-                .fold(Tally::default(), Tally::count);
+            let tally = chunk.tally();
             let error = tally.error.map(Err);
             tally
                 .counts

@@ -43,7 +43,7 @@ doc:
 
 # Package every published crate and build each from its .crate, as .ci/run does.
 package:
-    cargo package --allow-dirty -p arbor-actor -p arbor-supervisor -p arbor-registry -p arbor-stage -p arbor-task -p arbor-broadway -p arbor-flow -p arbor-app -p arbor-observer -p arbor
+    CARGO_PROFILE_DEV_DEBUG=0 cargo package --allow-dirty -p arbor-actor -p arbor-supervisor -p arbor-registry -p arbor-stage -p arbor-task -p arbor-broadway -p arbor-flow -p arbor-app -p arbor-observer -p arbor
 
 # Every bench, scaling curves included (ARBOR_BENCH_QUICK=1: about 100 s, to check a change).
 bench:

@@ -26,11 +26,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arbor_actor::Server;
 use arbor_benches::stage_scenarios::{run_once, Leg, Scenario};
 use arbor_benches::{
     current_thread_runtime, raw_get, set_times, start_arbor, start_raw, Add, Get, RawMsg, Size,
 };
-use criterion::{Criterion, SamplingMode, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use metrics::{
     Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit,
 };
@@ -89,36 +91,48 @@ fn recorded<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
+/// Times `iters` runs of `once` on `rt`.
+fn time_iters(rt: &Runtime, iters: u64, once: impl AsyncFn()) -> Duration {
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            once().await;
+        }
+        start.elapsed()
+    })
+}
+
+/// The `no_recorder` and `recorder` legs of a server scenario, each on its own server
+/// (started with the recorder for the second, so its handles are the recorder's).
+fn server_legs(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    timed: impl Fn(Server<arbor_benches::Counter>, u64) -> Duration,
+) {
+    let plain = rt.block_on(start_arbor()).expect("start arbor");
+    group.bench_function("no_recorder", |b| {
+        b.iter_custom(|iters| timed(plain.clone(), iters))
+    });
+    let watched = recorded(|| rt.block_on(start_arbor())).expect("start arbor");
+    group.bench_function("recorder", |b| {
+        b.iter_custom(|iters| recorded(|| timed(watched.clone(), iters)))
+    });
+}
+
 fn call(c: &mut Criterion, rt: &Runtime) {
     let mut group = c.benchmark_group("telemetry_call_ct");
     group.sample_size(50);
     set_times(&mut group, Duration::from_secs(1), Duration::from_secs(4));
-    let calls = |server: arbor_actor::Server<arbor_benches::Counter>, iters: u64| {
-        rt.block_on(async move {
-            let start = Instant::now();
-            for _ in 0..iters {
-                black_box(server.call(Get).await.expect("arbor call"));
-            }
-            start.elapsed()
+    server_legs(&mut group, rt, |server, iters| {
+        time_iters(rt, iters, async || {
+            black_box(server.call(Get).await.expect("arbor call"));
         })
-    };
-    let plain = rt.block_on(start_arbor()).expect("start arbor");
-    group.bench_function("no_recorder", |b| {
-        b.iter_custom(|iters| calls(plain.clone(), iters))
-    });
-    let watched = recorded(|| rt.block_on(start_arbor())).expect("start arbor");
-    group.bench_function("recorder", |b| {
-        b.iter_custom(|iters| recorded(|| calls(watched.clone(), iters)))
     });
     let raw = rt.block_on(start_raw()).expect("start raw ractor");
     group.bench_function("raw_ractor", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(raw_get(&raw).await.expect("raw ractor call"));
-                }
-                start.elapsed()
+            time_iters(rt, iters, async || {
+                black_box(raw_get(&raw).await.expect("raw ractor call"));
             })
         })
     });
@@ -132,38 +146,22 @@ fn cast(c: &mut Criterion, rt: &Runtime) {
     group.sampling_mode(SamplingMode::Flat);
     set_times(&mut group, Duration::from_secs(1), Duration::from_secs(4));
     group.throughput(Throughput::Elements(casts));
-    let burst = |server: arbor_actor::Server<arbor_benches::Counter>, iters: u64| {
-        rt.block_on(async move {
-            let start = Instant::now();
-            for _ in 0..iters {
-                for _ in 0..casts {
-                    server.cast(Add(1)).expect("arbor cast");
-                }
-                black_box(server.call(Get).await.expect("arbor call"));
+    server_legs(&mut group, rt, |server, iters| {
+        time_iters(rt, iters, async || {
+            for _ in 0..casts {
+                server.cast(Add(1)).expect("arbor cast");
             }
-            start.elapsed()
+            black_box(server.call(Get).await.expect("arbor call"));
         })
-    };
-    let plain = rt.block_on(start_arbor()).expect("start arbor");
-    group.bench_function("no_recorder", |b| {
-        b.iter_custom(|iters| burst(plain.clone(), iters))
-    });
-    let watched = recorded(|| rt.block_on(start_arbor())).expect("start arbor");
-    group.bench_function("recorder", |b| {
-        b.iter_custom(|iters| recorded(|| burst(watched.clone(), iters)))
     });
     let raw = rt.block_on(start_raw()).expect("start raw ractor");
     group.bench_function("raw_ractor", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    for _ in 0..casts {
-                        raw.cast(RawMsg::Add(1)).expect("raw ractor cast");
-                    }
-                    black_box(raw_get(&raw).await.expect("raw ractor call"));
+            time_iters(rt, iters, async || {
+                for _ in 0..casts {
+                    raw.cast(RawMsg::Add(1)).expect("raw ractor cast");
                 }
-                start.elapsed()
+                black_box(raw_get(&raw).await.expect("raw ractor call"));
             })
         })
     });

@@ -35,22 +35,58 @@ pub(crate) fn current_pid() -> Option<Pid> {
     })
 }
 
-/// Runs a callback as the server whose pid `me` holds, turning a panic into
-/// [`Exit::Panic`]. The pid is lent to the thread for each poll and given back after.
-pub(crate) async fn guarded<F: Future>(
-    me: &mut Option<Pid>,
+pin_project_lite::pin_project! {
+    /// A server's callback, polled as that server: its pid lent to the thread and its
+    /// span entered for each poll, a panic turned into [`Exit::Panic`].
+    ///
+    /// Written by hand rather than as an `async fn`: an `async fn` wrapper keeps its
+    /// argument and the pinned copy of it side by side, doubling the callback's size at
+    /// each wrapper, and ractor moves the whole handler future twice per message.
+    pub(crate) struct Guarded<'a, F> {
+        me: &'a mut Option<Pid>,
+        span: Option<&'a tracing::Span>,
+        #[pin]
+        callback: F,
+    }
+}
+
+/// Runs `callback` as the server whose pid `me` holds (see [`Guarded`]).
+pub(crate) fn guarded<F: Future>(me: &mut Option<Pid>, callback: F) -> Guarded<'_, F> {
+    Guarded {
+        me,
+        span: None,
+        callback,
+    }
+}
+
+/// [`guarded`], inside `span`: entered for each poll, left between polls, so the span
+/// never covers another task's work.
+pub(crate) fn guarded_in<'a, F: Future>(
+    me: &'a mut Option<Pid>,
+    span: &'a tracing::Span,
     callback: F,
-) -> Result<F::Output, Exit> {
-    let mut future = std::pin::pin!(callback);
-    std::future::poll_fn(move |cx| {
-        let outer = CURRENT_SERVER.with(|current| current.replace(me.take()));
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
-        *me = CURRENT_SERVER.with(|current| current.replace(outer));
+) -> Guarded<'a, F> {
+    Guarded {
+        me,
+        span: Some(span),
+        callback,
+    }
+}
+
+impl<F: Future> Future for Guarded<'_, F> {
+    type Output = Result<F::Output, Exit>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.map(tracing::Span::enter);
+        let mut callback = this.callback;
+        let outer = CURRENT_SERVER.with(|current| current.replace(this.me.take()));
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| callback.as_mut().poll(cx)));
+        **this.me = CURRENT_SERVER.with(|current| current.replace(outer));
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(Exit::from_panic(payload))),
         }
-    })
-    .await
+    }
 }

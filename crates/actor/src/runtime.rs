@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
 
-use crate::current::guarded;
+use crate::current::{guarded, guarded_in};
 use crate::envelope::{Envelope, Inner, Work};
 use crate::protocol::{Mail, Post};
 use crate::record::Record;
-use crate::telemetry::in_span;
 use crate::timer::IdleTimer;
 use crate::{Context, Exit, GenServer, Init, NameError, Naming, Outcome, Pid, Protocol, Server};
 
@@ -77,7 +76,7 @@ impl<G: GenServer> Runtime<G> {
         });
         async move {
             match callback {
-                Some(callback) => guarded(me, in_span(span, callback)).await,
+                Some(callback) => guarded_in(me, span, callback).await,
                 None => Ok(Outcome::NoReply),
             }
         }
@@ -283,7 +282,7 @@ impl<G: Protocol> Runtime<G> {
             Some(state) => {
                 let _ = ctx.take_idle();
                 let callback = self.server.handle_protocol(message, state, ctx);
-                guarded(me, in_span(span, callback)).await
+                guarded_in(me, span, callback).await
             }
             None => Ok(Outcome::NoReply),
         };

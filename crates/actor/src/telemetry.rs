@@ -31,7 +31,6 @@
 //! 0.16 keeps its mailbox's queue private, so [`ProcessStats::mailbox`] is `None`.
 
 use std::any::Any;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -346,15 +345,4 @@ pub struct StageSnapshot {
     pub events_in: u64,
     /// Events sent since the stage started.
     pub events_out: u64,
-}
-
-/// Polls `future` inside `span`: entered for each poll, left between polls, so the
-/// span never covers another task's work.
-pub(crate) async fn in_span<F: Future>(span: &tracing::Span, future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| {
-        let _entered = span.enter();
-        future.as_mut().poll(cx)
-    })
-    .await
 }

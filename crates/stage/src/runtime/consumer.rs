@@ -182,6 +182,8 @@ impl<S: GenStage> StageServer<S> {
         Ok(tag)
     }
 
+    /// Handles a message from a producer. Events, the frequent ones, go straight to
+    /// [`on_events`](Self::on_events); the rest come here, behind a box.
     pub(super) async fn on_downward(
         &self,
         state: &mut StageState<S>,
@@ -212,11 +214,14 @@ impl<S: GenStage> StageServer<S> {
             return Outcome::NoReply;
         }
         let cancel = upstream.cancel;
-        // Rare next to events: boxed so it does not size every downward message's future.
-        Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
+        self.invoke_cancel(state, tag, why, cancel).await
     }
 
-    async fn on_events(&self, state: &mut StageState<S>, batch: InFlight<S::In>) -> Outcome {
+    pub(super) async fn on_events(
+        &self,
+        state: &mut StageState<S>,
+        batch: InFlight<S::In>,
+    ) -> Outcome {
         if !state.consumer.upstreams.contains_key(&batch.tag) {
             batch.discard_ended();
             return Outcome::NoReply;

@@ -20,7 +20,7 @@ use arbor_actor::{
     Outcome, Protocol, ReplyTo,
 };
 
-use crate::protocol::StageMessage;
+use crate::protocol::{Downward, StageMessage, Upward};
 use crate::telemetry::{stage_kind, StageTelemetry};
 use crate::{
     Consumer, GenStage, Producer, ProducerConsumer, Stage, StageCall, StageCast, StageContext,
@@ -264,6 +264,26 @@ pub(crate) fn failed_subscription_exit(
     (missing && cancel.stops_on(&Exit::NoProc)).then_some(Exit::NoProc)
 }
 
+/// A settle in progress (see [`StageServer::settle`]): done already, or the boxed rest.
+pub(crate) enum Settling<'a> {
+    Now(Outcome),
+    Later(BoxFuture<'a, Outcome>),
+}
+
+impl Future for Settling<'_> {
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Outcome> {
+        match self.get_mut() {
+            // Polled again after it was ready (which no caller does), it has nothing more.
+            Settling::Now(outcome) => {
+                std::task::Poll::Ready(std::mem::replace(outcome, Outcome::NoReply))
+            }
+            Settling::Later(rest) => rest.as_mut().poll(cx),
+        }
+    }
+}
+
 /// A user call, wrapped so the runtime's own messages cannot collide with it.
 pub(crate) struct UserCall<M>(pub(crate) M);
 /// A user cast, wrapped likewise.
@@ -338,16 +358,32 @@ impl<S: GenStage> GenServer for StageServer<S> {
 }
 
 impl<S: GenStage> StageServer<S> {
-    /// Carries out what a callback asked for in its context, then returns its outcome
-    /// (or the stop some of that work caused).
-    pub(crate) async fn settle(&self, state: &mut StageState<S>, outcome: Outcome) -> Outcome {
-        // Dispatching and asking need no `.await`; only demand and cancels do. Keeping
-        // that rarer work behind a box keeps every caller's future small.
+    /// Carries out what a callback asked for in its context, then gives its outcome (or
+    /// the stop some of that work caused).
+    ///
+    /// Dispatching and asking need no `.await`; only demand and cancels do. A settle
+    /// without them is done before this returns, and only the rarer work is boxed, so
+    /// awaiting a settle adds little to its caller's future, which ractor moves twice per
+    /// message.
+    pub(crate) fn settle<'a>(
+        &'a self,
+        state: &'a mut StageState<S>,
+        outcome: Outcome,
+    ) -> Settling<'a> {
         if self.settle_without_awaiting(state) {
-            if let Outcome::Stop(exit) = Box::pin(self.settle_awaiting(state)).await {
-                return Outcome::Stop(exit);
-            }
+            return Settling::Later(Box::pin(async move {
+                if let Outcome::Stop(exit) = self.settle_awaiting(state).await {
+                    return Outcome::Stop(exit);
+                }
+                self.settled(state, outcome)
+            }));
         }
+        Settling::Now(self.settled(state, outcome))
+    }
+
+    /// The end of a settle: answers `drained` callers, then gives the outcome, or the
+    /// stop the stage decided on meanwhile.
+    fn settled(&self, state: &mut StageState<S>, outcome: Outcome) -> Outcome {
         if !state.drained.is_empty() {
             state.answer_drained(&self.stage);
         }
@@ -464,9 +500,15 @@ impl<S: GenStage> Protocol for StageServer<S> {
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> Outcome {
+        // Asks and events straight to their handlers, the rest behind a box: a future
+        // per level would add its own copy of the message to every message's future.
         match message {
-            StageMessage::Upward(message) => self.on_upward(state, message).await,
-            StageMessage::Downward(message) => self.on_downward(state, message).await,
+            StageMessage::Upward(Upward::Ask { tag, demand }) => {
+                self.producer_ask(state, tag, demand).await
+            }
+            StageMessage::Downward(Downward::Events(batch)) => self.on_events(state, batch).await,
+            StageMessage::Upward(message) => Box::pin(self.on_upward(state, message)).await,
+            StageMessage::Downward(message) => Box::pin(self.on_downward(state, message)).await,
         }
     }
 }

@@ -141,13 +141,13 @@ impl<E: Send + 'static> ProducerSide<E> {
 }
 
 impl<S: GenStage> StageServer<S> {
+    /// Handles a message from a consumer. Asks, the frequent ones, go straight to
+    /// [`producer_ask`](Self::producer_ask); the rest come here, behind a box.
     pub(super) async fn on_upward(
         &self,
         state: &mut StageState<S>,
         message: Upward<S::Out>,
     ) -> Outcome {
-        // Only asks are frequent: the other arms are boxed so they do not size every
-        // upward message's future.
         match message {
             Upward::Subscribe {
                 consumer,
@@ -159,16 +159,17 @@ impl<S: GenStage> StageServer<S> {
                     max_demand: subscriber.max_demand,
                     min_demand,
                 };
-                Box::pin(self.producer_subscribe(state, consumer, subscriber, info)).await
+                self.producer_subscribe(state, consumer, subscriber, info)
+                    .await
             }
             Upward::Ask { tag, demand } => self.producer_ask(state, tag, demand).await,
             Upward::Cancel { tag, reason } => {
                 let why = Cancelled::Cancel(reason);
-                Box::pin(self.producer_cancel(state, tag, why, true)).await
+                self.producer_cancel(state, tag, why, true).await
             }
             Upward::ConsumerDown { tag, reason } => {
                 let why = Cancelled::Down(reason);
-                Box::pin(self.producer_cancel(state, tag, why, false)).await
+                self.producer_cancel(state, tag, why, false).await
             }
         }
     }
@@ -242,7 +243,7 @@ impl<S: GenStage> StageServer<S> {
         self.settle(state, outcome).await
     }
 
-    async fn producer_ask(
+    pub(super) async fn producer_ask(
         &self,
         state: &mut StageState<S>,
         tag: SubscriptionTag,

@@ -268,12 +268,16 @@ impl<G: GenServer> Runtime<G> {
 }
 
 impl<G: Protocol> Runtime<G> {
-    /// Runs `handle_protocol`: the handler's future is this one's, no box in between.
-    async fn on_protocol(
-        &self,
-        message: G::Message,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
+    /// Runs `handle_protocol` for a protocol message, with no box in between; an
+    /// envelope, rare beside them, is handled behind one.
+    ///
+    /// One `async fn` for both: a `match` in an outer one would hold a second copy of
+    /// the message in the future, which ractor moves twice per message.
+    async fn on_mail(&self, mail: Mail<G>, slot: &mut Slot<G>) -> Result<(), ActorProcessingErr> {
+        let message = match mail {
+            Mail::Protocol(message) => message,
+            Mail::Envelope(envelope) => return Box::pin(self.on_envelope(envelope, slot)).await,
+        };
         self.shared.stats().handled();
         slot.idle.disarm();
         let span = self.shared.stats().span();
@@ -360,16 +364,15 @@ impl<G: Protocol> Actor for ProtocolRuntime<G> {
         self.0.started(slot).await
     }
 
-    async fn handle(
-        &self,
+    /// Not an `async fn`: one would hold `myself` and the mail beside the future it
+    /// returns.
+    fn handle<'s, 't>(
+        &'s self,
         _myself: ActorRef<Mail<G>>,
         mail: Mail<G>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        match mail {
-            Mail::Protocol(message) => self.0.on_protocol(message, slot).await,
-            Mail::Envelope(envelope) => self.0.on_envelope(envelope, slot).await,
-        }
+        slot: &'t mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
+        self.0.on_mail(mail, slot)
     }
 
     async fn handle_supervisor_evt(

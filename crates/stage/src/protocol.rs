@@ -44,11 +44,8 @@ use crate::{GenStage, Subscriber, SubscriptionTag};
 
 /// What a consumer tells its producer.
 pub(crate) enum Upward<E> {
-    Subscribe {
-        consumer: Arc<dyn DownstreamLink<E>>,
-        subscriber: Subscriber<E>,
-        min_demand: usize,
-    },
+    /// Boxed: sent once per subscription, it would otherwise size every message.
+    Subscribe(Box<Subscribe<E>>),
     Ask {
         tag: SubscriptionTag,
         demand: usize,
@@ -61,6 +58,13 @@ pub(crate) enum Upward<E> {
         tag: SubscriptionTag,
         reason: Exit,
     },
+}
+
+/// A consumer's request to subscribe.
+pub(crate) struct Subscribe<E> {
+    pub(crate) consumer: Arc<dyn DownstreamLink<E>>,
+    pub(crate) subscriber: Subscriber<E>,
+    pub(crate) min_demand: usize,
 }
 
 /// Everything stages tell each other: what a stage's server receives through its own
@@ -83,7 +87,7 @@ pub(crate) enum Downward<E> {
 impl<E> fmt::Debug for Upward<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Upward::Subscribe { subscriber, .. } => write!(f, "Subscribe({})", subscriber.tag),
+            Upward::Subscribe(subscribe) => write!(f, "Subscribe({})", subscribe.subscriber.tag),
             Upward::Ask { tag, demand } => write!(f, "Ask({tag}, {demand})"),
             Upward::Cancel { tag, reason } => write!(f, "Cancel({tag}, {reason})"),
             Upward::ConsumerDown { tag, reason } => write!(f, "ConsumerDown({tag}, {reason})"),

@@ -10,7 +10,7 @@ use super::acceptance::Acceptance;
 use super::{Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{UpstreamLink, Watch};
-use crate::protocol::{Downward, InFlight, StageMessage, Unhanded, Upward};
+use crate::protocol::{Downward, InFlight, StageMessage, Subscribe, Unhanded, Upward};
 use crate::subscription::Subscription;
 use crate::tag::TagMap;
 use crate::{
@@ -132,11 +132,11 @@ impl<S: GenStage> StageServer<S> {
             }));
         });
         let min_demand = demand.min_demand();
-        let subscribe = Upward::Subscribe {
+        let subscribe = Upward::Subscribe(Box::new(Subscribe {
             consumer: Arc::new(me),
             subscriber: subscription.options.subscriber(tag),
             min_demand,
-        };
+        }));
         let watch = match watched {
             OnStop::Registered(hook) => Watch::new(pid, hook),
             OnStop::AlreadyStopping | OnStop::Unsupported => {

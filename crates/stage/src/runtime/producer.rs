@@ -7,7 +7,7 @@ use arbor_actor::{Exit, OnStop, Outcome};
 use super::{Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{DownstreamLink, Watch};
-use crate::protocol::{Downward, InFlight, StageMessage, Upward};
+use crate::protocol::{Downward, InFlight, StageMessage, Subscribe, Upward};
 use crate::tag::TagMap;
 use crate::{
     Buffer, BufferKeep, BufferSize, Cancelled, DemandGate, DemandMode, Dispatcher, GenStage,
@@ -149,11 +149,12 @@ impl<S: GenStage> StageServer<S> {
         message: Upward<S::Out>,
     ) -> Outcome {
         match message {
-            Upward::Subscribe {
-                consumer,
-                subscriber,
-                min_demand,
-            } => {
+            Upward::Subscribe(subscribe) => {
+                let Subscribe {
+                    consumer,
+                    subscriber,
+                    min_demand,
+                } = *subscribe;
                 let info = SubscriptionInfo {
                     tag: subscriber.tag,
                     max_demand: subscriber.max_demand,

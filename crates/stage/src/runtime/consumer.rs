@@ -242,27 +242,38 @@ impl<S: GenStage> StageServer<S> {
             if needs_demand && state.consumer.open == 0 {
                 break;
             }
-            let Some(queued) = state.consumer.queue.pop_front() else {
-                break;
+            // Events, the frequent case, inline; the rest behind a box, so that they do
+            // not size the future of every message that takes from the queue.
+            let (tag, events) = match state.consumer.queue.pop_front() {
+                Some(Queued::Events(batch)) => (batch.tag, batch.take()),
+                Some(rare) => {
+                    if let Outcome::Stop(exit) = Box::pin(self.take_rare(state, rare)).await {
+                        return Outcome::Stop(exit);
+                    }
+                    continue;
+                }
+                None => break,
             };
-            let outcome = match queued {
-                Queued::Events(batch) => {
-                    let tag = batch.tag;
-                    self.handle_batches(state, tag, batch.take()).await
-                }
-                Queued::Cancel(tag, why, cancel) => {
-                    Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
-                }
-                Queued::Info(info) => {
-                    state.ctx.infos.push(info);
-                    self.settle(state, Outcome::NoReply).await
-                }
-            };
-            if let Outcome::Stop(exit) = outcome {
+            if let Outcome::Stop(exit) = self.handle_batches(state, tag, events).await {
                 return Outcome::Stop(exit);
             }
         }
         Outcome::NoReply
+    }
+
+    /// Takes a queued cancel or info.
+    async fn take_rare(&self, state: &mut StageState<S>, queued: Queued<S::In>) -> Outcome {
+        match queued {
+            Queued::Events(batch) => {
+                let tag = batch.tag;
+                self.handle_batches(state, tag, batch.take()).await
+            }
+            Queued::Cancel(tag, why, cancel) => self.invoke_cancel(state, tag, why, cancel).await,
+            Queued::Info(info) => {
+                state.ctx.infos.push(info);
+                self.settle(state, Outcome::NoReply).await
+            }
+        }
     }
 
     /// Hands `events` to `handle_events` in batches of at most `max - min`, asking
@@ -293,19 +304,22 @@ impl<S: GenStage> StageServer<S> {
             // Manual demand, or a subscription ended while its events waited.
             None => smallvec::smallvec![crate::Batch { events, ask: 0 }],
         };
-        for batch in batches {
-            unhanded.handed(batch.events.len());
-            let outcome = handle_events(
-                &self.stage,
-                batch.events,
-                tag,
-                &mut state.user,
-                &mut state.ctx,
-            )
-            .await;
+        let mut batches = batches.into_iter();
+        loop {
+            // Taken apart in a block of its own, so that the batch is not held across
+            // the awaits below beside its parts.
+            let (events, ask) = {
+                let Some(batch) = batches.next() else {
+                    break;
+                };
+                (batch.events, batch.ask)
+            };
+            unhanded.handed(events.len());
+            let outcome =
+                handle_events(&self.stage, events, tag, &mut state.user, &mut state.ctx).await;
             let outcome = self.settle(state, outcome).await;
-            if batch.ask > 0 {
-                self.ask_upstream(state, tag, batch.ask);
+            if ask > 0 {
+                self.ask_upstream(state, tag, ask);
             }
             if let Outcome::Stop(exit) = outcome {
                 return Outcome::Stop(exit);

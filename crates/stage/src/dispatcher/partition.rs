@@ -457,12 +457,16 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
         let mut routed: Vec<Vec<E>> = (0..count).map(|_| Vec::with_capacity(share)).collect();
         let mut dropped = 0;
         let mut events = events.into_iter();
-        while self.waiting > 0 {
+        // Counted in a local: the field would be stored back at every event.
+        let mut waiting = self.waiting;
+        // Out of the `Arc` once, not at every event.
+        let hash = &*self.hash;
+        while waiting > 0 {
             let Some(event) = events.next() else { break };
-            match (self.hash)(&event) {
+            match hash(&event) {
                 Some(Ok(index)) => {
                     routed[index].push(event);
-                    self.waiting -= 1;
+                    waiting -= 1;
                 }
                 Some(Err(error)) => {
                     // A programming error: the stage stops once what was routed before
@@ -476,6 +480,7 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
                 None => dropped += 1,
             }
         }
+        self.waiting = waiting;
         // A dropped event used up demand the producer was asked for, but no consumer got
         // it: ask the producer for as many again, or the partitions would wait forever.
         // (`waiting` still counts them, as the demand asked again.)
@@ -505,15 +510,17 @@ struct Partition<E> {
     consumer: Option<SubscriptionTag>,
     /// Demand not yet met; never positive while events are queued.
     demand: usize,
-    /// Events waiting for demand, with the infos dispatched after them. Never starts
-    /// with an info: an info at the front is released at once.
+    /// Events waiting for demand, as they arrived in batches, with the infos dispatched
+    /// after them. Never starts with an info (an info at the front is released at
+    /// once), and holds no empty batch.
     queue: VecDeque<Held<E>>,
     /// How many of `queue`'s entries are events.
     events: usize,
 }
 
 enum Held<E> {
-    Event(E),
+    /// Events kept as the batch they came in: released by the batch, not one by one.
+    Events(std::vec::IntoIter<E>),
     /// An info waiting for the events before it; the id is an [`InfoBoard`] key.
     Info(u64),
 }
@@ -551,8 +558,10 @@ impl<E> Partition<E> {
     }
 
     fn enqueue(&mut self, events: Vec<E>) {
-        self.events += events.len();
-        self.queue.extend(events.into_iter().map(Held::Event));
+        if !events.is_empty() {
+            self.events += events.len();
+            self.queue.push_back(Held::Events(events.into_iter()));
+        }
     }
 
     /// Sends `tag` up to `demand` queued events, releasing the infos that were waiting
@@ -564,14 +573,22 @@ impl<E> Partition<E> {
         infos: &mut InfoBoard,
         out: &mut Outbox<E>,
     ) -> usize {
-        let mut batch = Vec::with_capacity(demand.min(self.events));
+        let mut batch = Vec::new();
         loop {
-            match self.queue.front() {
-                Some(Held::Event(_)) if demand > 0 => {
-                    if let Some(Held::Event(event)) = self.queue.pop_front() {
-                        batch.push(event);
-                        self.events -= 1;
-                        demand -= 1;
+            match self.queue.front_mut() {
+                Some(Held::Events(queued)) if demand > 0 => {
+                    let taken = demand.min(queued.len());
+                    self.events -= taken;
+                    demand -= taken;
+                    if taken < queued.len() {
+                        batch.extend(queued.by_ref().take(taken));
+                    } else if let Some(Held::Events(queued)) = self.queue.pop_front() {
+                        // A whole batch: as the first, it is sent in its own buffer.
+                        if batch.is_empty() {
+                            batch = queued.collect();
+                        } else {
+                            batch.extend(queued);
+                        }
                     }
                 }
                 Some(Held::Info(id)) => {

@@ -315,13 +315,15 @@ impl<G: GenServer> Actor for Runtime<G> {
         self.started(slot).await
     }
 
-    async fn handle(
-        &self,
+    /// Not an `async fn`: one would hold `myself` and the envelope beside the future it
+    /// returns, which ractor moves twice per message.
+    fn handle<'s, 't>(
+        &'s self,
         _myself: ActorRef<Envelope<G>>,
         envelope: Envelope<G>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        self.on_envelope(envelope, slot).await
+        slot: &'t mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
+        self.on_envelope(envelope, slot)
     }
 
     async fn handle_supervisor_evt(
@@ -364,8 +366,7 @@ impl<G: Protocol> Actor for ProtocolRuntime<G> {
         self.0.started(slot).await
     }
 
-    /// Not an `async fn`: one would hold `myself` and the mail beside the future it
-    /// returns.
+    /// Not an `async fn`, for the same reason as [`Runtime`]'s.
     fn handle<'s, 't>(
         &'s self,
         _myself: ActorRef<Mail<G>>,

@@ -118,6 +118,17 @@ async fn sink_actor(browser: &Client) -> Option<String> {
         .filter(|actor| !actor.is_empty())
 }
 
+/// Opens `url` and waits until the page's event stream is live.
+async fn open_live(browser: &Client, url: &str) {
+    browser.goto(url).await.expect("the page loads");
+    eventually("the live connection", DEADLINE, || async {
+        attr(browser, "#connection", "data-state")
+            .await
+            .filter(|state| state == "live")
+    })
+    .await;
+}
+
 async fn click_restart_on_the_sink(browser: &Client) {
     browser
         .find(Locator::Css(&format!("{SINK} > .line button.restart")))
@@ -144,13 +155,7 @@ async fn the_page_draws_the_tree_live_and_restarts_a_child_only_with_the_token()
     let browser = driver.browser().await;
 
     // The page, without the token in its address.
-    browser.goto(&observer.url()).await.expect("the page loads");
-    eventually("the live connection", DEADLINE, || async {
-        attr(&browser, "#connection", "data-state")
-            .await
-            .filter(|state| state == "live")
-    })
-    .await;
+    open_live(&browser, &observer.url()).await;
 
     // The stages and the rest of the tree.
     for path in [
@@ -312,13 +317,7 @@ async fn the_page_draws_stats_and_stage_sections_and_their_throughput() {
         .expect("the observer starts");
     let driver = Driver::start().await;
     let browser = driver.browser().await;
-    browser.goto(&observer.url()).await.expect("the page loads");
-    eventually("the live connection", DEADLINE, || async {
-        attr(&browser, "#connection", "data-state")
-            .await
-            .filter(|state| state == "live")
-    })
-    .await;
+    open_live(&browser, &observer.url()).await;
     // From here on only the snapshots below are drawn.
     browser
         .execute("events.close();", vec![])

@@ -10,7 +10,8 @@
 //! call so that every cast was handled. Prints the run's time and its heap allocations
 //! per cast.
 
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use arbor_benches::{allocs, raw_get, start_arbor, start_raw, Add, Get, RawMsg};
@@ -29,25 +30,25 @@ fn main() -> Result<()> {
         match leg.as_str() {
             "arbor" => {
                 let server = start_arbor().await?;
-                allocs::arm();
-                allocs::open_window();
-                let started = Instant::now();
-                for _ in 0..casts {
-                    server.cast(Add(1))?;
-                }
-                server.call(Get).await?;
-                Ok((started.elapsed(), allocs::disarm()))
+                measured(async {
+                    for _ in 0..casts {
+                        server.cast(Add(1))?;
+                    }
+                    server.call(Get).await?;
+                    Ok(())
+                })
+                .await
             }
             "raw_ractor" => {
                 let actor = start_raw().await?;
-                allocs::arm();
-                allocs::open_window();
-                let started = Instant::now();
-                for _ in 0..casts {
-                    actor.cast(RawMsg::Add(1))?;
-                }
-                raw_get(&actor).await?;
-                Ok((started.elapsed(), allocs::disarm()))
+                measured(async {
+                    for _ in 0..casts {
+                        actor.cast(RawMsg::Add(1))?;
+                    }
+                    raw_get(&actor).await?;
+                    Ok(())
+                })
+                .await
             }
             other => bail!("unknown leg {other}"),
         }
@@ -57,4 +58,13 @@ fn main() -> Result<()> {
         allocations as f64 / casts as f64
     );
     Ok(())
+}
+
+/// Runs `casts` with the allocation count armed: its time and its allocations.
+async fn measured(casts: impl Future<Output = Result<()>>) -> Result<(Duration, u64)> {
+    allocs::arm();
+    allocs::open_window();
+    let started = Instant::now();
+    casts.await?;
+    Ok((started.elapsed(), allocs::disarm()))
 }

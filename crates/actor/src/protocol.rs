@@ -20,7 +20,9 @@ use crate::{Context, Envelope, Exit, GenServer, Outcome};
 ///
 /// It adds to the [`HandleCall`](crate::HandleCall) family, it does not replace it: calls,
 /// casts and infos reach the server as before, and keep their order with its protocol
-/// messages. Worth it for a message type that carries most of a server's traffic.
+/// messages. Worth it for a message type that carries most of a server's traffic: the
+/// server's other messages are handled behind one more box, so that they do not size the
+/// future of every protocol message.
 ///
 /// # Examples
 ///

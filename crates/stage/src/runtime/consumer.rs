@@ -242,38 +242,27 @@ impl<S: GenStage> StageServer<S> {
             if needs_demand && state.consumer.open == 0 {
                 break;
             }
-            // Events, the frequent case, inline; the rest behind a box, so that they do
-            // not size the future of every message that takes from the queue.
-            let (tag, events) = match state.consumer.queue.pop_front() {
-                Some(Queued::Events(batch)) => (batch.tag, batch.take()),
-                Some(rare) => {
-                    if let Outcome::Stop(exit) = Box::pin(self.take_rare(state, rare)).await {
-                        return Outcome::Stop(exit);
-                    }
-                    continue;
+            // Events are taken apart here and handled below, so the queue entry is not
+            // held across the await beside its parts; a cancel, rare, is boxed.
+            let outcome = match state.consumer.queue.pop_front() {
+                Some(Queued::Events(batch)) => {
+                    let (tag, events) = (batch.tag, batch.take());
+                    self.handle_batches(state, tag, events).await
+                }
+                Some(Queued::Cancel(tag, why, cancel)) => {
+                    Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
+                }
+                Some(Queued::Info(info)) => {
+                    state.ctx.infos.push(info);
+                    self.settle(state, Outcome::NoReply).await
                 }
                 None => break,
             };
-            if let Outcome::Stop(exit) = self.handle_batches(state, tag, events).await {
+            if let Outcome::Stop(exit) = outcome {
                 return Outcome::Stop(exit);
             }
         }
         Outcome::NoReply
-    }
-
-    /// Takes a queued cancel or info.
-    async fn take_rare(&self, state: &mut StageState<S>, queued: Queued<S::In>) -> Outcome {
-        match queued {
-            Queued::Events(batch) => {
-                let tag = batch.tag;
-                self.handle_batches(state, tag, batch.take()).await
-            }
-            Queued::Cancel(tag, why, cancel) => self.invoke_cancel(state, tag, why, cancel).await,
-            Queued::Info(info) => {
-                state.ctx.infos.push(info);
-                self.settle(state, Outcome::NoReply).await
-            }
-        }
     }
 
     /// Hands `events` to `handle_events` in batches of at most `max - min`, asking

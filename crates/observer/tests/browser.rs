@@ -129,11 +129,12 @@ async fn open_live(browser: &Client, url: &str) {
     .await;
 }
 
-async fn click_restart_on_the_sink(browser: &Client) {
+/// Clicks the `action` button (`restart`, `stop`) on the node `node` selects.
+async fn click(browser: &Client, node: &str, action: &str) {
     browser
-        .find(Locator::Css(&format!("{SINK} > .line button.restart")))
+        .find(Locator::Css(&format!("{node} > .line button.{action}")))
         .await
-        .expect("the sink's restart button")
+        .unwrap_or_else(|_| panic!("the {action} button of {node}"))
         .click()
         .await
         .expect("a click");
@@ -186,7 +187,7 @@ async fn the_page_draws_the_tree_live_and_restarts_a_child_only_with_the_token()
 
     // A click without the token is refused, and the sink is the same incarnation.
     let before = sink_actor(&browser).await.expect("the sink's actor id");
-    click_restart_on_the_sink(&browser).await;
+    click(&browser, SINK, "restart").await;
     eventually("the refusal", DEADLINE, || async {
         attr(&browser, "#status", "data-code")
             .await
@@ -210,7 +211,7 @@ async fn the_page_draws_the_tree_live_and_restarts_a_child_only_with_the_token()
         .send_keys(&token)
         .await
         .expect("typing");
-    click_restart_on_the_sink(&browser).await;
+    click(&browser, SINK, "restart").await;
     eventually("the restart to be accepted", DEADLINE, || async {
         attr(&browser, "#status", "data-code")
             .await
@@ -227,13 +228,7 @@ async fn the_page_draws_the_tree_live_and_restarts_a_child_only_with_the_token()
 
     // Stop, with the token: the clock's supervisor terminates it, and it stays down.
     let clock = r#"li.node[data-path="browser/workers/clock"]"#;
-    browser
-        .find(Locator::Css(&format!("{clock} > .line button.stop")))
-        .await
-        .expect("the clock's stop button")
-        .click()
-        .await
-        .expect("a click");
+    click(&browser, clock, "stop").await;
     eventually("the clock stopped on the page", DEADLINE, || async {
         attr(&browser, clock, "data-state")
             .await

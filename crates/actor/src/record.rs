@@ -61,7 +61,7 @@ impl Record {
         protocol_post: Option<Box<dyn Any + Send + Sync>>,
     ) -> Self {
         Record {
-            stats: ProcessStats::new(name.as_deref(), behaviour.1),
+            stats: ProcessStats::new(name.clone(), behaviour.1),
             exit_signal,
             protocol_post,
             name,

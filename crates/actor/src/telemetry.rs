@@ -31,8 +31,9 @@
 //! 0.16 keeps its mailbox's queue private, so [`ProcessStats::mailbox`] is `None`.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::Exit;
 
@@ -86,11 +87,8 @@ pub struct ProcessStats {
 }
 
 impl ProcessStats {
-    pub(crate) fn new(name: Option<&str>, behaviour: &'static str) -> Self {
-        let label: Arc<str> = match name {
-            Some(name) => Arc::from(name),
-            None => Arc::from(short_type_name(behaviour)),
-        };
+    pub(crate) fn new(name: Option<Arc<str>>, behaviour: &'static str) -> Self {
+        let label = name.unwrap_or_else(|| type_label(behaviour));
         ProcessStats {
             // A root span: a server started from another's callback is not part of it.
             span: tracing::info_span!(parent: None, "server", name = %label),
@@ -202,6 +200,25 @@ pub fn exit_label(exit: &Exit) -> &'static str {
 }
 
 /// `a::b::Outer<c::Inner>` → `Outer<Inner>`: a type name without its module paths.
+/// The label of an unnamed server: its behaviour's short type name, built once per
+/// behaviour, since a pipeline or a dynamic supervisor starts many servers of one type.
+fn type_label(behaviour: &'static str) -> Arc<str> {
+    static LABELS: OnceLock<RwLock<HashMap<&'static str, Arc<str>>>> = OnceLock::new();
+    let labels = LABELS.get_or_init(RwLock::default);
+    let known = labels
+        .read()
+        .ok()
+        .and_then(|labels| labels.get(behaviour).cloned());
+    known.unwrap_or_else(|| {
+        let label: Arc<str> = Arc::from(short_type_name(behaviour));
+        // A poisoned lock only costs the cache: the label is still right.
+        if let Ok(mut labels) = labels.write() {
+            labels.insert(behaviour, Arc::clone(&label));
+        }
+        label
+    })
+}
+
 fn short_type_name(full: &str) -> String {
     let mut short = String::with_capacity(full.len());
     let mut segment = String::new();

@@ -13,7 +13,7 @@ use arbor_actor::{
 
 use crate::intensity::Intensity;
 use crate::reports::Reports;
-use crate::runtime::count_restart;
+use crate::runtime::{count_restart, supervisor_label};
 use crate::shutdown::{shut_down, shut_down_all, Stopper};
 use crate::supervisor::{root_node, subtrees, SUPERVISOR_CALL};
 use crate::telemetry;
@@ -87,6 +87,8 @@ pub(crate) struct DynamicTable {
     intensity: Intensity,
     /// Crash and restart reports written per child id, so a crash loop cannot flood the log.
     reports: Reports,
+    /// The supervisor in logs and metric labels, formatted once per incarnation.
+    label: Arc<str>,
 }
 
 impl DynamicSupervisor<()> {
@@ -304,10 +306,6 @@ impl<E> fmt::Debug for DynamicSupervisor<E> {
 }
 
 impl DynamicServer {
-    fn name(&self, ctx: &Context<Self>) -> String {
-        ctx.myself().to_string()
-    }
-
     async fn child_exited(
         &self,
         actor: ActorId,
@@ -324,15 +322,12 @@ impl DynamicServer {
                 .is_some_and(|child| child.id() == actor)
                 .then_some((seq, entry))
         }) else {
-            tracing::debug!(supervisor = %self.name(ctx), %actor, reason = %exit, "exit of a former child ignored");
+            tracing::debug!(supervisor = %table.label, %actor, reason = %exit, "exit of a former child ignored");
             return Outcome::NoReply;
         };
-        table.reports.child_exited(
-            &self.name(ctx),
-            &entry.spec.id,
-            &exit,
-            tracing::Level::DEBUG,
-        );
+        table
+            .reports
+            .child_exited(&table.label, &entry.spec.id, &exit, tracing::Level::DEBUG);
         if !entry.spec.restart.restarts_after(&exit) {
             table.entries.remove(&seq);
             table.actors.remove(&actor);
@@ -352,17 +347,16 @@ impl DynamicServer {
         let Some(entry) = table.entries.get_mut(&seq) else {
             return Outcome::NoReply;
         };
-        if let Some(stop) =
-            count_restart(&mut table.intensity, &self.name(ctx), &entry.spec.id, exit)
+        if let Some(stop) = count_restart(&mut table.intensity, &table.label, &entry.spec.id, exit)
         {
             return stop;
         }
         match entry.spec.start(ctx.myself().cell()).await {
             Ok(child) => {
-                if table.reports.allow(&self.name(ctx), &entry.spec.id) {
-                    tracing::info!(supervisor = %self.name(ctx), child = %entry.spec.id, actor = %child.id(), "child restarted");
+                if table.reports.allow(&table.label, &entry.spec.id) {
+                    tracing::info!(supervisor = %table.label, child = %entry.spec.id, actor = %child.id(), "child restarted");
                 }
-                telemetry::child_restarted(&self.name(ctx), &entry.spec.id);
+                telemetry::child_restarted(&table.label, &entry.spec.id);
                 let old = entry.actor;
                 if let Some(mut entry) = table.entries.remove(&seq) {
                     table.actors.remove(&old);
@@ -381,8 +375,8 @@ impl DynamicServer {
                 table.actors.remove(&old);
             }
             Err(error) => {
-                if table.reports.allow(&self.name(ctx), &entry.spec.id) {
-                    tracing::error!(supervisor = %self.name(ctx), child = %entry.spec.id, error = &error as &dyn std::error::Error, "child failed to restart; trying again");
+                if table.reports.allow(&table.label, &entry.spec.id) {
+                    tracing::error!(supervisor = %table.label, child = %entry.spec.id, error = &error as &dyn std::error::Error, "child failed to restart; trying again");
                 }
                 let _ = ctx.myself().cast(RetryRestart(seq));
             }
@@ -395,7 +389,7 @@ impl GenServer for DynamicServer {
     type Args = ();
     type State = DynamicTable;
 
-    async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<DynamicTable> {
+    async fn init(&self, _: (), ctx: &mut Context<Self>) -> Init<DynamicTable> {
         let window = Duration::from_secs(self.options.max_seconds);
         Init::Ready(DynamicTable {
             entries: BTreeMap::new(),
@@ -403,6 +397,7 @@ impl GenServer for DynamicServer {
             next: 0,
             intensity: Intensity::new(self.options.max_restarts, window),
             reports: Reports::default(),
+            label: supervisor_label(ctx),
         })
     }
 
@@ -412,8 +407,8 @@ impl GenServer for DynamicServer {
             .values()
             .filter(|entry| entry.state.child().is_some())
             .count();
-        table.reports.flush(&self.name(ctx));
-        tracing::info!(supervisor = %self.name(ctx), %reason, children = running, "supervisor stopping its children");
+        table.reports.flush(&table.label);
+        tracing::info!(supervisor = %table.label, %reason, children = running, "supervisor stopping its children");
         let children = table
             .entries
             .values()
@@ -472,7 +467,7 @@ impl HandleCall<StartChild> for DynamicServer {
         }
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {
-                telemetry::child_started(&self.name(ctx), &spec.id);
+                telemetry::child_started(&table.label, &spec.id);
                 let seq = table.next;
                 table.next += 1;
                 table.actors.insert(child.id(), seq);
@@ -514,12 +509,12 @@ impl HandleCall<TerminateChild> for DynamicServer {
         };
         match state {
             ChildState::Running(child) => {
-                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "terminating child");
+                tracing::info!(supervisor = %table.label, child = %spec.id, %actor, "terminating child");
                 shut_down(&child, &spec, &Stopper::of(ctx)).await;
             }
             // Its queued retry finds nothing to restart: the loop ends here.
             ChildState::Restarting | ChildState::Undefined => {
-                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, %actor, "child waiting to restart terminated");
+                tracing::info!(supervisor = %table.label, child = %spec.id, %actor, "child waiting to restart terminated");
             }
         }
         CallOutcome::Reply(Ok(()))

@@ -1,6 +1,7 @@
 //! The supervisor's own server: starts children in order, turns child exits into
 //! restarts by strategy and intensity, and stops children in reverse order.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_actor::ractor::{ActorCell, ActorId};
@@ -37,6 +38,13 @@ pub(crate) struct Table {
     intensity: Intensity,
     /// Crash and restart reports written per child, so a crash loop cannot flood the log.
     reports: Reports,
+    /// The supervisor in logs and metric labels, formatted once per incarnation.
+    label: Arc<str>,
+}
+
+/// A supervisor's label in logs and metrics: its name, else its actor id.
+pub(crate) fn supervisor_label<G: arbor_actor::GenServer>(ctx: &Context<G>) -> Arc<str> {
+    Arc::from(ctx.myself().to_string())
 }
 
 /// Starts one child; `Ignored` leaves its spec without a running child, as in OTP.
@@ -52,18 +60,14 @@ pub(crate) async fn start_one(
 }
 
 impl SupervisorServer {
-    fn name(&self, ctx: &Context<Self>) -> String {
-        ctx.myself().to_string()
-    }
-
     /// Stops every running child, last started first, each as its spec says.
-    async fn stop_children(&self, children: &mut Children, ctx: &Context<Self>) {
+    async fn stop_children(&self, children: &mut Children, label: &str, ctx: &Context<Self>) {
         let me = Stopper::of(ctx);
         for (index, child) in children.running_in_reverse() {
             let Some(record) = children.get_mut(index) else {
                 continue;
             };
-            tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "shutting down child");
+            tracing::info!(supervisor = %label, child = %record.spec.id, "shutting down child");
             shut_down(&child, &record.spec, &me).await;
             record.state = ChildState::Undefined;
         }
@@ -77,18 +81,15 @@ impl SupervisorServer {
         ctx: &mut Context<Self>,
     ) -> Outcome {
         let Some(index) = table.children.position_of_actor(actor) else {
-            tracing::debug!(supervisor = %self.name(ctx), %actor, reason = %exit, "exit of a former child ignored");
+            tracing::debug!(supervisor = %table.label, %actor, reason = %exit, "exit of a former child ignored");
             return Outcome::NoReply;
         };
         let Some(record) = table.children.get_mut(index) else {
             return Outcome::NoReply;
         };
-        table.reports.child_exited(
-            &self.name(ctx),
-            &record.spec.id,
-            &exit,
-            tracing::Level::INFO,
-        );
+        table
+            .reports
+            .child_exited(&table.label, &record.spec.id, &exit, tracing::Level::INFO);
         if record.spec.restart.restarts_after(&exit) {
             return self.restart(index, &exit, table, ctx).await;
         }
@@ -123,7 +124,7 @@ impl SupervisorServer {
         table: &mut Table,
         ctx: &mut Context<Self>,
     ) -> Outcome {
-        if let Some(stop) = self.count_restart(failed, exit, table, ctx) {
+        if let Some(stop) = self.count_restart(failed, exit, table) {
             return stop;
         }
         self.restart_group(failed, table, ctx).await;
@@ -131,18 +132,12 @@ impl SupervisorServer {
     }
 
     /// Records a restart against the intensity window; `Some(stop)` when it trips.
-    fn count_restart(
-        &self,
-        failed: usize,
-        exit: &Exit,
-        table: &mut Table,
-        ctx: &Context<Self>,
-    ) -> Option<Outcome> {
+    fn count_restart(&self, failed: usize, exit: &Exit, table: &mut Table) -> Option<Outcome> {
         let child = table
             .children
             .get(failed)
             .map_or("?", |record| record.spec.id.as_str());
-        count_restart(&mut table.intensity, &self.name(ctx), child, exit)
+        count_restart(&mut table.intensity, &table.label, child, exit)
     }
 
     /// One round of a restart, as OTP runs it: stops the siblings the strategy names
@@ -159,8 +154,8 @@ impl SupervisorServer {
                 continue;
             };
             if let Some(child) = record.state.child().cloned() {
-                if table.reports.allow(&self.name(ctx), &record.spec.id) {
-                    tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "stopping child to restart it with its sibling");
+                if table.reports.allow(&table.label, &record.spec.id) {
+                    tracing::info!(supervisor = %table.label, child = %record.spec.id, "stopping child to restart it with its sibling");
                 }
                 shut_down(&child, &record.spec, &me).await;
             }
@@ -188,16 +183,16 @@ impl SupervisorServer {
             };
             match start_one(&record.spec, me.cell.clone()).await {
                 Ok(state) => {
-                    if table.reports.allow(&self.name(ctx), &record.spec.id) {
-                        tracing::info!(supervisor = %self.name(ctx), child = %record.spec.id, "child restarted");
+                    if table.reports.allow(&table.label, &record.spec.id) {
+                        tracing::info!(supervisor = %table.label, child = %record.spec.id, "child restarted");
                     }
-                    telemetry::child_restarted(&self.name(ctx), &record.spec.id);
+                    telemetry::child_restarted(&table.label, &record.spec.id);
                     record.restarts += 1;
                     record.state = state;
                 }
                 Err(error) => {
-                    if table.reports.allow(&self.name(ctx), &record.spec.id) {
-                        tracing::error!(supervisor = %self.name(ctx), child = %record.spec.id, error = &error as &dyn std::error::Error, "child failed to restart; trying again");
+                    if table.reports.allow(&table.label, &record.spec.id) {
+                        tracing::error!(supervisor = %table.label, child = %record.spec.id, error = &error as &dyn std::error::Error, "child failed to restart; trying again");
                     }
                     record.state = ChildState::Restarting;
                     let _ = ctx.myself().cast(RetryRestart(id));
@@ -246,21 +241,22 @@ impl GenServer for SupervisorServer {
 
     async fn init(&self, boot: Boot, ctx: &mut Context<Self>) -> Init<Table> {
         let me = ctx.myself().cell();
+        let label = supervisor_label(ctx);
         let mut children = Children::default();
         for spec in boot.specs {
             match start_one(&spec, me.clone()).await {
                 Ok(ChildState::Undefined) if spec.restart == Restart::Temporary => {
                     // As OTP: an ignored temporary child could never run, so it is not kept.
-                    tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "temporary child ignored its start; dropped");
+                    tracing::info!(supervisor = %label, child = %spec.id, "temporary child ignored its start; dropped");
                 }
                 Ok(state) => {
-                    tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
-                    telemetry::child_started(&self.name(ctx), &spec.id);
+                    tracing::info!(supervisor = %label, child = %spec.id, "child started");
+                    telemetry::child_started(&label, &spec.id);
                     children.push(spec, state);
                 }
                 Err(error) => {
-                    tracing::error!(supervisor = %self.name(ctx), child = %spec.id, error = &error as &dyn std::error::Error, "child failed to start; stopping the children already started");
-                    self.stop_children(&mut children, ctx).await;
+                    tracing::error!(supervisor = %label, child = %spec.id, error = &error as &dyn std::error::Error, "child failed to start; stopping the children already started");
+                    self.stop_children(&mut children, &label, ctx).await;
                     let reason =
                         Exit::error(format!("child {:?} failed to start: {error}", spec.id));
                     let _ = boot
@@ -275,13 +271,15 @@ impl GenServer for SupervisorServer {
             children,
             intensity: Intensity::new(self.options.max_restarts, window),
             reports: Reports::default(),
+            label,
         })
     }
 
     async fn terminate(&self, reason: &Exit, table: &mut Table, ctx: &mut Context<Self>) {
-        table.reports.flush(&self.name(ctx));
-        tracing::info!(supervisor = %self.name(ctx), %reason, "supervisor stopping its children");
-        self.stop_children(&mut table.children, ctx).await;
+        table.reports.flush(&table.label);
+        tracing::info!(supervisor = %table.label, %reason, "supervisor stopping its children");
+        self.stop_children(&mut table.children, &table.label, ctx)
+            .await;
     }
 
     async fn handle_exit(
@@ -351,8 +349,8 @@ impl HandleCall<StartChild> for SupervisorServer {
         }
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {
-                tracing::info!(supervisor = %self.name(ctx), child = %spec.id, "child started");
-                telemetry::child_started(&self.name(ctx), &spec.id);
+                tracing::info!(supervisor = %table.label, child = %spec.id, "child started");
+                telemetry::child_started(&table.label, &spec.id);
                 table
                     .children
                     .push(spec, ChildState::Running(child.clone()));
@@ -382,7 +380,7 @@ impl HandleCall<TerminateChild> for SupervisorServer {
         let me = Stopper::of(ctx);
         if let Some(record) = table.children.get_mut(index) {
             if let Some(child) = record.state.child().cloned() {
-                tracing::info!(supervisor = %self.name(ctx), child = %id, "terminating child");
+                tracing::info!(supervisor = %table.label, child = %id, "terminating child");
                 shut_down(&child, &record.spec, &me).await;
             }
             record.state = ChildState::Undefined;
@@ -421,8 +419,8 @@ impl HandleCall<RestartChild> for SupervisorServer {
         }
         let reply = match record.spec.start(me).await {
             Ok(child) => {
-                tracing::info!(supervisor = %self.name(ctx), child = %id, "child restarted on request");
-                telemetry::child_restarted(&self.name(ctx), &id);
+                tracing::info!(supervisor = %table.label, child = %id, "child restarted on request");
+                telemetry::child_restarted(&table.label, &id);
                 record.restarts += 1;
                 record.state = ChildState::Running(child.clone());
                 Ok(child)

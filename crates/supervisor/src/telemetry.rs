@@ -1,6 +1,7 @@
 //! The metrics a supervisor emits, through the [`metrics`] facade (a no-op until a
 //! recorder is installed). Each is emitted once per child lifecycle event, never per
-//! message, so the labels are built per event.
+//! message, so the labels are built per event; the supervisor's label is formatted once,
+//! when it starts.
 //!
 //! | metric | kind | labels | when |
 //! |---|---|---|---|
@@ -11,23 +12,25 @@
 //! `supervisor` is the supervisor's name (its actor id when it has none); `child` is the
 //! child's id in its spec.
 
+use std::sync::Arc;
+
 use crate::intensity::Intensity;
 
 /// Emits `arbor_supervisor_child_started_total`.
-pub(crate) fn child_started(supervisor: &str, child: &str) {
+pub(crate) fn child_started(supervisor: &Arc<str>, child: &str) {
     metrics::counter!(
         "arbor_supervisor_child_started_total",
-        "supervisor" => supervisor.to_owned(),
+        "supervisor" => Arc::clone(supervisor),
         "child" => child.to_owned(),
     )
     .increment(1);
 }
 
 /// Emits `arbor_supervisor_child_restarted_total`.
-pub(crate) fn child_restarted(supervisor: &str, child: &str) {
+pub(crate) fn child_restarted(supervisor: &Arc<str>, child: &str) {
     metrics::counter!(
         "arbor_supervisor_child_restarted_total",
-        "supervisor" => supervisor.to_owned(),
+        "supervisor" => Arc::clone(supervisor),
         "child" => child.to_owned(),
     )
     .increment(1);

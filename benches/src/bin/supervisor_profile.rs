@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Arguments: the scenario (`start_child`: a dynamic supervisor starts that many idle
-//! children one after another; `restart`: a one-for-one supervisor restarts a crashing
-//! child that many times), the leg (`arbor`, `raw_ractor`) and the count. Prints the
+//! children one after another, then stops; `start_only`: the same starts, with the
+//! supervisor left running, so the difference is the stop; `restart`: a one-for-one
+//! supervisor restarts a crashing child that many times), the leg (`arbor`, `raw_ractor`) and the count. Prints the
 //! run's time and its heap allocations per child.
 
 use std::time::Instant;
@@ -30,7 +31,7 @@ static ALLOCATOR: allocs::Counting = allocs::Counting;
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [scenario, leg, count] = args.as_slice() else {
-        bail!("usage: supervisor-profile <start_child|restart> <arbor|raw_ractor> <count>");
+        bail!("usage: supervisor-profile <start_child|start_only|restart> <arbor|raw_ractor> <count>");
     };
     let count: usize = count.parse().context("count must be a number")?;
     // A crashing child panics by design: its message would swamp the output.
@@ -43,6 +44,9 @@ fn main() -> Result<()> {
         match (scenario.as_str(), leg.as_str()) {
             ("start_child", "arbor") => arbor_stop(arbor_runner_with(count).await).await,
             ("start_child", "raw_ractor") => raw_stop(raw_runner_with(count).await).await,
+            // Left running: the process exits without stopping them.
+            ("start_only", "arbor") => std::mem::forget(arbor_runner_with(count).await),
+            ("start_only", "raw_ractor") => std::mem::forget(raw_runner_with(count).await),
             ("restart", "arbor") => arbor_restarts(count).await?,
             ("restart", "raw_ractor") => raw_restarts(count).await?,
             _ => bail!("unknown scenario or leg: {scenario} {leg}"),

@@ -31,7 +31,9 @@ static ALLOCATOR: allocs::Counting = allocs::Counting;
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [scenario, leg, count] = args.as_slice() else {
-        bail!("usage: supervisor-profile <start_child|start_only|restart> <arbor|raw_ractor> <count>");
+        bail!(
+            "usage: supervisor-profile <start_child|start_only|restart> <arbor|raw_ractor> <count>"
+        );
     };
     let count: usize = count.parse().context("count must be a number")?;
     // A crashing child panics by design: its message would swamp the output.

@@ -238,14 +238,26 @@ impl<G: GenServer> Runtime<G> {
         self.conclude(step, slot).await
     }
 
+    /// A supervision event: only a linked actor's exit reaches the server's `handle_exit`.
+    /// The others (a linked child started, …) are answered here, before anything is boxed,
+    /// so a supervisor pays no allocation for each child it starts.
     async fn supervisor_event(
         &self,
         event: SupervisionEvent,
         slot: &mut Slot<G>,
     ) -> Result<(), ActorProcessingErr> {
-        let (Some(exit), Some(actor)) = (Exit::from_event(&event), event.actor_cell()) else {
-            return Ok(());
-        };
+        match linked_exit(&event) {
+            Some((actor, exit)) => Box::pin(self.linked_actor_exited(actor, exit, slot)).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn linked_actor_exited(
+        &self,
+        actor: ActorCell,
+        exit: Exit,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
         let Some(state) = slot.state.as_mut() else {
             return Ok(());
         };
@@ -253,8 +265,7 @@ impl<G: GenServer> Runtime<G> {
         let _ = slot.ctx.take_idle();
         let step = guarded(
             &mut slot.me,
-            self.server
-                .handle_exit(actor.clone(), exit, state, &mut slot.ctx),
+            self.server.handle_exit(actor, exit, state, &mut slot.ctx),
         )
         .await;
         self.after_callback(step, slot).await
@@ -326,13 +337,13 @@ impl<G: GenServer> Actor for Runtime<G> {
         self.on_envelope(envelope, slot)
     }
 
-    async fn handle_supervisor_evt(
-        &self,
+    fn handle_supervisor_evt<'s, 't>(
+        &'s self,
         _myself: ActorRef<Envelope<G>>,
         event: SupervisionEvent,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        Box::pin(self.supervisor_event(event, slot)).await
+        slot: &'t mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
+        self.supervisor_event(event, slot)
     }
 
     async fn post_stop(
@@ -376,13 +387,13 @@ impl<G: Protocol> Actor for ProtocolRuntime<G> {
         self.0.on_mail(mail, slot)
     }
 
-    async fn handle_supervisor_evt(
-        &self,
+    fn handle_supervisor_evt<'s, 't>(
+        &'s self,
         _myself: ActorRef<Mail<G>>,
         event: SupervisionEvent,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        Box::pin(self.0.supervisor_event(event, slot)).await
+        slot: &'t mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
+        self.0.supervisor_event(event, slot)
     }
 
     async fn post_stop(
@@ -393,4 +404,10 @@ impl<G: Protocol> Actor for ProtocolRuntime<G> {
         self.0.stopped(slot).await;
         Ok(())
     }
+}
+
+/// The actor and exit of a linked actor's exit; `None` for the other supervision events.
+fn linked_exit(event: &SupervisionEvent) -> Option<(ActorCell, Exit)> {
+    let exit = Exit::from_event(event)?;
+    Some((event.actor_cell()?.clone(), exit))
 }

@@ -56,37 +56,17 @@ impl Reports {
                 budget.suppressed > 0 || now.saturating_duration_since(budget.since) < REPORT_WINDOW
             });
         }
-        let budget = self
-            .children
-            .entry(child.to_string())
-            .or_insert_with(|| Budget {
-                since: now,
-                written: 0,
-                suppressed: 0,
-            });
-        if now.saturating_duration_since(budget.since) >= REPORT_WINDOW {
-            budget.since = now;
-            budget.written = 0;
-            let suppressed = std::mem::take(&mut budget.suppressed);
-            if suppressed > 0 {
-                tracing::warn!(supervisor = %supervisor, child = %child, suppressed, "crash and restart reports of this child were suppressed");
-            }
+        // Looked up before inserting: a child that crashes again costs no copy of its id.
+        if let Some(budget) = self.children.get_mut(child) {
+            return charge(budget, now, supervisor, child);
         }
-        if budget.written < REPORT_BURST {
-            budget.written += 1;
-            return true;
-        }
-        budget.suppressed += 1;
-        if budget.suppressed == 1 {
-            tracing::warn!(
-                supervisor = %supervisor,
-                child = %child,
-                burst = REPORT_BURST,
-                window = ?REPORT_WINDOW,
-                "too many crash and restart reports for this child; suppressing them for the rest of the window"
-            );
-        }
-        false
+        let fresh = Budget {
+            since: now,
+            written: 0,
+            suppressed: 0,
+        };
+        let budget = self.children.entry(child.to_owned()).or_insert(fresh);
+        charge(budget, now, supervisor, child)
     }
 
     /// Logs the reports still left out, child by child (the supervisor is stopping).
@@ -97,6 +77,33 @@ impl Reports {
             }
         }
     }
+}
+
+/// Counts one report against `budget`: whether it may be written.
+fn charge(budget: &mut Budget, now: Instant, supervisor: &str, child: &str) -> bool {
+    if now.saturating_duration_since(budget.since) >= REPORT_WINDOW {
+        budget.since = now;
+        budget.written = 0;
+        let suppressed = std::mem::take(&mut budget.suppressed);
+        if suppressed > 0 {
+            tracing::warn!(supervisor = %supervisor, child = %child, suppressed, "crash and restart reports of this child were suppressed");
+        }
+    }
+    if budget.written < REPORT_BURST {
+        budget.written += 1;
+        return true;
+    }
+    budget.suppressed += 1;
+    if budget.suppressed == 1 {
+        tracing::warn!(
+            supervisor = %supervisor,
+            child = %child,
+            burst = REPORT_BURST,
+            window = ?REPORT_WINDOW,
+            "too many crash and restart reports for this child; suppressing them for the rest of the window"
+        );
+    }
+    false
 }
 
 impl Reports {

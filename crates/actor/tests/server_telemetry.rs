@@ -106,21 +106,3 @@ async fn a_handlers_log_lines_are_written_inside_its_servers_span() {
     assert_eq!(server.stats().label(), "logger");
     assert!(server.stats().stage().is_none());
 }
-
-#[tokio::test]
-async fn servers_of_one_behaviour_share_their_label() {
-    // Built once per behaviour: a pipeline or a dynamic supervisor starts many of them.
-    let first = Server::start(Logger, ()).await.unwrap();
-    let second = Server::start(Logger, ()).await.unwrap();
-    assert_eq!(first.stats().label(), "Logger");
-    assert!(std::ptr::eq(
-        first.stats().label().as_ptr(),
-        second.stats().label().as_ptr()
-    ));
-    // A name is the label itself, shared with the server's options, not copied.
-    let name: Arc<str> = Arc::from("named");
-    let named = Server::start_with(Logger, (), StartOptions::new().name(Arc::clone(&name)))
-        .await
-        .unwrap();
-    assert!(std::ptr::eq(named.stats().label().as_ptr(), name.as_ptr()));
-}

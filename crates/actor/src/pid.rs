@@ -45,8 +45,12 @@ use crate::{GenServer, Server};
 /// ```
 #[derive(Clone)]
 pub struct Pid {
-    // Held inline: a pid costs no allocation of its own (every server makes one as it
-    // starts), and a clone is two reference-count increments.
+    // One allocation per pid, so that a clone (what every registry lookup returns) is a
+    // single reference-count increment.
+    inner: Arc<PidInner>,
+}
+
+struct PidInner {
     cell: ActorCell,
     /// Present for arbor servers: their stop is known before ractor's status moves.
     shared: Option<Arc<Record>>,
@@ -76,22 +80,24 @@ impl Pid {
     }
 
     fn new(cell: ActorCell, shared: Option<Arc<Record>>) -> Self {
-        Pid { cell, shared }
+        Pid {
+            inner: Arc::new(PidInner { cell, shared }),
+        }
     }
 
     /// The ractor id of the actor.
     pub fn id(&self) -> ActorId {
-        self.cell.get_id()
+        self.inner.cell.get_id()
     }
 
     /// The actor's ractor cell.
     pub fn cell(&self) -> &ActorCell {
-        &self.cell
+        &self.inner.cell
     }
 
     /// The name given at start, for arbor servers started with one.
     pub fn name(&self) -> Option<&str> {
-        self.shared.as_ref().and_then(|shared| shared.name())
+        self.inner.shared.as_ref().and_then(|shared| shared.name())
     }
 
     /// `true` once the actor's stop is decided: a callback returned a stop, a panic was
@@ -102,11 +108,12 @@ impl Pid {
     /// still `true` during `terminate`.
     pub fn is_stopping(&self) -> bool {
         let running = matches!(
-            self.cell.get_status(),
+            self.inner.cell.get_status(),
             ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading
         );
         !running
             || self
+                .inner
                 .shared
                 .as_ref()
                 .is_some_and(|shared| shared.is_stopping())
@@ -119,7 +126,7 @@ impl Pid {
     /// thread (with [`Exit::Killed`](crate::Exit::Killed)); for an actor killed through
     /// ractor directly, as its task ends. It must not block.
     pub fn on_stop(&self, hook: impl FnOnce(&crate::Exit) + Send + 'static) -> OnStop {
-        match &self.shared {
+        match &self.inner.shared {
             Some(shared) => shared.on_stop(Box::new(hook)),
             None => OnStop::Unsupported,
         }
@@ -156,14 +163,16 @@ impl Pid {
     /// # }
     /// ```
     pub fn cancel_on_stop(&self, id: StopHookId) -> bool {
-        self.shared
+        self.inner
+            .shared
             .as_ref()
             .is_some_and(|shared| shared.cancel_stop_hook(id))
     }
 
     /// How many stop hooks wait for this server's stop (0 for a plain ractor actor).
     pub fn stop_hook_count(&self) -> usize {
-        self.shared
+        self.inner
+            .shared
             .as_ref()
             .map_or(0, |shared| shared.stop_hook_count())
     }
@@ -222,7 +231,7 @@ impl Pid {
         from: ActorCell,
         reason: crate::Exit,
     ) -> Result<(), crate::StopError> {
-        match &self.shared {
+        match &self.inner.shared {
             Some(shared) if shared.send_exit_signal(from, reason) => Ok(()),
             _ => Err(crate::StopError::NoProc),
         }
@@ -230,7 +239,7 @@ impl Pid {
 
     /// The typed handle, when the pid names an arbor server of behaviour `G`.
     pub fn server<G: GenServer>(&self) -> Option<Server<G>> {
-        let shared = self.shared.as_ref()?;
+        let shared = self.inner.shared.as_ref()?;
         if shared.behaviour() != TypeId::of::<G>() {
             return None;
         }
@@ -239,7 +248,7 @@ impl Pid {
             Some(post) => *post.downcast_ref::<crate::protocol::Post<G>>()?,
         };
         Some(Server::from_parts(
-            self.cell.clone(),
+            self.inner.cell.clone(),
             Arc::clone(shared),
             post,
         ))

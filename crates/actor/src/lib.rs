@@ -116,7 +116,7 @@ pub use handle::{Server, DEFAULT_CALL_TIMEOUT};
 pub use naming::{NameError, Naming};
 pub use outcome::{CallOutcome, Init, Outcome};
 pub use pid::{OnStop, Pid, StopHookId};
-pub use protocol::Protocol;
+pub use protocol::{OwnProtocol, Protocol, ProtocolHandler};
 pub use reply::{Caller, ReplyTo};
 pub use server::{GenServer, HandleCall, HandleCast, HandleContinue, HandleInfo, Reply};
 pub use start::StartOptions;

@@ -84,6 +84,88 @@ pub trait Protocol: GenServer {
     ) -> impl Future<Output = Outcome> + Send;
 }
 
+/// Where a protocol server's messages go: to [`Protocol::handle_protocol`], unless the
+/// server was started with a handler of its own ([`Server::start_protocol_by`]).
+///
+/// The handler is part of the actor's type, so it is called statically, with nothing
+/// boxed: a server whose protocol depends on how it was built (a stage's kind) gets a
+/// handler per variant, while its handles keep one type.
+///
+/// # Examples
+///
+/// ```
+/// use arbor_actor::{
+///     CallOutcome, Caller, Context, GenServer, HandleCall, Init, Outcome, Protocol,
+///     ProtocolHandler, Server, StartOptions,
+/// };
+///
+/// /// Adds up the numbers it is sent.
+/// struct Sum;
+/// impl GenServer for Sum {
+///     type Args = ();
+///     type State = u64;
+///     async fn init(&self, _: (), _ctx: &mut Context<Self>) -> Init<u64> {
+///         Init::Ready(0)
+///     }
+/// }
+/// impl Protocol for Sum {
+///     type Message = u64;
+///     async fn handle_protocol(&self, n: u64, total: &mut u64, _ctx: &mut Context<Self>) -> Outcome {
+///         *total += n;
+///         Outcome::NoReply
+///     }
+/// }
+///
+/// /// The same server, counting each number twice.
+/// struct Twice;
+/// impl ProtocolHandler<Sum> for Twice {
+///     async fn handle_protocol(_: &Sum, n: u64, total: &mut u64, _: &mut Context<Sum>) -> Outcome {
+///         *total += 2 * n;
+///         Outcome::NoReply
+///     }
+/// }
+///
+/// struct Total;
+/// impl HandleCall<Total> for Sum {
+///     type Reply = u64;
+///     async fn handle_call(&self, _: Total, _: Caller<'_, u64>, total: &mut u64, _: &mut Context<Self>) -> CallOutcome<u64> {
+///         CallOutcome::Reply(*total)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let sum: Server<Sum> = Server::start_protocol_by::<Twice>(Sum, (), StartOptions::new()).await?;
+/// sum.send_protocol(3).map_err(|_| "not running")?;
+/// assert_eq!(sum.call(Total).await?, 6);
+/// # Ok(())
+/// # }
+/// ```
+pub trait ProtocolHandler<G: Protocol>: Send + Sync + 'static {
+    /// Handles one protocol message of `server`.
+    fn handle_protocol(
+        server: &G,
+        message: G::Message,
+        state: &mut G::State,
+        ctx: &mut Context<G>,
+    ) -> impl Future<Output = Outcome> + Send;
+}
+
+/// The default [`ProtocolHandler`]: the server's own [`Protocol::handle_protocol`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OwnProtocol;
+
+impl<G: Protocol> ProtocolHandler<G> for OwnProtocol {
+    fn handle_protocol(
+        server: &G,
+        message: G::Message,
+        state: &mut G::State,
+        ctx: &mut Context<G>,
+    ) -> impl Future<Output = Outcome> + Send {
+        server.handle_protocol(message, state, ctx)
+    }
+}
+
 /// What the actor under a [`Protocol`] server receives.
 pub(crate) enum Mail<G: Protocol> {
     Envelope(Envelope<G>),

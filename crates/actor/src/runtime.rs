@@ -2,6 +2,7 @@
 //! timeout, and `terminate` on every stop path OTP runs it on.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
@@ -11,7 +12,10 @@ use crate::envelope::{Envelope, Inner, Work};
 use crate::protocol::{Mail, Post};
 use crate::record::Record;
 use crate::timer::IdleTimer;
-use crate::{Context, Exit, GenServer, Init, NameError, Naming, Outcome, Pid, Protocol, Server};
+use crate::{
+    Context, Exit, GenServer, Init, NameError, Naming, Outcome, Pid, Protocol, ProtocolHandler,
+    Server,
+};
 
 /// Why `init` did not produce a state; read back by `start`.
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +40,14 @@ pub(crate) struct Runtime<G: GenServer> {
 }
 
 /// The ractor handler of a [`Protocol`] server: the same runtime, whose actor receives
-/// the server's protocol messages beside its envelopes.
-pub(crate) struct ProtocolRuntime<G: Protocol>(pub(crate) Runtime<G>);
+/// the server's protocol messages beside its envelopes and hands them to `H`.
+pub(crate) struct ProtocolRuntime<G: Protocol, H>(pub(crate) Runtime<G>, PhantomData<fn() -> H>);
+
+impl<G: Protocol, H> ProtocolRuntime<G, H> {
+    pub(crate) fn new(runtime: Runtime<G>) -> Self {
+        ProtocolRuntime(runtime, PhantomData)
+    }
+}
 
 impl<G: GenServer> Drop for Runtime<G> {
     /// The last word on every path, killed servers included: their stop hooks have run.
@@ -279,12 +289,16 @@ impl<G: GenServer> Runtime<G> {
 }
 
 impl<G: Protocol> Runtime<G> {
-    /// Runs `handle_protocol` for a protocol message, with no box in between; an
+    /// Runs `H`'s `handle_protocol` for a protocol message, with no box in between; an
     /// envelope, rare beside them, is handled behind one.
     ///
     /// One `async fn` for both: a `match` in an outer one would hold a second copy of
     /// the message in the future, which ractor moves twice per message.
-    async fn on_mail(&self, mail: Mail<G>, slot: &mut Slot<G>) -> Result<(), ActorProcessingErr> {
+    async fn on_mail<H: ProtocolHandler<G>>(
+        &self,
+        mail: Mail<G>,
+        slot: &mut Slot<G>,
+    ) -> Result<(), ActorProcessingErr> {
         let message = match mail {
             Mail::Protocol(message) => message,
             Mail::Envelope(envelope) => return Box::pin(self.on_envelope(envelope, slot)).await,
@@ -296,7 +310,7 @@ impl<G: Protocol> Runtime<G> {
         let step = match state.as_mut() {
             Some(state) => {
                 let _ = ctx.take_idle();
-                let callback = self.server.handle_protocol(message, state, ctx);
+                let callback = H::handle_protocol(&self.server, message, state, ctx);
                 guarded_in(me, span, callback).await
             }
             None => Ok(Outcome::NoReply),
@@ -356,7 +370,7 @@ impl<G: GenServer> Actor for Runtime<G> {
     }
 }
 
-impl<G: Protocol> Actor for ProtocolRuntime<G> {
+impl<G: Protocol, H: ProtocolHandler<G>> Actor for ProtocolRuntime<G, H> {
     type Msg = Mail<G>;
     type State = Slot<G>;
     type Arguments = G::Args;
@@ -383,8 +397,8 @@ impl<G: Protocol> Actor for ProtocolRuntime<G> {
         _myself: ActorRef<Mail<G>>,
         mail: Mail<G>,
         slot: &'t mut Slot<G>,
-    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
-        self.0.on_mail(mail, slot)
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G, H> {
+        self.0.on_mail::<H>(mail, slot)
     }
 
     fn handle_supervisor_evt<'s, 't>(
@@ -392,7 +406,7 @@ impl<G: Protocol> Actor for ProtocolRuntime<G> {
         _myself: ActorRef<Mail<G>>,
         event: SupervisionEvent,
         slot: &'t mut Slot<G>,
-    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G, H> {
         self.0.supervisor_event(event, slot)
     }
 

@@ -10,7 +10,9 @@ use tokio::runtime::Handle;
 use crate::protocol::Post;
 use crate::record::{ExitSignalFn, Record};
 use crate::runtime::{InitRefused, ProtocolRuntime, Runtime};
-use crate::{GenServer, Naming, Protocol, Server, SpawnError, StartError};
+use crate::{
+    GenServer, Naming, OwnProtocol, Protocol, ProtocolHandler, Server, SpawnError, StartError,
+};
 
 /// Options for [`Server::start_with`]; every field is optional.
 ///
@@ -147,13 +149,31 @@ impl<G: Protocol> Server<G> {
         args: G::Args,
         options: StartOptions,
     ) -> Result<Self, StartError> {
+        Self::start_protocol_by::<OwnProtocol>(server, args, options).await
+    }
+
+    /// [`Server::start_protocol_with`], with its protocol messages handed to `H` rather
+    /// than to [`Protocol::handle_protocol`] (see [`ProtocolHandler`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::start_with`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Server::start`].
+    pub async fn start_protocol_by<H: ProtocolHandler<G>>(
+        server: G,
+        args: G::Args,
+        options: StartOptions,
+    ) -> Result<Self, StartError> {
         let post: Post<G> = crate::protocol::post_mail::<G>;
         let how = How {
             post,
             exit_signal: crate::protocol::send_exit_signal::<G>,
             protocol_post: Some(Box::new(post)),
         };
-        launch(server, args, options, how, ProtocolRuntime).await
+        launch(server, args, options, how, ProtocolRuntime::<G, H>::new).await
     }
 }
 

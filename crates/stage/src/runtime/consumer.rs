@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arbor_actor::{Exit, OnStop, Outcome};
 
 use super::acceptance::Acceptance;
-use super::{Kind, StageServer, StageState};
+use super::{Callbacks, Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{UpstreamLink, Watch};
 use crate::protocol::{Downward, InFlight, StageMessage, Subscribe, Unhanded, Upward};
@@ -190,7 +190,7 @@ impl<S: GenStage> StageServer<S> {
         message: Downward<S::In>,
     ) -> Outcome {
         let (tag, why) = match message {
-            Downward::Events(batch) => return self.on_events(state, batch).await,
+            Downward::Events(batch) => return self.on_events(self.config.ops, state, batch).await,
             Downward::Accepted { tag } => {
                 state.consumer.acceptance.accepted(tag);
                 return Outcome::NoReply;
@@ -217,8 +217,9 @@ impl<S: GenStage> StageServer<S> {
         self.invoke_cancel(state, tag, why, cancel).await
     }
 
-    pub(super) async fn on_events(
+    pub(super) async fn on_events<C: Callbacks<S>>(
         &self,
+        callbacks: C,
         state: &mut StageState<S>,
         batch: InFlight<S::In>,
     ) -> Outcome {
@@ -229,14 +230,19 @@ impl<S: GenStage> StageServer<S> {
         state.telemetry.events_in(batch.len());
         if self.config.ops.kind == Kind::ProducerConsumer {
             state.consumer.queue.push_back(Queued::Events(batch));
-            return self.take_queued(state).await;
+            return self.take_queued(callbacks, state).await;
         }
         let tag = batch.tag;
-        self.handle_batches(state, tag, batch.take()).await
+        self.handle_batches(callbacks, state, tag, batch.take())
+            .await
     }
 
     /// Handles queued upstream events while downstream demand is open.
-    pub(super) async fn take_queued(&self, state: &mut StageState<S>) -> Outcome {
+    pub(super) async fn take_queued<C: Callbacks<S>>(
+        &self,
+        callbacks: C,
+        state: &mut StageState<S>,
+    ) -> Outcome {
         loop {
             let needs_demand = !matches!(state.consumer.queue.front(), Some(Queued::Info(_)));
             if needs_demand && state.consumer.open == 0 {
@@ -247,7 +253,7 @@ impl<S: GenStage> StageServer<S> {
             let outcome = match state.consumer.queue.pop_front() {
                 Some(Queued::Events(batch)) => {
                     let (tag, events) = (batch.tag, batch.take());
-                    self.handle_batches(state, tag, events).await
+                    self.handle_batches(callbacks, state, tag, events).await
                 }
                 Some(Queued::Cancel(tag, why, cancel)) => {
                     Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
@@ -267,15 +273,13 @@ impl<S: GenStage> StageServer<S> {
 
     /// Hands `events` to `handle_events` in batches of at most `max - min`, asking
     /// upstream again after each batch as the demand counter says.
-    async fn handle_batches(
+    async fn handle_batches<C: Callbacks<S>>(
         &self,
+        callbacks: C,
         state: &mut StageState<S>,
         tag: SubscriptionTag,
         events: Vec<S::In>,
     ) -> Outcome {
-        let Some(handle_events) = self.config.ops.events else {
-            return Outcome::NoReply;
-        };
         let mut unhanded = Unhanded::new(tag, events.len());
         let batches = match state
             .consumer
@@ -304,8 +308,12 @@ impl<S: GenStage> StageServer<S> {
                 (batch.events, batch.ask)
             };
             unhanded.handed(events.len());
+            let user = &mut state.user;
             let outcome =
-                handle_events(&self.stage, events, tag, &mut state.user, &mut state.ctx).await;
+                match callbacks.handle_events(&self.stage, events, tag, user, &mut state.ctx) {
+                    Some(handled) => handled.await,
+                    None => return Outcome::NoReply,
+                };
             let outcome = self.settle(state, outcome).await;
             if ask > 0 {
                 self.ask_upstream(state, tag, ask);

@@ -7,6 +7,7 @@
 //! events only while downstream demand is open.
 
 mod acceptance;
+mod callbacks;
 mod consumer;
 mod producer;
 
@@ -23,115 +24,17 @@ use arbor_actor::{
 use crate::protocol::{Downward, StageMessage, Upward};
 use crate::telemetry::{stage_kind, StageTelemetry};
 use crate::{
-    Consumer, GenStage, Producer, ProducerConsumer, Stage, StageCall, StageCast, StageContext,
-    StageInfo, SubscribeError, SubscriptionTag,
+    GenStage, Stage, StageCall, StageCast, StageContext, StageInfo, SubscribeError, SubscriptionTag,
 };
 
 pub(crate) use acceptance::{StartReply, SubscribeReply};
+use callbacks::Callbacks;
+pub(crate) use callbacks::{Kind, Ops};
 pub(crate) use consumer::ConsumerSide;
 use producer::Waiting;
 pub(crate) use producer::{ProducerConfig, ProducerSide};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// `handle_demand` of a producer, behind a function pointer.
-type DemandFn<S> = for<'a> fn(
-    &'a S,
-    usize,
-    &'a mut <S as GenStage>::State,
-    &'a mut StageContext<S>,
-) -> BoxFuture<'a, Outcome>;
-
-/// `handle_events` of a consumer or producer-consumer, behind a function pointer.
-type EventsFn<S> = for<'a> fn(
-    &'a S,
-    Vec<<S as GenStage>::In>,
-    SubscriptionTag,
-    &'a mut <S as GenStage>::State,
-    &'a mut StageContext<S>,
-) -> BoxFuture<'a, Outcome>;
-
-/// Which kind of stage a runtime hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Producer,
-    ProducerConsumer,
-    Consumer,
-}
-
-/// The kind-specific callbacks, chosen by the constructor (`Stage::producer`, …), so
-/// one runtime type serves every kind.
-pub(crate) struct Ops<S: GenStage> {
-    pub(crate) kind: Kind,
-    demand: Option<DemandFn<S>>,
-    events: Option<EventsFn<S>>,
-}
-
-impl<S: GenStage> Clone for Ops<S> {
-    fn clone(&self) -> Self {
-        Ops {
-            kind: self.kind,
-            demand: self.demand,
-            events: self.events,
-        }
-    }
-}
-
-impl<S: Producer> Ops<S> {
-    pub(crate) fn producer() -> Self {
-        fn demand<'a, S: Producer>(
-            stage: &'a S,
-            demand: usize,
-            state: &'a mut S::State,
-            ctx: &'a mut StageContext<S>,
-        ) -> BoxFuture<'a, Outcome> {
-            Box::pin(stage.handle_demand(demand, state, ctx))
-        }
-        Ops {
-            kind: Kind::Producer,
-            demand: Some(demand::<S>),
-            events: None,
-        }
-    }
-}
-
-impl<S: ProducerConsumer> Ops<S> {
-    pub(crate) fn producer_consumer() -> Self {
-        fn events<'a, S: ProducerConsumer>(
-            stage: &'a S,
-            events: Vec<S::In>,
-            tag: SubscriptionTag,
-            state: &'a mut S::State,
-            ctx: &'a mut StageContext<S>,
-        ) -> BoxFuture<'a, Outcome> {
-            Box::pin(stage.handle_events(events, tag, state, ctx))
-        }
-        Ops {
-            kind: Kind::ProducerConsumer,
-            demand: None,
-            events: Some(events::<S>),
-        }
-    }
-}
-
-impl<S: Consumer> Ops<S> {
-    pub(crate) fn consumer() -> Self {
-        fn events<'a, S: Consumer>(
-            stage: &'a S,
-            events: Vec<S::In>,
-            tag: SubscriptionTag,
-            state: &'a mut S::State,
-            ctx: &'a mut StageContext<S>,
-        ) -> BoxFuture<'a, Outcome> {
-            Box::pin(stage.handle_events(events, tag, state, ctx))
-        }
-        Ops {
-            kind: Kind::Consumer,
-            demand: None,
-            events: Some(events::<S>),
-        }
-    }
-}
 
 /// Everything a stage is started with besides its behaviour and args; shared by every
 /// restart of a supervised stage.
@@ -416,7 +319,7 @@ impl<S: GenStage> StageServer<S> {
             // Demand held in accumulate mode is replayed as it was asked, one
             // `handle_demand` per ask, each dispatched before the next (gen_stage's).
             for demand in replayed.into_iter().chain((owed > 0).then_some(owed)) {
-                if let Outcome::Stop(exit) = self.on_demand(state, demand).await {
+                if let Outcome::Stop(exit) = self.on_demand(self.config.ops, state, demand).await {
                     return Outcome::Stop(exit);
                 }
                 self.settle_step(state);
@@ -494,19 +397,37 @@ impl<S: GenStage> StageServer<S> {
 impl<S: GenStage> Protocol for StageServer<S> {
     type Message = StageMessage<S>;
 
+    /// The protocol through the kind callbacks' function pointers. A stage's actor is
+    /// started with a handler for its kind instead (`callbacks::ByKind`), which calls them
+    /// statically.
     async fn handle_protocol(
         &self,
         message: StageMessage<S>,
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> Outcome {
-        // Asks and events straight to their handlers, the rest behind a box: a future
-        // per level would add its own copy of the message to every message's future.
+        self.protocol_with(self.config.ops, message, state).await
+    }
+}
+
+impl<S: GenStage> StageServer<S> {
+    /// Handles a protocol message with the kind callbacks `callbacks`.
+    ///
+    /// Asks and events go straight to their handlers, the rest behind a box: a future per
+    /// level would add its own copy of the message to every message's future.
+    pub(crate) async fn protocol_with<C: Callbacks<S>>(
+        &self,
+        callbacks: C,
+        message: StageMessage<S>,
+        state: &mut StageState<S>,
+    ) -> Outcome {
         match message {
             StageMessage::Upward(Upward::Ask { tag, demand }) => {
-                self.producer_ask(state, tag, demand).await
+                self.producer_ask(callbacks, state, tag, demand).await
             }
-            StageMessage::Downward(Downward::Events(batch)) => self.on_events(state, batch).await,
+            StageMessage::Downward(Downward::Events(batch)) => {
+                self.on_events(callbacks, state, batch).await
+            }
             StageMessage::Upward(message) => Box::pin(self.on_upward(state, message)).await,
             StageMessage::Downward(message) => Box::pin(self.on_downward(state, message)).await,
         }

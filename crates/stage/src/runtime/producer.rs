@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome};
 
-use super::{Kind, StageServer, StageState};
+use super::{Callbacks, Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{DownstreamLink, Watch};
 use crate::protocol::{Downward, InFlight, StageMessage, Subscribe, Upward};
@@ -163,7 +163,9 @@ impl<S: GenStage> StageServer<S> {
                 self.producer_subscribe(state, consumer, subscriber, info)
                     .await
             }
-            Upward::Ask { tag, demand } => self.producer_ask(state, tag, demand).await,
+            Upward::Ask { tag, demand } => {
+                self.producer_ask(self.config.ops, state, tag, demand).await
+            }
             Upward::Cancel { tag, reason } => {
                 let why = Cancelled::Cancel(reason);
                 self.producer_cancel(state, tag, why, true).await
@@ -240,12 +242,13 @@ impl<S: GenStage> StageServer<S> {
         };
         state.producer.consumers.insert(tag, downstream);
         state.telemetry.subscribed();
-        let outcome = self.on_demand(state, demand).await;
+        let outcome = self.on_demand(self.config.ops, state, demand).await;
         self.settle(state, outcome).await
     }
 
-    pub(super) async fn producer_ask(
+    pub(super) async fn producer_ask<C: Callbacks<S>>(
         &self,
+        callbacks: C,
         state: &mut StageState<S>,
         tag: SubscriptionTag,
         demand: usize,
@@ -260,7 +263,7 @@ impl<S: GenStage> StageServer<S> {
             }
         };
         self.flush(state);
-        let outcome = self.on_demand(state, forward).await;
+        let outcome = self.on_demand(callbacks, state, forward).await;
         self.settle(state, outcome).await
     }
 
@@ -293,25 +296,32 @@ impl<S: GenStage> StageServer<S> {
         let producer = &mut state.producer;
         let demand = producer.dispatcher.cancel(tag, &mut producer.outbox);
         self.flush(state);
-        let outcome = self.on_demand(state, demand).await;
+        let outcome = self.on_demand(self.config.ops, state, demand).await;
         self.settle(state, outcome).await
     }
 
     /// Serves `demand` from the buffer, then from the stage: `handle_demand` for a
     /// producer (unless demand accumulates), queued upstream events for a
     /// producer-consumer.
-    pub(super) async fn on_demand(&self, state: &mut StageState<S>, demand: usize) -> Outcome {
+    pub(super) async fn on_demand<C: Callbacks<S>>(
+        &self,
+        callbacks: C,
+        state: &mut StageState<S>,
+        demand: usize,
+    ) -> Outcome {
         let mut demand = self.take_from_buffer(state, demand);
         if self.config.ops.kind == Kind::ProducerConsumer {
             state.consumer.open_demand(demand);
-            return self.take_queued(state).await;
+            return self.take_queued(callbacks, state).await;
         }
         demand = state.producer.gate.demand(demand);
-        match self.config.ops.demand {
-            Some(handle_demand) if demand > 0 => {
-                handle_demand(&self.stage, demand, &mut state.user, &mut state.ctx).await
-            }
-            _ => Outcome::NoReply,
+        if demand == 0 {
+            return Outcome::NoReply;
+        }
+        let user = &mut state.user;
+        match callbacks.handle_demand(&self.stage, demand, user, &mut state.ctx) {
+            Some(handled) => handled.await,
+            None => Outcome::NoReply,
         }
     }
 

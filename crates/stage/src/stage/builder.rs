@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use arbor_actor::ractor::ActorCell;
-use arbor_actor::{Naming, Server, StartOptions};
+use arbor_actor::{Naming, StartOptions};
 use arbor_supervisor::{Child, ChildSpec};
 
 use super::Stage;
@@ -167,7 +167,8 @@ impl<S: GenStage> StageBuilder<S> {
         if let Some(supervisor) = link {
             options = options.link(supervisor);
         }
-        let server = match Server::start_protocol_with(runtime, args, options).await {
+        let start = runtime.config.ops.start;
+        let server = match start(runtime, args, options).await {
             Ok(server) => server,
             Err(error) => {
                 let refused = failure.lock().ok().and_then(|mut slot| slot.take());
@@ -230,15 +231,14 @@ impl<S: GenStage> StageBuilder<S> {
             options = options.name(id.as_str());
         }
         // As `ChildSpec::worker_with`, with the start that gives the stage its protocol.
+        let start = runtime.config.ops.start;
         Ok(ChildSpec::from_fn(id, move |supervisor| {
-            let runtime = runtime.clone();
-            let args = args.clone();
-            let options = options.clone().link(supervisor);
-            async move {
-                Server::start_protocol_with(runtime, args, options)
-                    .await
-                    .map(Child::from)
-            }
+            let started = start(
+                runtime.clone(),
+                args.clone(),
+                options.clone().link(supervisor),
+            );
+            async move { started.await.map(Child::from) }
         }))
     }
 }

@@ -85,7 +85,8 @@ pub trait Protocol: GenServer {
 }
 
 /// Where a protocol server's messages go: to [`Protocol::handle_protocol`], unless the
-/// server was started with a handler of its own ([`Server::start_protocol_by`]).
+/// server was started with a handler of its own
+/// ([`Server::start_protocol_by`](crate::Server::start_protocol_by)).
 ///
 /// The handler is part of the actor's type, so it is called statically, with nothing
 /// boxed: a server whose protocol depends on how it was built (a stage's kind) gets a

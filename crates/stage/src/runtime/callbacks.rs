@@ -50,8 +50,11 @@ pub(crate) enum Kind {
     Consumer,
 }
 
-/// The kind callbacks as the runtime calls them: `None` when the stage's kind has no such
-/// callback (the default).
+/// The kind callbacks as the runtime calls them. A kind without such a callback answers
+/// `NoReply` at once (the default).
+///
+/// Each returns its future itself, not an `Option` of it: an `Option` matched around an
+/// `.await` stays in the caller's future beside the future it holds, doubling its size.
 pub(crate) trait Callbacks<S: GenStage>: Copy + Send + Sync + 'static {
     fn handle_demand<'a>(
         self,
@@ -59,9 +62,9 @@ pub(crate) trait Callbacks<S: GenStage>: Copy + Send + Sync + 'static {
         demand: usize,
         state: &'a mut S::State,
         ctx: &'a mut StageContext<S>,
-    ) -> Option<impl Future<Output = Outcome> + Send + 'a> {
+    ) -> impl Future<Output = Outcome> + Send + 'a {
         let _ = (stage, demand, state, ctx);
-        None::<std::future::Ready<Outcome>>
+        std::future::ready(Outcome::NoReply)
     }
 
     fn handle_events<'a>(
@@ -71,9 +74,21 @@ pub(crate) trait Callbacks<S: GenStage>: Copy + Send + Sync + 'static {
         tag: SubscriptionTag,
         state: &'a mut S::State,
         ctx: &'a mut StageContext<S>,
-    ) -> Option<impl Future<Output = Outcome> + Send + 'a> {
+    ) -> impl Future<Output = Outcome> + Send + 'a {
         let _ = (stage, events, tag, state, ctx);
-        None::<std::future::Ready<Outcome>>
+        std::future::ready(Outcome::NoReply)
+    }
+
+    /// A producer-consumer's queued upstream events, handled while downstream demand is
+    /// open. The other kinds have none, so their futures, which ractor moves twice per
+    /// message, carry none of that path.
+    fn take_queued<'a>(
+        self,
+        server: &'a StageServer<S>,
+        state: &'a mut StageState<S>,
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        let _ = (server, state);
+        std::future::ready(Outcome::NoReply)
     }
 }
 
@@ -101,8 +116,8 @@ impl<S: GenStage> Callbacks<S> for Ops<S> {
         demand: usize,
         state: &'a mut S::State,
         ctx: &'a mut StageContext<S>,
-    ) -> Option<impl Future<Output = Outcome> + Send + 'a> {
-        self.demand.map(|handle| handle(stage, demand, state, ctx))
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        or_no_reply(self.demand.map(|handle| handle(stage, demand, state, ctx)))
     }
 
     fn handle_events<'a>(
@@ -112,9 +127,28 @@ impl<S: GenStage> Callbacks<S> for Ops<S> {
         tag: SubscriptionTag,
         state: &'a mut S::State,
         ctx: &'a mut StageContext<S>,
-    ) -> Option<impl Future<Output = Outcome> + Send + 'a> {
-        self.events
-            .map(|handle| handle(stage, events, tag, state, ctx))
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        or_no_reply(
+            self.events
+                .map(|handle| handle(stage, events, tag, state, ctx)),
+        )
+    }
+
+    fn take_queued<'a>(
+        self,
+        server: &'a StageServer<S>,
+        state: &'a mut StageState<S>,
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        let queued = (self.kind == Kind::ProducerConsumer).then(|| server.take_queued(self, state));
+        or_no_reply(queued)
+    }
+}
+
+/// Awaits `callback` if the kind has it, else answers `NoReply`.
+async fn or_no_reply(callback: Option<impl Future<Output = Outcome>>) -> Outcome {
+    match callback {
+        Some(callback) => callback.await,
+        None => Outcome::NoReply,
     }
 }
 
@@ -181,11 +215,21 @@ pub(crate) trait HandlesEvents<S: GenStage>: 'static {
         state: &'a mut S::State,
         ctx: &'a mut StageContext<S>,
     ) -> impl Future<Output = Outcome> + Send + 'a;
+
+    /// The queue of a producer-consumer: see [`Callbacks::take_queued`].
+    fn take_queued<'a>(
+        server: &'a StageServer<S>,
+        state: &'a mut StageState<S>,
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        let _ = (server, state);
+        std::future::ready(Outcome::NoReply)
+    }
 }
 
-/// Implements [`HandlesEvents`] for `$marker` with the `handle_events` of trait `$kind`.
+/// Implements [`HandlesEvents`] for `$marker` with the `handle_events` of trait `$kind`,
+/// and, given `$queued`, a producer-consumer's queue.
 macro_rules! handles_events {
-    ($marker:ident, $kind:ident) => {
+    ($marker:ident, $kind:ident $(, $queued:ident)?) => {
         impl<S: $kind> HandlesEvents<S> for $marker {
             fn handle_events<'a>(
                 stage: &'a S,
@@ -196,12 +240,21 @@ macro_rules! handles_events {
             ) -> impl Future<Output = Outcome> + Send + 'a {
                 $kind::handle_events(stage, events, tag, state, ctx)
             }
+
+            $(
+                fn $queued<'a>(
+                    server: &'a StageServer<S>,
+                    state: &'a mut StageState<S>,
+                ) -> impl Future<Output = Outcome> + Send + 'a {
+                    server.take_queued(EventsKind::<$marker>::default(), state)
+                }
+            )?
         }
     };
 }
 
 handles_events!(AsConsumer, Consumer);
-handles_events!(AsProducerConsumer, ProducerConsumer);
+handles_events!(AsProducerConsumer, ProducerConsumer, take_queued);
 
 impl<S: Producer> Callbacks<S> for ProducerKind {
     fn handle_demand<'a>(
@@ -210,8 +263,8 @@ impl<S: Producer> Callbacks<S> for ProducerKind {
         demand: usize,
         state: &'a mut S::State,
         ctx: &'a mut StageContext<S>,
-    ) -> Option<impl Future<Output = Outcome> + Send + 'a> {
-        Some(stage.handle_demand(demand, state, ctx))
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        stage.handle_demand(demand, state, ctx)
     }
 }
 
@@ -223,8 +276,16 @@ impl<S: GenStage, K: HandlesEvents<S>> Callbacks<S> for EventsKind<K> {
         tag: SubscriptionTag,
         state: &'a mut S::State,
         ctx: &'a mut StageContext<S>,
-    ) -> Option<impl Future<Output = Outcome> + Send + 'a> {
-        Some(K::handle_events(stage, events, tag, state, ctx))
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        K::handle_events(stage, events, tag, state, ctx)
+    }
+
+    fn take_queued<'a>(
+        self,
+        server: &'a StageServer<S>,
+        state: &'a mut StageState<S>,
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        K::take_queued(server, state)
     }
 }
 

@@ -230,7 +230,7 @@ impl<S: GenStage> StageServer<S> {
         state.telemetry.events_in(batch.len());
         if self.config.ops.kind == Kind::ProducerConsumer {
             state.consumer.queue.push_back(Queued::Events(batch));
-            return self.take_queued(callbacks, state).await;
+            return callbacks.take_queued(self, state).await;
         }
         let tag = batch.tag;
         self.handle_batches(callbacks, state, tag, batch.take())
@@ -309,11 +309,9 @@ impl<S: GenStage> StageServer<S> {
             };
             unhanded.handed(events.len());
             let user = &mut state.user;
-            let outcome =
-                match callbacks.handle_events(&self.stage, events, tag, user, &mut state.ctx) {
-                    Some(handled) => handled.await,
-                    None => return Outcome::NoReply,
-                };
+            let outcome = callbacks
+                .handle_events(&self.stage, events, tag, user, &mut state.ctx)
+                .await;
             let outcome = self.settle(state, outcome).await;
             if ask > 0 {
                 self.ask_upstream(state, tag, ask);

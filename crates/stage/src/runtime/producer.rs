@@ -312,17 +312,16 @@ impl<S: GenStage> StageServer<S> {
         let mut demand = self.take_from_buffer(state, demand);
         if self.config.ops.kind == Kind::ProducerConsumer {
             state.consumer.open_demand(demand);
-            return self.take_queued(callbacks, state).await;
+            return callbacks.take_queued(self, state).await;
         }
         demand = state.producer.gate.demand(demand);
         if demand == 0 {
             return Outcome::NoReply;
         }
         let user = &mut state.user;
-        match callbacks.handle_demand(&self.stage, demand, user, &mut state.ctx) {
-            Some(handled) => handled.await,
-            None => Outcome::NoReply,
-        }
+        callbacks
+            .handle_demand(&self.stage, demand, user, &mut state.ctx)
+            .await
     }
 
     /// Dispatches buffered events against `demand`; returns the demand left.

@@ -118,11 +118,24 @@ impl<G: GenServer> Runtime<G> {
     }
 
     /// After a callback's step: done at once in the common case (it asked for nothing).
-    async fn conclude(&self, step: Step, slot: &mut Slot<G>) -> Result<(), ActorProcessingErr> {
-        if matches!(step, Ok(Outcome::NoReply)) && slot.ctx.nothing_asked() {
-            return Ok(());
+    ///
+    /// Decided before the returned future: only the boxed rest, if any, is held in it.
+    fn conclude<'a>(
+        &'a self,
+        step: Step,
+        slot: &'a mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + 'a {
+        let rest = if matches!(step, Ok(Outcome::NoReply)) && slot.ctx.nothing_asked() {
+            None
+        } else {
+            Some(Box::pin(self.after_callback(step, slot)))
+        };
+        async move {
+            match rest {
+                Some(rest) => rest.await,
+                None => Ok(()),
+            }
         }
-        Box::pin(self.after_callback(step, slot)).await
     }
 
     /// Stops the server: `terminate`, then a normal ractor stop or a failure carrying the
@@ -225,27 +238,29 @@ impl<G: GenServer> Runtime<G> {
         Box::pin(self.after_callback(Ok(Outcome::NoReply), slot)).await
     }
 
-    async fn on_envelope(
-        &self,
+    fn on_envelope<'s, 't>(
+        &'s self,
         envelope: Envelope<G>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        self.shared.stats().handled();
-        let work = match envelope.0 {
-            Inner::Message(work) => {
-                slot.idle.disarm();
-                work
-            }
-            Inner::Idle(token, work) => {
-                if !slot.idle.take_if_live(token) {
-                    return Ok(());
+        slot: &'t mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
+        async move {
+            self.shared.stats().handled();
+            let work = match envelope.0 {
+                Inner::Message(work) => {
+                    slot.idle.disarm();
+                    work
                 }
-                work
-            }
-            Inner::Stop(exit) => return Box::pin(self.finish(exit, slot)).await,
-        };
-        let step = self.run(work, slot).await;
-        self.conclude(step, slot).await
+                Inner::Idle(token, work) => {
+                    if !slot.idle.take_if_live(token) {
+                        return Ok(());
+                    }
+                    work
+                }
+                Inner::Stop(exit) => return Box::pin(self.finish(exit, slot)).await,
+            };
+            let step = self.run(work, slot).await;
+            self.conclude(step, slot).await
+        }
     }
 
     /// A supervision event: only a linked actor's exit reaches the server's `handle_exit`.
@@ -292,30 +307,35 @@ impl<G: Protocol> Runtime<G> {
     /// Runs `H`'s `handle_protocol` for a protocol message, with no box in between; an
     /// envelope, rare beside them, is handled behind one.
     ///
-    /// One `async fn` for both: a `match` in an outer one would hold a second copy of
-    /// the message in the future, which ractor moves twice per message.
-    async fn on_mail<H: ProtocolHandler<G>>(
-        &self,
+    /// A function returning an `async` block rather than an `async fn`: an `async fn`
+    /// keeps each argument twice in its future (as given and as bound), and ractor moves
+    /// the whole handler future twice per message.
+    fn on_mail<'s, 't, H: ProtocolHandler<G>>(
+        &'s self,
         mail: Mail<G>,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        let message = match mail {
-            Mail::Protocol(message) => message,
-            Mail::Envelope(envelope) => return Box::pin(self.on_envelope(envelope, slot)).await,
-        };
-        self.shared.stats().handled();
-        slot.idle.disarm();
-        let span = self.shared.stats().span();
-        let Slot { state, ctx, me, .. } = slot;
-        let step = match state.as_mut() {
-            Some(state) => {
-                let _ = ctx.take_idle();
-                let callback = H::handle_protocol(&self.server, message, state, ctx);
-                guarded_in(me, span, callback).await
-            }
-            None => Ok(Outcome::NoReply),
-        };
-        self.conclude(step, slot).await
+        slot: &'t mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G, H> {
+        async move {
+            let message = match mail {
+                Mail::Protocol(message) => message,
+                Mail::Envelope(envelope) => {
+                    return Box::pin(self.on_envelope(envelope, slot)).await
+                }
+            };
+            self.shared.stats().handled();
+            slot.idle.disarm();
+            let span = self.shared.stats().span();
+            let Slot { state, ctx, me, .. } = &mut *slot;
+            let step = match state.as_mut() {
+                Some(state) => {
+                    let _ = ctx.take_idle();
+                    let callback = H::handle_protocol(&self.server, message, state, ctx);
+                    guarded_in(me, span, callback).await
+                }
+                None => Ok(Outcome::NoReply),
+            };
+            self.conclude(step, slot).await
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! producer-consumer) the queue of upstream events waiting for downstream demand.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome};
@@ -217,110 +218,116 @@ impl<S: GenStage> StageServer<S> {
         self.invoke_cancel(state, tag, why, cancel).await
     }
 
-    pub(super) async fn on_events<C: Callbacks<S>>(
-        &self,
+    pub(super) fn on_events<'a, C: Callbacks<S>>(
+        &'a self,
         callbacks: C,
-        state: &mut StageState<S>,
+        state: &'a mut StageState<S>,
         batch: InFlight<S::In>,
-    ) -> Outcome {
-        if !state.consumer.upstreams.contains_key(&batch.tag) {
-            batch.discard_ended();
-            return Outcome::NoReply;
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        async move {
+            if !state.consumer.upstreams.contains_key(&batch.tag) {
+                batch.discard_ended();
+                return Outcome::NoReply;
+            }
+            state.telemetry.events_in(batch.len());
+            if self.config.ops.kind == Kind::ProducerConsumer {
+                state.consumer.queue.push_back(Queued::Events(batch));
+                return callbacks.take_queued(self, state).await;
+            }
+            let tag = batch.tag;
+            self.handle_batches(callbacks, state, tag, batch.take())
+                .await
         }
-        state.telemetry.events_in(batch.len());
-        if self.config.ops.kind == Kind::ProducerConsumer {
-            state.consumer.queue.push_back(Queued::Events(batch));
-            return callbacks.take_queued(self, state).await;
-        }
-        let tag = batch.tag;
-        self.handle_batches(callbacks, state, tag, batch.take())
-            .await
     }
 
     /// Handles queued upstream events while downstream demand is open.
-    pub(super) async fn take_queued<C: Callbacks<S>>(
-        &self,
+    pub(super) fn take_queued<'a, C: Callbacks<S>>(
+        &'a self,
         callbacks: C,
-        state: &mut StageState<S>,
-    ) -> Outcome {
-        loop {
-            let needs_demand = !matches!(state.consumer.queue.front(), Some(Queued::Info(_)));
-            if needs_demand && state.consumer.open == 0 {
-                break;
+        state: &'a mut StageState<S>,
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        async move {
+            loop {
+                let needs_demand = !matches!(state.consumer.queue.front(), Some(Queued::Info(_)));
+                if needs_demand && state.consumer.open == 0 {
+                    break;
+                }
+                // Events are taken apart here and handled below, so the queue entry is not
+                // held across the await beside its parts; a cancel, rare, is boxed.
+                let outcome = match state.consumer.queue.pop_front() {
+                    Some(Queued::Events(batch)) => {
+                        let (tag, events) = (batch.tag, batch.take());
+                        self.handle_batches(callbacks, state, tag, events).await
+                    }
+                    Some(Queued::Cancel(tag, why, cancel)) => {
+                        Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
+                    }
+                    Some(Queued::Info(info)) => {
+                        state.ctx.infos.push(info);
+                        self.settle(state, Outcome::NoReply).await
+                    }
+                    None => break,
+                };
+                if let Outcome::Stop(exit) = outcome {
+                    return Outcome::Stop(exit);
+                }
             }
-            // Events are taken apart here and handled below, so the queue entry is not
-            // held across the await beside its parts; a cancel, rare, is boxed.
-            let outcome = match state.consumer.queue.pop_front() {
-                Some(Queued::Events(batch)) => {
-                    let (tag, events) = (batch.tag, batch.take());
-                    self.handle_batches(callbacks, state, tag, events).await
-                }
-                Some(Queued::Cancel(tag, why, cancel)) => {
-                    Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
-                }
-                Some(Queued::Info(info)) => {
-                    state.ctx.infos.push(info);
-                    self.settle(state, Outcome::NoReply).await
-                }
-                None => break,
-            };
-            if let Outcome::Stop(exit) = outcome {
-                return Outcome::Stop(exit);
-            }
+            Outcome::NoReply
         }
-        Outcome::NoReply
     }
 
     /// Hands `events` to `handle_events` in batches of at most `max - min`, asking
     /// upstream again after each batch as the demand counter says.
-    async fn handle_batches<C: Callbacks<S>>(
-        &self,
+    fn handle_batches<'a, C: Callbacks<S>>(
+        &'a self,
         callbacks: C,
-        state: &mut StageState<S>,
+        state: &'a mut StageState<S>,
         tag: SubscriptionTag,
         events: Vec<S::In>,
-    ) -> Outcome {
-        let mut unhanded = Unhanded::new(tag, events.len());
-        let batches = match state
-            .consumer
-            .upstreams
-            .get_mut(&tag)
-            .and_then(|upstream| upstream.demand.as_mut())
-        {
-            Some(demand) => {
-                let split = demand.split(events);
-                if split.excess > 0 {
-                    tracing::error!(stage = %state.ctx.myself(), subscription = %tag, excess = split.excess, "received events in excess of demand");
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        async move {
+            let mut unhanded = Unhanded::new(tag, events.len());
+            let batches = match state
+                .consumer
+                .upstreams
+                .get_mut(&tag)
+                .and_then(|upstream| upstream.demand.as_mut())
+            {
+                Some(demand) => {
+                    let split = demand.split(events);
+                    if split.excess > 0 {
+                        tracing::error!(stage = %state.ctx.myself(), subscription = %tag, excess = split.excess, "received events in excess of demand");
+                    }
+                    split.batches
                 }
-                split.batches
-            }
-            // Manual demand, or a subscription ended while its events waited.
-            None => smallvec::smallvec![crate::Batch { events, ask: 0 }],
-        };
-        let mut batches = batches.into_iter();
-        loop {
-            // Taken apart in a block of its own, so that the batch is not held across
-            // the awaits below beside its parts.
-            let (events, ask) = {
-                let Some(batch) = batches.next() else {
-                    break;
-                };
-                (batch.events, batch.ask)
+                // Manual demand, or a subscription ended while its events waited.
+                None => smallvec::smallvec![crate::Batch { events, ask: 0 }],
             };
-            unhanded.handed(events.len());
-            let user = &mut state.user;
-            let outcome = callbacks
-                .handle_events(&self.stage, events, tag, user, &mut state.ctx)
-                .await;
-            let outcome = self.settle(state, outcome).await;
-            if ask > 0 {
-                self.ask_upstream(state, tag, ask);
+            let mut batches = batches.into_iter();
+            loop {
+                // Taken apart in a block of its own, so that the batch is not held across
+                // the awaits below beside its parts.
+                let (events, ask) = {
+                    let Some(batch) = batches.next() else {
+                        break;
+                    };
+                    (batch.events, batch.ask)
+                };
+                unhanded.handed(events.len());
+                let user = &mut state.user;
+                let outcome = callbacks
+                    .handle_events(&self.stage, events, tag, user, &mut state.ctx)
+                    .await;
+                let outcome = self.settle(state, outcome).await;
+                if ask > 0 {
+                    self.ask_upstream(state, tag, ask);
+                }
+                if let Outcome::Stop(exit) = outcome {
+                    return Outcome::Stop(exit);
+                }
             }
-            if let Outcome::Stop(exit) = outcome {
-                return Outcome::Stop(exit);
-            }
+            Outcome::NoReply
         }
-        Outcome::NoReply
     }
 
     pub(super) fn ask_upstream(&self, state: &StageState<S>, tag: SubscriptionTag, demand: usize) {

@@ -5,6 +5,11 @@
 //! buffer, demand mode), a consumer its consumer side (subscriptions, demand counters),
 //! a producer-consumer both, with a queue between them so that it handles upstream
 //! events only while downstream demand is open.
+//!
+//! The functions on the path of asks and events return an `async move` block rather than
+//! being `async fn`s: an `async fn`'s future holds each argument twice (as passed and as
+//! bound), and every level of the path nests in the future that ractor moves twice per
+//! message.
 
 mod acceptance;
 mod callbacks;
@@ -415,21 +420,23 @@ impl<S: GenStage> StageServer<S> {
     ///
     /// Asks and events go straight to their handlers, the rest behind a box: a future per
     /// level would add its own copy of the message to every message's future.
-    pub(crate) async fn protocol_with<C: Callbacks<S>>(
-        &self,
+    pub(crate) fn protocol_with<'s, 't, C: Callbacks<S>>(
+        &'s self,
         callbacks: C,
         message: StageMessage<S>,
-        state: &mut StageState<S>,
-    ) -> Outcome {
-        match message {
-            StageMessage::Upward(Upward::Ask { tag, demand }) => {
-                self.producer_ask(callbacks, state, tag, demand).await
+        state: &'t mut StageState<S>,
+    ) -> impl Future<Output = Outcome> + Send + use<'s, 't, S, C> {
+        async move {
+            match message {
+                StageMessage::Upward(Upward::Ask { tag, demand }) => {
+                    self.producer_ask(callbacks, state, tag, demand).await
+                }
+                StageMessage::Downward(Downward::Events(batch)) => {
+                    self.on_events(callbacks, state, batch).await
+                }
+                StageMessage::Upward(message) => Box::pin(self.on_upward(state, message)).await,
+                StageMessage::Downward(message) => Box::pin(self.on_downward(state, message)).await,
             }
-            StageMessage::Downward(Downward::Events(batch)) => {
-                self.on_events(callbacks, state, batch).await
-            }
-            StageMessage::Upward(message) => Box::pin(self.on_upward(state, message)).await,
-            StageMessage::Downward(message) => Box::pin(self.on_downward(state, message)).await,
         }
     }
 }

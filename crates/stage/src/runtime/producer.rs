@@ -1,5 +1,6 @@
 //! The producer side of a stage: consumers, dispatcher, buffer and demand mode.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome};
@@ -246,25 +247,27 @@ impl<S: GenStage> StageServer<S> {
         self.settle(state, outcome).await
     }
 
-    pub(super) async fn producer_ask<C: Callbacks<S>>(
-        &self,
+    pub(super) fn producer_ask<'a, C: Callbacks<S>>(
+        &'a self,
         callbacks: C,
-        state: &mut StageState<S>,
+        state: &'a mut StageState<S>,
         tag: SubscriptionTag,
         demand: usize,
-    ) -> Outcome {
-        state.telemetry.asked_of(demand);
-        let producer = &mut state.producer;
-        let forward = match producer.dispatcher.ask(tag, demand, &mut producer.outbox) {
-            Ok(forward) => forward,
-            Err(error) => {
-                tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, error = &error as &dyn std::error::Error, "ask ignored");
-                return Outcome::NoReply;
-            }
-        };
-        self.flush(state);
-        let outcome = self.on_demand(callbacks, state, forward).await;
-        self.settle(state, outcome).await
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        async move {
+            state.telemetry.asked_of(demand);
+            let producer = &mut state.producer;
+            let forward = match producer.dispatcher.ask(tag, demand, &mut producer.outbox) {
+                Ok(forward) => forward,
+                Err(error) => {
+                    tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, error = &error as &dyn std::error::Error, "ask ignored");
+                    return Outcome::NoReply;
+                }
+            };
+            self.flush(state);
+            let outcome = self.on_demand(callbacks, state, forward).await;
+            self.settle(state, outcome).await
+        }
     }
 
     /// Ends subscription `tag` on the producer side; `answer` tells the consumer (it is
@@ -303,25 +306,27 @@ impl<S: GenStage> StageServer<S> {
     /// Serves `demand` from the buffer, then from the stage: `handle_demand` for a
     /// producer (unless demand accumulates), queued upstream events for a
     /// producer-consumer.
-    pub(super) async fn on_demand<C: Callbacks<S>>(
-        &self,
+    pub(super) fn on_demand<'a, C: Callbacks<S>>(
+        &'a self,
         callbacks: C,
-        state: &mut StageState<S>,
+        state: &'a mut StageState<S>,
         demand: usize,
-    ) -> Outcome {
-        let mut demand = self.take_from_buffer(state, demand);
-        if self.config.ops.kind == Kind::ProducerConsumer {
-            state.consumer.open_demand(demand);
-            return callbacks.take_queued(self, state).await;
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        async move {
+            let mut demand = self.take_from_buffer(state, demand);
+            if self.config.ops.kind == Kind::ProducerConsumer {
+                state.consumer.open_demand(demand);
+                return callbacks.take_queued(self, state).await;
+            }
+            demand = state.producer.gate.demand(demand);
+            if demand == 0 {
+                return Outcome::NoReply;
+            }
+            let user = &mut state.user;
+            callbacks
+                .handle_demand(&self.stage, demand, user, &mut state.ctx)
+                .await
         }
-        demand = state.producer.gate.demand(demand);
-        if demand == 0 {
-            return Outcome::NoReply;
-        }
-        let user = &mut state.user;
-        callbacks
-            .handle_demand(&self.stage, demand, user, &mut state.ctx)
-            .await
     }
 
     /// Dispatches buffered events against `demand`; returns the demand left.

@@ -1,5 +1,13 @@
 //! The ractor actor that drives a [`GenServer`]: continue-first, panic capture, idle
 //! timeout, and `terminate` on every stop path OTP runs it on.
+//!
+//! The functions a message passes through return an `async move` block rather than being
+//! `async fn`s: an `async fn`'s future holds each argument twice (as passed and as bound),
+//! and every level nests in the future that ractor moves twice per message.
+#![allow(
+    clippy::manual_async_fn,
+    reason = "an async block holds each argument once, an async fn twice (see above)"
+)]
 
 use std::future::Future;
 use std::marker::PhantomData;

@@ -10,6 +10,10 @@
 //! being `async fn`s: an `async fn`'s future holds each argument twice (as passed and as
 //! bound), and every level of the path nests in the future that ractor moves twice per
 //! message.
+#![allow(
+    clippy::manual_async_fn,
+    reason = "an async block holds each argument once, an async fn twice (see above)"
+)]
 
 mod acceptance;
 mod callbacks;

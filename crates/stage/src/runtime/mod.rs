@@ -282,6 +282,10 @@ impl<S: GenStage> StageServer<S> {
         state: &'a mut StageState<S>,
         outcome: Outcome,
     ) -> Settling<'a> {
+        // The common case after a consumer's callback: nothing asked, nothing to answer.
+        if !self.has_work(state) && state.drained.is_empty() && state.stopping.is_none() {
+            return Settling::Now(outcome);
+        }
         if self.settle_without_awaiting(state) {
             return Settling::Later(Box::pin(async move {
                 if let Outcome::Stop(exit) = self.settle_awaiting(state).await {

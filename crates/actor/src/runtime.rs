@@ -274,14 +274,22 @@ impl<G: GenServer> Runtime<G> {
     /// A supervision event: only a linked actor's exit reaches the server's `handle_exit`.
     /// The others (a linked child started, …) are answered here, before anything is boxed,
     /// so a supervisor pays no allocation for each child it starts.
-    async fn supervisor_event(
-        &self,
+    ///
+    /// Decided before the returned future starts, which holds only the boxed exit path:
+    /// ractor keeps that future inside the actor's message loop, which lives as long as
+    /// the actor, so an event held in it would cost every idle server its size.
+    fn supervisor_event<'s, 't>(
+        &'s self,
         event: SupervisionEvent,
-        slot: &mut Slot<G>,
-    ) -> Result<(), ActorProcessingErr> {
-        match linked_exit(&event) {
-            Some((actor, exit)) => Box::pin(self.linked_actor_exited(actor, exit, slot)).await,
-            None => Ok(()),
+        slot: &'t mut Slot<G>,
+    ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
+        let exited = linked_exit(&event)
+            .map(|(actor, exit)| Box::pin(self.linked_actor_exited(actor, exit, slot)));
+        async move {
+            match exited {
+                Some(exited) => exited.await,
+                None => Ok(()),
+            }
         }
     }
 

@@ -497,3 +497,23 @@ async fn a_start_abandoned_while_its_subscription_waits_leaves_no_stage_running(
     );
     open.send(()).unwrap();
 }
+
+/// A start answers from what the producer said, even when the stage has stopped by the
+/// time the start asks: here its producer accepts, delivers its three events and ends,
+/// and the (permanent) consumer ends with it, all before the start's call is handled.
+/// The start succeeded; it used to be reported as a refusal with the stage's exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_producer_accepted_succeeds_though_the_stage_has_already_ended() {
+    for _ in 0..500 {
+        let producer = arbor_stage::from_iter([1_u64, 2, 3]).start().await.unwrap();
+        let (probe, mut seen) = Probe::new();
+        let consumer = Stage::consumer(probe, ())
+            .subscribe_to(&producer, SubscribeOptions::new())
+            .start()
+            .await
+            .expect("the producer accepted: the start succeeds");
+        let (_, events) = collect(&mut seen, 3).await;
+        assert_eq!(events, vec![1, 2, 3]);
+        assert_eq!(consumer.wait().await, Exit::Normal);
+    }
+}

@@ -3,6 +3,7 @@
 
 use arbor_actor::{Exit, ReplyTo};
 
+use super::StartAnswer;
 use crate::tag::TagMap;
 use crate::{SubscribeError, SubscriptionTag};
 
@@ -29,6 +30,9 @@ pub(crate) struct Acceptance {
     start: Option<ReplyTo<StartReply>>,
     /// The first initial subscription refused before the start asked.
     start_failure: Option<SubscribeError>,
+    /// Where the start's answer is also kept, for a start that asks after the stage has
+    /// stopped (its producer delivered everything and ended before the start's call).
+    kept: Option<StartAnswer>,
 }
 
 impl Acceptance {
@@ -51,12 +55,34 @@ impl Acceptance {
         }
     }
 
+    /// Keeps the start's answer in `answer` too, once it is known: now, if no initial
+    /// subscription waits.
+    pub(crate) fn keep_start_answer(&mut self, answer: StartAnswer) {
+        self.kept = Some(answer);
+        if let Some(error) = self.start_failure.clone() {
+            self.keep(Err(error));
+        } else if !self.gated() {
+            self.keep(Ok(()));
+        }
+    }
+
+    fn keep(&self, answer: StartReply) {
+        if let Some(Ok(mut slot)) = self.kept.as_ref().map(|kept| kept.lock()) {
+            slot.get_or_insert(answer);
+        }
+    }
+
+    /// Whether an initial subscription that gates the start is still unanswered.
+    fn gated(&self) -> bool {
+        self.waiting.values().any(|waiting| waiting.gates_start)
+    }
+
     /// The start asks how its initial subscriptions went: answered now, or kept until
     /// the last one is.
     pub(crate) fn await_start(&mut self, start: ReplyTo<StartReply>) {
         if let Some(error) = self.start_failure.take() {
             start.reply(Err(error));
-        } else if self.waiting.values().any(|waiting| waiting.gates_start) {
+        } else if self.gated() {
             self.start = Some(start);
         } else {
             start.reply(Ok(()));
@@ -79,6 +105,7 @@ impl Acceptance {
         };
         if waiting.gates_start {
             if let Err(error) = &answer {
+                self.keep(Err(error.clone()));
                 match self.start.take() {
                     Some(start) => {
                         start.reply(Err(error.clone()));
@@ -87,7 +114,8 @@ impl Acceptance {
                         self.start_failure.get_or_insert_with(|| error.clone());
                     }
                 }
-            } else if !self.waiting.values().any(|waiting| waiting.gates_start) {
+            } else if !self.gated() {
+                self.keep(Ok(()));
                 if let Some(start) = self.start.take() {
                     start.reply(Ok(()));
                 }

@@ -57,13 +57,14 @@ pub(crate) struct Config<S: GenStage> {
 pub(crate) struct StageServer<S: GenStage> {
     pub(crate) stage: S,
     pub(crate) config: Arc<Config<S>>,
-    /// Where `init` leaves the typed error of an initial subscription that failed the
-    /// start, for `StageBuilder::start` to return (a start through a child spec has none).
-    pub(crate) start_failure: Option<StartFailure>,
+    /// Where the stage leaves the answer its start waits for (its initial subscriptions
+    /// accepted, or the typed error of the one that failed), for `StageBuilder::start` to
+    /// read even if the stage has stopped by then (a start through a child spec has none).
+    pub(crate) start_answer: Option<StartAnswer>,
 }
 
-/// The typed error an initial subscription failed the start with.
-pub(crate) type StartFailure = Arc<std::sync::Mutex<Option<SubscribeError>>>;
+/// The answer about a stage's initial subscriptions, kept outside the stage.
+pub(crate) type StartAnswer = Arc<std::sync::Mutex<Option<StartReply>>>;
 
 /// The server's state: the stage's own, its context, and both sides.
 pub(crate) struct StageState<S: GenStage> {
@@ -233,14 +234,20 @@ impl<S: GenStage> GenServer for StageServer<S> {
                 Err(error) => {
                     if subscription.options.cancel.stops_on(&Exit::NoProc) {
                         let exit = Exit::error(error.to_string());
-                        if let Some(Ok(mut slot)) = self.start_failure.as_ref().map(|s| s.lock()) {
-                            *slot = Some(error);
+                        if let Some(Ok(mut slot)) = self.start_answer.as_ref().map(|s| s.lock()) {
+                            *slot = Some(Err(error));
                         }
                         return Init::Stop(exit);
                     }
                     tracing::warn!(stage = %state.ctx.myself(), error = &error as &dyn std::error::Error, "temporary subscription failed");
                 }
             }
+        }
+        if let Some(answer) = &self.start_answer {
+            state
+                .consumer
+                .acceptance
+                .keep_start_answer(Arc::clone(answer));
         }
         match self.settle(&mut state, Outcome::NoReply).await {
             Outcome::NoReply => Init::Ready(state),

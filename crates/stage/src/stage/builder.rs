@@ -8,7 +8,7 @@ use arbor_actor::{Naming, StartOptions};
 use arbor_supervisor::{Child, ChildSpec};
 
 use super::Stage;
-use crate::runtime::{Config, Ops, ProducerConfig, StageServer, StartFailure};
+use crate::runtime::{Config, Ops, ProducerConfig, StageServer, StartAnswer};
 use crate::subscription::Subscription;
 use crate::{
     BufferKeep, BufferSize, DemandDispatcher, DemandMode, Dispatcher, GenStage, InvalidOptions,
@@ -143,7 +143,7 @@ impl<S: GenStage> StageBuilder<S> {
 
     fn into_parts(
         self,
-        start_failure: Option<StartFailure>,
+        start_answer: Option<StartAnswer>,
     ) -> (StageServer<S>, S::Args, StartOptions) {
         let config = Config {
             ops: self.ops,
@@ -153,7 +153,7 @@ impl<S: GenStage> StageBuilder<S> {
         let runtime = StageServer {
             stage: self.stage,
             config: Arc::new(config),
-            start_failure,
+            start_answer,
         };
         (runtime, self.args, self.start)
     }
@@ -162,8 +162,8 @@ impl<S: GenStage> StageBuilder<S> {
     /// returns that subscription's typed error.
     async fn launch(self, link: Option<ActorCell>) -> Result<Stage<S>, StageStartError> {
         self.validate()?;
-        let failure = StartFailure::default();
-        let (runtime, args, mut options) = self.into_parts(Some(Arc::clone(&failure)));
+        let answer = StartAnswer::default();
+        let (runtime, args, mut options) = self.into_parts(Some(Arc::clone(&answer)));
         if let Some(supervisor) = link {
             options = options.link(supervisor);
         }
@@ -171,14 +171,14 @@ impl<S: GenStage> StageBuilder<S> {
         let server = match start(runtime, args, options).await {
             Ok(server) => server,
             Err(error) => {
-                let refused = failure.lock().ok().and_then(|mut slot| slot.take());
+                let refused = answer.lock().ok().and_then(|mut slot| slot.take());
                 return Err(match refused {
-                    Some(subscribe) => StageStartError::Subscribe(subscribe),
-                    None => error.into(),
+                    Some(Err(subscribe)) => StageStartError::Subscribe(subscribe),
+                    Some(Ok(())) | None => error.into(),
                 });
             }
         };
-        Stage::accepted(server).await
+        Stage::accepted(server, answer).await
     }
 
     /// Starts the stage, unlinked, and returns once its `init` and its initial
@@ -248,7 +248,7 @@ impl<S: GenStage + Clone> Clone for StageServer<S> {
         StageServer {
             stage: self.stage.clone(),
             config: Arc::clone(&self.config),
-            start_failure: self.start_failure.clone(),
+            start_answer: self.start_answer.clone(),
         }
     }
 }

@@ -485,7 +485,13 @@ impl<S: GenStage> Stage<S> {
 
     /// The stage just started, once its initial subscriptions are accepted; a refused
     /// one fails the start with the refusal (a stage its cancel mode stopped included).
-    async fn accepted(server: Server<StageServer<S>>) -> Result<Self, StageStartError> {
+    ///
+    /// A stage can stop before the start asks: its producers accepted, delivered every
+    /// event and ended, and it finished. `kept` tells that start from a refused one.
+    async fn accepted(
+        server: Server<StageServer<S>>,
+        kept: crate::runtime::StartAnswer,
+    ) -> Result<Self, StageStartError> {
         // A start abandoned while the subscriptions are answered leaves no stage behind,
         // as an abandoned `Server::start` leaves no server.
         let abandoned = StopOnDrop(Some(server.clone()));
@@ -494,7 +500,18 @@ impl<S: GenStage> Stage<S> {
         let refused = match answer {
             Ok(Ok(())) => return Ok(Stage { server }),
             Ok(Err(error)) => error,
-            Err(CallError::Exited(exit)) => SubscribeError::Refused(exit),
+            // Gone before it answered (or before the call reached it): what its
+            // producers said, if they said it in time.
+            Err(error @ (CallError::Exited(_) | CallError::NoProc)) => {
+                match kept.lock().ok().and_then(|mut slot| slot.take()) {
+                    Some(Ok(())) => return Ok(Stage { server }),
+                    Some(Err(refused)) => refused,
+                    None => match error {
+                        CallError::Exited(exit) => SubscribeError::Refused(exit),
+                        other => SubscribeError::Stage(other),
+                    },
+                }
+            }
             Err(error) => SubscribeError::Stage(error),
         };
         if server.is_alive() {

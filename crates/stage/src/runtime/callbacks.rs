@@ -144,11 +144,14 @@ impl<S: GenStage> Callbacks<S> for Ops<S> {
     }
 }
 
-/// Awaits `callback` if the kind has it, else answers `NoReply`.
-async fn or_no_reply(callback: Option<impl Future<Output = Outcome>>) -> Outcome {
-    match callback {
-        Some(callback) => callback.await,
-        None => Outcome::NoReply,
+/// Awaits `callback` if the kind has it, else answers `NoReply`. An `async` block, which
+/// holds `callback` once (an `async fn` would hold it twice).
+fn or_no_reply<F: Future<Output = Outcome>>(callback: Option<F>) -> impl Future<Output = Outcome> {
+    async move {
+        match callback {
+            Some(callback) => callback.await,
+            None => Outcome::NoReply,
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Subscriptions a consumer has sent and its producers have not answered yet: who waits
 //! for the answer (a `subscribe` call, or the stage's start).
 
-use arbor_actor::{Exit, ReplyTo};
+use std::sync::{Arc, Mutex};
 
-use super::StartAnswer;
+use arbor_actor::{Exit, ReplyTo};
+use tokio::sync::Notify;
+
 use crate::tag::TagMap;
 use crate::{SubscribeError, SubscriptionTag};
 
@@ -22,17 +24,51 @@ struct Unanswered {
     gates_start: bool,
 }
 
+/// What a stage's start waits for: the answer about its initial subscriptions, shared by
+/// the stage and `StageBuilder::start`, so that the answer outlives the stage (a stage can
+/// stop before its start reads it: its producer delivered everything and ended).
+#[derive(Default)]
+pub(crate) struct StartAnswer {
+    answer: Mutex<Option<StartReply>>,
+    known: Notify,
+}
+
+impl StartAnswer {
+    /// Records `answer`, unless one is recorded already.
+    pub(crate) fn record(&self, answer: StartReply) {
+        if let Ok(mut slot) = self.answer.lock() {
+            if slot.is_none() {
+                *slot = Some(answer);
+                self.known.notify_one();
+            }
+        }
+    }
+
+    /// The answer, if it is known.
+    pub(crate) fn recorded(&self) -> Option<StartReply> {
+        self.answer.lock().ok()?.clone()
+    }
+
+    /// Waits until the answer is known.
+    pub(crate) async fn known(&self) -> StartReply {
+        loop {
+            if let Some(answer) = self.recorded() {
+                return answer;
+            }
+            // A record made since the check above left a permit: this returns at once.
+            self.known.notified().await;
+        }
+    }
+}
+
 /// The consumer's unanswered subscriptions.
 #[derive(Default)]
 pub(crate) struct Acceptance {
     waiting: TagMap<Unanswered>,
-    /// The start, once it asks, while initial subscriptions are unanswered.
-    start: Option<ReplyTo<StartReply>>,
-    /// The first initial subscription refused before the start asked.
-    start_failure: Option<SubscribeError>,
-    /// Where the start's answer is also kept, for a start that asks after the stage has
-    /// stopped (its producer delivered everything and ended before the start's call).
-    kept: Option<StartAnswer>,
+    /// Where the start's answer goes once it is known: the first refusal, or `Ok` once
+    /// every initial subscription is accepted (none for a stage started by a child spec,
+    /// whose start does not wait).
+    answer: Option<Arc<StartAnswer>>,
 }
 
 impl Acceptance {
@@ -55,38 +91,17 @@ impl Acceptance {
         }
     }
 
-    /// Keeps the start's answer in `answer` too, once it is known: now, if no initial
-    /// subscription waits.
-    pub(crate) fn keep_start_answer(&mut self, answer: StartAnswer) {
-        self.kept = Some(answer);
-        if let Some(error) = self.start_failure.clone() {
-            self.keep(Err(error));
-        } else if !self.gated() {
-            self.keep(Ok(()));
+    /// Gives the start's answer to `answer`: now, if no initial subscription waits.
+    pub(crate) fn answer_start_in(&mut self, answer: Arc<StartAnswer>) {
+        if !self.gated() {
+            answer.record(Ok(()));
         }
-    }
-
-    fn keep(&self, answer: StartReply) {
-        if let Some(Ok(mut slot)) = self.kept.as_ref().map(|kept| kept.lock()) {
-            slot.get_or_insert(answer);
-        }
+        self.answer = Some(answer);
     }
 
     /// Whether an initial subscription that gates the start is still unanswered.
     fn gated(&self) -> bool {
         self.waiting.values().any(|waiting| waiting.gates_start)
-    }
-
-    /// The start asks how its initial subscriptions went: answered now, or kept until
-    /// the last one is.
-    pub(crate) fn await_start(&mut self, start: ReplyTo<StartReply>) {
-        if let Some(error) = self.start_failure.take() {
-            start.reply(Err(error));
-        } else if self.gated() {
-            self.start = Some(start);
-        } else {
-            start.reply(Ok(()));
-        }
     }
 
     /// The producer accepted `tag`.
@@ -103,22 +118,10 @@ impl Acceptance {
         let Some(waiting) = self.waiting.remove(&tag) else {
             return;
         };
-        if waiting.gates_start {
-            if let Err(error) = &answer {
-                self.keep(Err(error.clone()));
-                match self.start.take() {
-                    Some(start) => {
-                        start.reply(Err(error.clone()));
-                    }
-                    None => {
-                        self.start_failure.get_or_insert_with(|| error.clone());
-                    }
-                }
-            } else if !self.gated() {
-                self.keep(Ok(()));
-                if let Some(start) = self.start.take() {
-                    start.reply(Ok(()));
-                }
+        // A refusal answers the start at once; acceptances once the last one is in.
+        if waiting.gates_start && (answer.is_err() || !self.gated()) {
+            if let Some(start) = &self.answer {
+                start.record(answer.clone().map(|_| ()));
             }
         }
         if let Some(call) = waiting.call {

@@ -36,7 +36,7 @@ use crate::{
     GenStage, Stage, StageCall, StageCast, StageContext, StageInfo, SubscribeError, SubscriptionTag,
 };
 
-pub(crate) use acceptance::{StartReply, SubscribeReply};
+pub(crate) use acceptance::{StartAnswer, SubscribeReply};
 use callbacks::Callbacks;
 pub(crate) use callbacks::{Kind, Ops};
 pub(crate) use consumer::ConsumerSide;
@@ -60,11 +60,8 @@ pub(crate) struct StageServer<S: GenStage> {
     /// Where the stage leaves the answer its start waits for (its initial subscriptions
     /// accepted, or the typed error of the one that failed), for `StageBuilder::start` to
     /// read even if the stage has stopped by then (a start through a child spec has none).
-    pub(crate) start_answer: Option<StartAnswer>,
+    pub(crate) start_answer: Option<Arc<StartAnswer>>,
 }
-
-/// The answer about a stage's initial subscriptions, kept outside the stage.
-pub(crate) type StartAnswer = Arc<std::sync::Mutex<Option<StartReply>>>;
 
 /// The server's state: the stage's own, its context, and both sides.
 pub(crate) struct StageState<S: GenStage> {
@@ -234,8 +231,8 @@ impl<S: GenStage> GenServer for StageServer<S> {
                 Err(error) => {
                     if subscription.options.cancel.stops_on(&Exit::NoProc) {
                         let exit = Exit::error(error.to_string());
-                        if let Some(Ok(mut slot)) = self.start_answer.as_ref().map(|s| s.lock()) {
-                            *slot = Some(Err(error));
+                        if let Some(answer) = &self.start_answer {
+                            answer.record(Err(error));
                         }
                         return Init::Stop(exit);
                     }
@@ -247,7 +244,7 @@ impl<S: GenStage> GenServer for StageServer<S> {
             state
                 .consumer
                 .acceptance
-                .keep_start_answer(Arc::clone(answer));
+                .answer_start_in(Arc::clone(answer));
         }
         match self.settle(&mut state, Outcome::NoReply).await {
             Outcome::NoReply => Init::Ready(state),

@@ -143,7 +143,7 @@ impl<S: GenStage> StageBuilder<S> {
 
     fn into_parts(
         self,
-        start_answer: Option<StartAnswer>,
+        start_answer: Option<Arc<StartAnswer>>,
     ) -> (StageServer<S>, S::Args, StartOptions) {
         let config = Config {
             ops: self.ops,
@@ -162,7 +162,7 @@ impl<S: GenStage> StageBuilder<S> {
     /// returns that subscription's typed error.
     async fn launch(self, link: Option<ActorCell>) -> Result<Stage<S>, StageStartError> {
         self.validate()?;
-        let answer = StartAnswer::default();
+        let answer = Arc::new(StartAnswer::default());
         let (runtime, args, mut options) = self.into_parts(Some(Arc::clone(&answer)));
         if let Some(supervisor) = link {
             options = options.link(supervisor);
@@ -171,8 +171,7 @@ impl<S: GenStage> StageBuilder<S> {
         let server = match start(runtime, args, options).await {
             Ok(server) => server,
             Err(error) => {
-                let refused = answer.lock().ok().and_then(|mut slot| slot.take());
-                return Err(match refused {
+                return Err(match answer.recorded() {
                     Some(Err(subscribe)) => StageStartError::Subscribe(subscribe),
                     Some(Ok(())) | None => error.into(),
                 });

@@ -2,9 +2,7 @@
 
 use arbor_actor::{CallOutcome, Caller, Context, Exit, HandleCall, HandleCast, Outcome, Server};
 
-use crate::runtime::{
-    failed_subscription_exit, StageServer, StageState, StartReply, SubscribeReply,
-};
+use crate::runtime::{failed_subscription_exit, StageServer, StageState, SubscribeReply};
 use crate::subscription::Subscription;
 use crate::{
     DemandMode, GenStage, StageInfo, StageStatus, SubscribeError, SubscribeOptions, SubscriptionTag,
@@ -56,8 +54,6 @@ pub(super) enum Control<E> {
 pub(super) struct QueueInfo<M>(pub(super) M);
 
 /// Ask to hear once the initial subscriptions are accepted (or one is refused).
-pub(super) struct AwaitSubscriptions;
-
 /// Ask for the stage's counts.
 pub(super) struct Inspect;
 
@@ -222,21 +218,6 @@ where
         }
         self.settle_and_reply(state, Outcome::NoReply, Some(()))
             .await
-    }
-}
-
-impl<S: GenStage> HandleCall<AwaitSubscriptions> for StageServer<S> {
-    type Reply = StartReply;
-
-    async fn handle_call(
-        &self,
-        _: AwaitSubscriptions,
-        from: Caller<'_, StartReply>,
-        state: &mut StageState<S>,
-        _: &mut Context<Self>,
-    ) -> CallOutcome<StartReply> {
-        state.consumer_mut().acceptance.await_start(from.defer());
-        CallOutcome::NoReply
     }
 }
 

@@ -22,8 +22,8 @@ use crate::{
     SubscriptionTag, Subscriptions,
 };
 use control::{
-    AskNow, AwaitDrained, AwaitSubscriptions, Control, Inspect, QueueInfo, ResubscribeNow, Status,
-    StopOnDrop, SubscribeNow,
+    AskNow, AwaitDrained, Control, Inspect, QueueInfo, ResubscribeNow, Status, StopOnDrop,
+    SubscribeNow,
 };
 
 /// A handle to a running stage: cheap to clone, `Send + Sync`. Like a server handle, it
@@ -486,39 +486,38 @@ impl<S: GenStage> Stage<S> {
     /// The stage just started, once its initial subscriptions are accepted; a refused
     /// one fails the start with the refusal (a stage its cancel mode stopped included).
     ///
-    /// A stage can stop before the start asks: its producers accepted, delivered every
-    /// event and ended, and it finished. `kept` tells that start from a refused one.
+    /// The stage leaves the answer in `answer` rather than in a reply, so that a stage
+    /// that has stopped since (its producers accepted, delivered everything and ended,
+    /// and it finished) still tells its start what its producers said.
     async fn accepted(
         server: Server<StageServer<S>>,
-        kept: crate::runtime::StartAnswer,
+        answer: std::sync::Arc<crate::runtime::StartAnswer>,
     ) -> Result<Self, StageStartError> {
         // A start abandoned while the subscriptions are answered leaves no stage behind,
         // as an abandoned `Server::start` leaves no server.
         let abandoned = StopOnDrop(Some(server.clone()));
-        let answer = server.call(AwaitSubscriptions).await;
-        abandoned.disarm();
-        let refused = match answer {
-            Ok(Ok(())) => return Ok(Stage { server }),
-            Ok(Err(error)) => error,
-            // Gone before it answered (or before the call reached it): what its
-            // producers said, if they said it in time.
-            Err(error @ (CallError::Exited(_) | CallError::NoProc)) => {
-                match kept.lock().ok().and_then(|mut slot| slot.take()) {
-                    Some(Ok(())) => return Ok(Stage { server }),
-                    Some(Err(refused)) => refused,
-                    None => match error {
-                        CallError::Exited(exit) => SubscribeError::Refused(exit),
-                        other => SubscribeError::Stage(other),
-                    },
-                }
-            }
-            Err(error) => SubscribeError::Stage(error),
+        // Within a call's default limit, as the call that asked for the answer before.
+        let limit = arbor_actor::DEFAULT_CALL_TIMEOUT;
+        let reply = tokio::select! {
+            biased;
+            reply = answer.known() => reply,
+            exit = server.wait() => answer
+                .recorded()
+                .unwrap_or(Err(SubscribeError::Refused(exit))),
+            () = tokio::time::sleep(limit) => Err(SubscribeError::Stage(CallError::Timeout(limit))),
         };
-        if server.is_alive() {
-            // Its cancel mode kept it running, but the start the caller asked for failed.
-            let _ = server.stop(Exit::shutdown());
+        abandoned.disarm();
+        match reply {
+            Ok(()) => Ok(Stage { server }),
+            Err(refused) => {
+                if server.is_alive() {
+                    // Its cancel mode kept it running, but the start the caller asked for
+                    // failed.
+                    let _ = server.stop(Exit::shutdown());
+                }
+                Err(StageStartError::Subscribe(refused))
+            }
         }
-        Err(StageStartError::Subscribe(refused))
     }
 
     fn control(&self, control: Control<S::In>) -> Result<(), SendError<()>> {

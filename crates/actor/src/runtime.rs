@@ -138,12 +138,7 @@ impl<G: GenServer> Runtime<G> {
         } else {
             Some(Box::pin(self.after_callback(step, slot)))
         };
-        async move {
-            match rest {
-                Some(rest) => rest.await,
-                None => Ok(()),
-            }
-        }
+        rest_if_any(rest)
     }
 
     /// Stops the server: `terminate`, then a normal ractor stop or a failure carrying the
@@ -285,12 +280,7 @@ impl<G: GenServer> Runtime<G> {
     ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send + use<'s, 't, G> {
         let exited = linked_exit(&event)
             .map(|(actor, exit)| Box::pin(self.linked_actor_exited(actor, exit, slot)));
-        async move {
-            match exited {
-                Some(exited) => exited.await,
-                None => Ok(()),
-            }
-        }
+        rest_if_any(exited)
     }
 
     async fn linked_actor_exited(
@@ -453,6 +443,20 @@ impl<G: Protocol, H: ProtocolHandler<G>> Actor for ProtocolRuntime<G, H> {
     ) -> Result<(), ActorProcessingErr> {
         self.0.stopped(slot).await;
         Ok(())
+    }
+}
+
+/// Awaits `rest`, the work a message still needs once decided, if there is any. The
+/// returned future holds `rest` and nothing else.
+fn rest_if_any<F>(rest: Option<F>) -> impl Future<Output = Result<(), ActorProcessingErr>>
+where
+    F: Future<Output = Result<(), ActorProcessingErr>>,
+{
+    async move {
+        match rest {
+            Some(rest) => rest.await,
+            None => Ok(()),
+        }
     }
 }
 

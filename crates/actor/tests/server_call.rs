@@ -201,3 +201,31 @@ async fn a_huge_timeout_means_no_limit_not_an_overflow() {
     let (server, _events) = probe().await;
     assert_eq!(server.call_timeout(Echo(4), Duration::MAX).await, Ok(4));
 }
+
+/// A call sent as the server stops must come back with the exit (or the reply), never
+/// wait out its limit: OTP's call monitors the server, so its exit ends the call.
+async fn race_calls_with(stop: fn(&arbor_actor::Server<support::Probe>)) {
+    for _ in 0..20_000 {
+        let (server, _events) = probe().await;
+        let stopper = tokio::spawn({
+            let server = server.clone();
+            async move { stop(&server) }
+        });
+        let answer = server.call_timeout(Echo(1), Duration::from_secs(2)).await;
+        assert!(
+            matches!(answer, Ok(1) | Err(CallError::Exited(_)) | Err(CallError::NoProc)),
+            "{answer:?}"
+        );
+        stopper.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_racing_a_normal_stop_ends_with_the_exit_not_the_timeout() {
+    race_calls_with(|server| server.cast(support::StopWith(Exit::Normal)).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_racing_a_kill_ends_with_the_exit_not_the_timeout() {
+    race_calls_with(|server| server.kill()).await;
+}

@@ -71,7 +71,7 @@ pub(crate) async fn act(root: &Supervisor, actor: &str, action: Action) -> Resul
                 tracing::info!(child = %info.id, %actor, ?action, "observer action");
                 return match action {
                     Action::Restart => {
-                        child.cell().kill();
+                        child.kill();
                         Ok(())
                     }
                     Action::Stop => parent.terminate(&info, child).await,

@@ -12,6 +12,7 @@ use arbor_actor::{Exit, GenServer, ProcessStats, Server};
 trait ChildHandle: Send + Sync + 'static {
     fn cell(&self) -> ActorCell;
     fn request_stop(&self, reason: Exit);
+    fn kill(&self);
     fn as_any(&self) -> &dyn Any;
     fn stats(&self) -> Option<&ProcessStats>;
 }
@@ -24,6 +25,10 @@ impl<G: GenServer> ChildHandle for Server<G> {
     fn request_stop(&self, reason: Exit) {
         // Fails only when the server is already stopping, which is what was asked.
         let _ = self.stop(reason);
+    }
+
+    fn kill(&self) {
+        Server::kill(self);
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -45,6 +50,10 @@ impl ChildHandle for PlainActor {
 
     fn request_stop(&self, reason: Exit) {
         self.0.stop(Some(reason.to_string()));
+    }
+
+    fn kill(&self) {
+        self.0.kill();
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -140,6 +149,12 @@ impl Child {
 
     pub(crate) fn request_stop(&self, reason: Exit) {
         self.handle.request_stop(reason);
+    }
+
+    /// Kills the child at once (OTP's `:brutal_kill`): an arbor server's stop is decided
+    /// before ractor kills its actor, so its watchers and pending callers hear of it first.
+    pub fn kill(&self) {
+        self.handle.kill();
     }
 }
 

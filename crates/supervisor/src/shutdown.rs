@@ -100,7 +100,7 @@ pub(crate) async fn shut_down_all(children: &[(Child, &ChildSpec)], by: &Stopper
 
 fn ask(child: &Child, shutdown: Shutdown) {
     match shutdown {
-        Shutdown::BrutalKill => child.cell().kill(),
+        Shutdown::BrutalKill => child.kill(),
         Shutdown::Timeout(_) | Shutdown::Infinity => child.request_stop(Exit::shutdown()),
     }
 }
@@ -121,7 +121,8 @@ async fn wait(child: &Child, spec: &ChildSpec, by: &Stopper, asked_at: Instant) 
                     timeout = ?limit,
                     "child did not stop in time; killing it"
                 );
-                let _ = cell.kill_and_wait(None).await;
+                child.kill();
+                let _ = cell.wait(None).await;
             }
         }
     }

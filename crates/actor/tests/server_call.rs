@@ -213,7 +213,10 @@ async fn race_calls_with(stop: fn(&arbor_actor::Server<support::Probe>)) {
         });
         let answer = server.call_timeout(Echo(1), Duration::from_secs(2)).await;
         assert!(
-            matches!(answer, Ok(1) | Err(CallError::Exited(_)) | Err(CallError::NoProc)),
+            matches!(
+                answer,
+                Ok(1) | Err(CallError::Exited(_)) | Err(CallError::NoProc)
+            ),
             "{answer:?}"
         );
         stopper.await.unwrap();

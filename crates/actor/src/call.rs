@@ -51,10 +51,10 @@ where
 /// stopping actor drops it can stay in the channel, its reply handle alive, for as long as
 /// any handle to the server lives. OTP's call monitors the server for the same reason.
 ///
-/// Watching the stop costs a waiter on the actor (60 to 100 ns, a fifth of a call), so only a call that
-/// finds the server stopping pays it. A request that the server was not yet stopping
-/// when it arrived is in the mailbox before the stop is decided (the fence orders the two
-/// for the reader), so the mailbox drops it with the actor and the reply channel closes.
+/// Watching the stop costs a waiter on the actor (60 to 100 ns, a fifth of a call), so
+/// only a call that finds the stop already decided pays it. Any other request was in the
+/// mailbox before the stop was decided (the fence orders our send before our read of
+/// the flag), so the mailbox drops it with the actor and the reply channel closes.
 async fn answer_or_stop<R>(
     server: &Server<impl GenServer>,
     mut answer: oneshot::Receiver<Result<R, Abandoned>>,

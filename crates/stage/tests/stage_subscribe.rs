@@ -499,9 +499,9 @@ async fn a_start_abandoned_while_its_subscription_waits_leaves_no_stage_running(
 }
 
 /// A start answers from what the producer said, even when the stage has stopped by the
-/// time the start asks: here its producer accepts, delivers its three events and ends,
-/// and the (permanent) consumer ends with it, all before the start's call is handled.
-/// The start succeeded; it used to be reported as a refusal with the stage's exit.
+/// time the start reads the answer: here its producer accepts, delivers its three events
+/// and ends, and the (permanent) consumer ends with it. The start succeeded; it used to be
+/// reported as a refusal with the stage's exit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_whose_producer_accepted_succeeds_though_the_stage_has_already_ended() {
     for _ in 0..500 {

@@ -53,7 +53,6 @@ pub(super) enum Control<E> {
 /// An info to queue behind the stage's buffered events, from `async_info` / `sync_info`.
 pub(super) struct QueueInfo<M>(pub(super) M);
 
-/// Ask to hear once the initial subscriptions are accepted (or one is refused).
 /// Ask for the stage's counts.
 pub(super) struct Inspect;
 

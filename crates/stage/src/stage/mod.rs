@@ -7,6 +7,7 @@ mod control;
 pub use builder::StageBuilder;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arbor_actor::ractor::ActorCell;
@@ -14,7 +15,7 @@ use arbor_actor::{CallError, Exit, Pid, SendError, Server, StopError, TimerRef};
 use arbor_registry::{Key, Registry, RegistryError, Value};
 use arbor_supervisor::Child;
 
-use crate::runtime::{Ops, StageServer, UserCall, UserCast, UserInfo};
+use crate::runtime::{Ops, StageServer, StartAnswer, UserCall, UserCast, UserInfo};
 use crate::subscription::Subscription;
 use crate::{
     BufferSize, Consumer, DemandMode, GenStage, Producer, ProducerConsumer, StageCall, StageCast,
@@ -491,12 +492,12 @@ impl<S: GenStage> Stage<S> {
     /// and it finished) still tells its start what its producers said.
     async fn accepted(
         server: Server<StageServer<S>>,
-        answer: std::sync::Arc<crate::runtime::StartAnswer>,
+        answer: Arc<StartAnswer>,
     ) -> Result<Self, StageStartError> {
         // A start abandoned while the subscriptions are answered leaves no stage behind,
         // as an abandoned `Server::start` leaves no server.
         let abandoned = StopOnDrop(Some(server.clone()));
-        // Within a call's default limit, as the call that asked for the answer before.
+        // A start waits for its answer as long as a call would.
         let limit = arbor_actor::DEFAULT_CALL_TIMEOUT;
         let reply = tokio::select! {
             biased;

@@ -180,6 +180,11 @@ impl Unhanded {
         Unhanded { tag, left: events }
     }
 
+    /// The subscription the delivery came on.
+    pub(crate) fn tag(&self) -> SubscriptionTag {
+        self.tag
+    }
+
     pub(crate) fn handed(&mut self, events: usize) {
         self.left = self.left.saturating_sub(events);
     }

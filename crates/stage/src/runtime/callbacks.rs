@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 
 use arbor_actor::{Context, Outcome, ProtocolHandler, Server, StartError, StartOptions};
 
-use super::{BoxFuture, StageServer, StageState};
+use super::{BoxFuture, StageServer, StageState, Work};
 use crate::protocol::StageMessage;
 use crate::{Consumer, GenStage, Producer, ProducerConsumer, StageContext, SubscriptionTag};
 
@@ -79,16 +79,11 @@ pub(crate) trait Callbacks<S: GenStage>: Copy + Send + Sync + 'static {
         std::future::ready(Outcome::NoReply)
     }
 
-    /// A producer-consumer's queued upstream events, handled while downstream demand is
-    /// open. The other kinds have none, so their futures, which ractor moves twice per
-    /// message, carry none of that path.
-    fn take_queued<'a>(
-        self,
-        server: &'a StageServer<S>,
-        state: &'a mut StageState<S>,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        let _ = (server, state);
-        std::future::ready(Outcome::NoReply)
+    /// Whether upstream events wait in a queue for downstream demand: a
+    /// producer-consumer's do. Known statically for a kind, so that the other kinds'
+    /// futures, which ractor moves twice per message, carry none of that path.
+    fn queues(self) -> bool {
+        false
     }
 }
 
@@ -134,13 +129,8 @@ impl<S: GenStage> Callbacks<S> for Ops<S> {
         )
     }
 
-    fn take_queued<'a>(
-        self,
-        server: &'a StageServer<S>,
-        state: &'a mut StageState<S>,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        let queued = (self.kind == Kind::ProducerConsumer).then(|| server.take_queued(self, state));
-        or_no_reply(queued)
+    fn queues(self) -> bool {
+        self.kind == Kind::ProducerConsumer
     }
 }
 
@@ -169,7 +159,7 @@ where
         state: &mut StageState<S>,
         _: &mut Context<StageServer<S>>,
     ) -> impl Future<Output = Outcome> + Send {
-        server.protocol_with(C::default(), message, state)
+        server.drive(C::default(), state, Work::Message(message))
     }
 }
 
@@ -219,20 +209,14 @@ pub(crate) trait HandlesEvents<S: GenStage>: 'static {
         ctx: &'a mut StageContext<S>,
     ) -> impl Future<Output = Outcome> + Send + 'a;
 
-    /// The queue of a producer-consumer: see [`Callbacks::take_queued`].
-    fn take_queued<'a>(
-        server: &'a StageServer<S>,
-        state: &'a mut StageState<S>,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        let _ = (server, state);
-        std::future::ready(Outcome::NoReply)
-    }
+    /// See [`Callbacks::queues`].
+    const QUEUES: bool;
 }
 
-/// Implements [`HandlesEvents`] for `$marker` with the `handle_events` of trait `$kind`,
-/// and, given `$queued`, a producer-consumer's queue.
+/// Implements [`HandlesEvents`] for `$marker` with the `handle_events` of trait `$kind`;
+/// `$queues` says whether its events wait for downstream demand.
 macro_rules! handles_events {
-    ($marker:ident, $kind:ident $(, $queued:ident)?) => {
+    ($marker:ident, $kind:ident, $queues:expr) => {
         impl<S: $kind> HandlesEvents<S> for $marker {
             fn handle_events<'a>(
                 stage: &'a S,
@@ -244,20 +228,13 @@ macro_rules! handles_events {
                 $kind::handle_events(stage, events, tag, state, ctx)
             }
 
-            $(
-                fn $queued<'a>(
-                    server: &'a StageServer<S>,
-                    state: &'a mut StageState<S>,
-                ) -> impl Future<Output = Outcome> + Send + 'a {
-                    server.take_queued(EventsKind::<$marker>::default(), state)
-                }
-            )?
+            const QUEUES: bool = $queues;
         }
     };
 }
 
-handles_events!(AsConsumer, Consumer);
-handles_events!(AsProducerConsumer, ProducerConsumer, take_queued);
+handles_events!(AsConsumer, Consumer, false);
+handles_events!(AsProducerConsumer, ProducerConsumer, true);
 
 impl<S: Producer> Callbacks<S> for ProducerKind {
     fn handle_demand<'a>(
@@ -283,12 +260,8 @@ impl<S: GenStage, K: HandlesEvents<S>> Callbacks<S> for EventsKind<K> {
         K::handle_events(stage, events, tag, state, ctx)
     }
 
-    fn take_queued<'a>(
-        self,
-        server: &'a StageServer<S>,
-        state: &'a mut StageState<S>,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        K::take_queued(server, state)
+    fn queues(self) -> bool {
+        K::QUEUES
     }
 }
 

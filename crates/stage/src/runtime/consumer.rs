@@ -2,12 +2,12 @@
 //! producer-consumer) the queue of upstream events waiting for downstream demand.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome};
 
 use super::acceptance::Acceptance;
+use super::driver::{Plan, Work};
 use super::{Callbacks, Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{UpstreamLink, Watch};
@@ -15,8 +15,8 @@ use crate::protocol::{Downward, InFlight, StageMessage, Subscribe, Unhanded, Upw
 use crate::subscription::Subscription;
 use crate::tag::TagMap;
 use crate::{
-    Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError, SubscribeTo,
-    SubscriptionInfo, SubscriptionTag,
+    Batch, Cancel, Cancelled, DemandAsk, DemandCounter, GenStage, Side, SubscribeError,
+    SubscribeTo, SubscriptionInfo, SubscriptionTag,
 };
 
 /// One subscription, seen from its consumer.
@@ -31,13 +31,31 @@ struct Upstream<E> {
 }
 
 /// Work a producer-consumer holds until downstream demand lets it through.
-enum Queued<E> {
+pub(super) enum Queued<E> {
     /// Kept in flight until handled: a stop with events queued counts them as lost.
     Events(InFlight<E>),
     Cancel(SubscriptionTag, Cancelled, Cancel),
     /// An `async_info` / `sync_info` sent from outside: it waits for the events that
     /// arrived before it (it needs no demand of its own).
     Info(PendingInfo),
+}
+
+/// The batches of one delivery not yet handed to `handle_events`. Dropped before all
+/// were handed (the stage stopped or crashed in between), it counts the rest as lost.
+pub(super) struct Delivery<E> {
+    batches: smallvec::IntoIter<[Batch<E>; 1]>,
+    unhanded: Unhanded,
+}
+
+impl<E> Delivery<E> {
+    /// The next batch: its subscription, its events, and the demand to ask for once they
+    /// are handled (0: none).
+    #[inline]
+    pub(super) fn next_batch(&mut self) -> Option<(SubscriptionTag, Vec<E>, usize)> {
+        let Batch { events, ask } = self.batches.next()?;
+        self.unhanded.handed(events.len());
+        Some((self.unhanded.tag(), events, ask))
+    }
 }
 
 pub(crate) struct ConsumerSide<E> {
@@ -183,15 +201,20 @@ impl<S: GenStage> StageServer<S> {
         Ok(tag)
     }
 
-    /// Handles a message from a producer. Events, the frequent ones, go straight to
-    /// [`on_events`](Self::on_events); the rest come here, behind a box.
+    /// Handles a message from a producer. Events, the frequent ones, are driven without
+    /// it; the rest come here, behind a box.
     pub(super) async fn on_downward(
         &self,
         state: &mut StageState<S>,
         message: Downward<S::In>,
     ) -> Outcome {
         let (tag, why) = match message {
-            Downward::Events(batch) => return self.on_events(self.config.ops, state, batch).await,
+            Downward::Events(batch) => {
+                let events = StageMessage::Downward(Downward::Events(batch));
+                return self
+                    .drive(self.config.ops, state, Work::Message(events))
+                    .await;
+            }
             Downward::Accepted { tag } => {
                 state.consumer.acceptance.accepted(tag);
                 return Outcome::NoReply;
@@ -218,116 +241,68 @@ impl<S: GenStage> StageServer<S> {
         self.invoke_cancel(state, tag, why, cancel).await
     }
 
-    pub(super) fn on_events<'a, C: Callbacks<S>>(
-        &'a self,
+    /// Plans a delivery from a producer: its batches for a consumer, the queue for a
+    /// producer-consumer, nothing if the subscription has ended meanwhile.
+    #[inline]
+    pub(super) fn plan_events<C: Callbacks<S>>(
+        &self,
         callbacks: C,
-        state: &'a mut StageState<S>,
+        state: &mut StageState<S>,
         batch: InFlight<S::In>,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        async move {
-            if !state.consumer.upstreams.contains_key(&batch.tag) {
-                batch.discard_ended();
-                return Outcome::NoReply;
-            }
-            state.telemetry.events_in(batch.len());
-            if self.config.ops.kind == Kind::ProducerConsumer {
-                state.consumer.queue.push_back(Queued::Events(batch));
-                return callbacks.take_queued(self, state).await;
-            }
-            let tag = batch.tag;
-            self.handle_batches(callbacks, state, tag, batch.take())
-                .await
+    ) -> Plan<S::In> {
+        if !state.consumer.upstreams.contains_key(&batch.tag) {
+            batch.discard_ended();
+            return Plan::Nothing;
         }
+        state.telemetry.events_in(batch.len());
+        if callbacks.queues() {
+            state.consumer.queue.push_back(Queued::Events(batch));
+            return Plan::Queue;
+        }
+        let tag = batch.tag;
+        Plan::Delivery(self.delivery(state, tag, batch.take()))
     }
 
-    /// Handles queued upstream events while downstream demand is open.
-    pub(super) fn take_queued<'a, C: Callbacks<S>>(
-        &'a self,
-        callbacks: C,
-        state: &'a mut StageState<S>,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        async move {
-            loop {
-                let needs_demand = !matches!(state.consumer.queue.front(), Some(Queued::Info(_)));
-                if needs_demand && state.consumer.open == 0 {
-                    break;
-                }
-                // Events are taken apart here and handled below, so the queue entry is not
-                // held across the await beside its parts; a cancel, rare, is boxed.
-                let outcome = match state.consumer.queue.pop_front() {
-                    Some(Queued::Events(batch)) => {
-                        let (tag, events) = (batch.tag, batch.take());
-                        self.handle_batches(callbacks, state, tag, events).await
-                    }
-                    Some(Queued::Cancel(tag, why, cancel)) => {
-                        Box::pin(self.invoke_cancel(state, tag, why, cancel)).await
-                    }
-                    Some(Queued::Info(info)) => {
-                        state.ctx.infos.push(info);
-                        self.settle(state, Outcome::NoReply).await
-                    }
-                    None => break,
-                };
-                if let Outcome::Stop(exit) = outcome {
-                    return Outcome::Stop(exit);
-                }
-            }
-            Outcome::NoReply
-        }
-    }
-
-    /// Hands `events` to `handle_events` in batches of at most `max - min`, asking
-    /// upstream again after each batch as the demand counter says.
-    fn handle_batches<'a, C: Callbacks<S>>(
-        &'a self,
-        callbacks: C,
-        state: &'a mut StageState<S>,
+    /// Cuts `events` into batches of at most `max - min`, each with the demand to ask
+    /// for once it is handled, as the subscription's demand counter says.
+    #[inline]
+    pub(super) fn delivery(
+        &self,
+        state: &mut StageState<S>,
         tag: SubscriptionTag,
         events: Vec<S::In>,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        async move {
-            let mut unhanded = Unhanded::new(tag, events.len());
-            let batches = match state
-                .consumer
-                .upstreams
-                .get_mut(&tag)
-                .and_then(|upstream| upstream.demand.as_mut())
-            {
-                Some(demand) => {
-                    let split = demand.split(events);
-                    if split.excess > 0 {
-                        tracing::error!(stage = %state.ctx.myself(), subscription = %tag, excess = split.excess, "received events in excess of demand");
-                    }
-                    split.batches
+    ) -> Delivery<S::In> {
+        let unhanded = Unhanded::new(tag, events.len());
+        let batches = match state
+            .consumer
+            .upstreams
+            .get_mut(&tag)
+            .and_then(|upstream| upstream.demand.as_mut())
+        {
+            Some(demand) => {
+                let split = demand.split(events);
+                if split.excess > 0 {
+                    tracing::error!(stage = %state.ctx.myself(), subscription = %tag, excess = split.excess, "received events in excess of demand");
                 }
-                // Manual demand, or a subscription ended while its events waited.
-                None => smallvec::smallvec![crate::Batch { events, ask: 0 }],
-            };
-            let mut batches = batches.into_iter();
-            loop {
-                // Taken apart in a block of its own, so that the batch is not held across
-                // the awaits below beside its parts.
-                let (events, ask) = {
-                    let Some(batch) = batches.next() else {
-                        break;
-                    };
-                    (batch.events, batch.ask)
-                };
-                unhanded.handed(events.len());
-                let user = &mut state.user;
-                let outcome = callbacks
-                    .handle_events(&self.stage, events, tag, user, &mut state.ctx)
-                    .await;
-                let outcome = self.settle(state, outcome).await;
-                if ask > 0 {
-                    self.ask_upstream(state, tag, ask);
-                }
-                if let Outcome::Stop(exit) = outcome {
-                    return Outcome::Stop(exit);
-                }
+                split.batches
             }
-            Outcome::NoReply
+            // Manual demand, or a subscription ended while its events waited.
+            None => smallvec::smallvec![Batch { events, ask: 0 }],
+        };
+        Delivery {
+            batches: batches.into_iter(),
+            unhanded,
         }
+    }
+
+    /// The next entry of a producer-consumer's queue that may go now: events and cancels
+    /// only while downstream demand is open, an info at any time.
+    pub(super) fn next_queued(&self, state: &mut StageState<S>) -> Option<Queued<S::In>> {
+        let needs_demand = !matches!(state.consumer.queue.front(), Some(Queued::Info(_)));
+        if needs_demand && state.consumer.open == 0 {
+            return None;
+        }
+        state.consumer.queue.pop_front()
     }
 
     pub(super) fn ask_upstream(&self, state: &StageState<S>, tag: SubscriptionTag, demand: usize) {
@@ -379,7 +354,7 @@ impl<S: GenStage> StageServer<S> {
 
     /// A subscription ended: tell the stage, then stop if the cancel mode says so, and
     /// settle what the stage asked for.
-    async fn invoke_cancel(
+    pub(super) async fn invoke_cancel(
         &self,
         state: &mut StageState<S>,
         tag: SubscriptionTag,

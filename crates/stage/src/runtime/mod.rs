@@ -6,10 +6,11 @@
 //! a producer-consumer both, with a queue between them so that it handles upstream
 //! events only while downstream demand is open.
 //!
-//! The functions on the path of asks and events return an `async move` block rather than
-//! being `async fn`s: an `async fn`'s future holds each argument twice (as passed and as
-//! bound), and every level of the path nests in the future that ractor moves twice per
-//! message.
+//! Asks and events, the messages of the hot path, go through one loop (`driver`): each is
+//! prepared without awaiting, then the stage's callback is awaited, then its work is
+//! settled. The loop is a function returning an `async move` block rather than an
+//! `async fn`: an `async fn`'s future holds each argument twice (as passed and as bound),
+//! and it nests in the future that ractor moves twice per message.
 #![allow(
     clippy::manual_async_fn,
     reason = "an async block holds each argument once, an async fn twice (see above)"
@@ -18,6 +19,7 @@
 mod acceptance;
 mod callbacks;
 mod consumer;
+mod driver;
 mod producer;
 
 use std::future::Future;
@@ -30,7 +32,7 @@ use arbor_actor::{
     Outcome, Protocol, ReplyTo,
 };
 
-use crate::protocol::{Downward, StageMessage, Upward};
+use crate::protocol::StageMessage;
 use crate::telemetry::{stage_kind, StageTelemetry};
 use crate::{
     GenStage, Stage, StageCall, StageCast, StageContext, StageInfo, SubscribeError, SubscriptionTag,
@@ -40,6 +42,7 @@ pub(crate) use acceptance::{StartAnswer, SubscribeReply};
 use callbacks::Callbacks;
 pub(crate) use callbacks::{Kind, Ops};
 pub(crate) use consumer::ConsumerSide;
+use driver::Work;
 use producer::Waiting;
 pub(crate) use producer::{ProducerConfig, ProducerSide};
 
@@ -336,7 +339,10 @@ impl<S: GenStage> StageServer<S> {
             // Demand held in accumulate mode is replayed as it was asked, one
             // `handle_demand` per ask, each dispatched before the next (gen_stage's).
             for demand in replayed.into_iter().chain((owed > 0).then_some(owed)) {
-                if let Outcome::Stop(exit) = self.on_demand(self.config.ops, state, demand).await {
+                let served = self
+                    .drive(self.config.ops, state, Work::Demand(demand))
+                    .await;
+                if let Outcome::Stop(exit) = served {
                     return Outcome::Stop(exit);
                 }
                 self.settle_step(state);
@@ -423,33 +429,8 @@ impl<S: GenStage> Protocol for StageServer<S> {
         state: &mut StageState<S>,
         _: &mut Context<Self>,
     ) -> Outcome {
-        self.protocol_with(self.config.ops, message, state).await
-    }
-}
-
-impl<S: GenStage> StageServer<S> {
-    /// Handles a protocol message with the kind callbacks `callbacks`.
-    ///
-    /// Asks and events go straight to their handlers, the rest behind a box: a future per
-    /// level would add its own copy of the message to every message's future.
-    pub(crate) fn protocol_with<'s, 't, C: Callbacks<S>>(
-        &'s self,
-        callbacks: C,
-        message: StageMessage<S>,
-        state: &'t mut StageState<S>,
-    ) -> impl Future<Output = Outcome> + Send + use<'s, 't, S, C> {
-        async move {
-            match message {
-                StageMessage::Upward(Upward::Ask { tag, demand }) => {
-                    self.producer_ask(callbacks, state, tag, demand).await
-                }
-                StageMessage::Downward(Downward::Events(batch)) => {
-                    self.on_events(callbacks, state, batch).await
-                }
-                StageMessage::Upward(message) => Box::pin(self.on_upward(state, message)).await,
-                StageMessage::Downward(message) => Box::pin(self.on_downward(state, message)).await,
-            }
-        }
+        self.drive(self.config.ops, state, Work::Message(message))
+            .await
     }
 }
 

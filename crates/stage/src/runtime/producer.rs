@@ -1,10 +1,10 @@
 //! The producer side of a stage: consumers, dispatcher, buffer and demand mode.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use arbor_actor::{Exit, OnStop, Outcome};
 
+use super::driver::{Plan, Work};
 use super::{Callbacks, Kind, StageServer, StageState};
 use crate::context::PendingInfo;
 use crate::link::{DownstreamLink, Watch};
@@ -142,8 +142,8 @@ impl<E: Send + 'static> ProducerSide<E> {
 }
 
 impl<S: GenStage> StageServer<S> {
-    /// Handles a message from a consumer. Asks, the frequent ones, go straight to
-    /// [`producer_ask`](Self::producer_ask); the rest come here, behind a box.
+    /// Handles a message from a consumer. Asks, the frequent ones, are driven without
+    /// it; the rest come here, behind a box.
     pub(super) async fn on_upward(
         &self,
         state: &mut StageState<S>,
@@ -165,7 +165,8 @@ impl<S: GenStage> StageServer<S> {
                     .await
             }
             Upward::Ask { tag, demand } => {
-                self.producer_ask(self.config.ops, state, tag, demand).await
+                let ask = StageMessage::Upward(Upward::Ask { tag, demand });
+                self.drive(self.config.ops, state, Work::Message(ask)).await
             }
             Upward::Cancel { tag, reason } => {
                 let why = Cancelled::Cancel(reason);
@@ -243,30 +244,32 @@ impl<S: GenStage> StageServer<S> {
         };
         state.producer.consumers.insert(tag, downstream);
         state.telemetry.subscribed();
-        let outcome = self.on_demand(self.config.ops, state, demand).await;
+        let outcome = self
+            .drive(self.config.ops, state, Work::Demand(demand))
+            .await;
         self.settle(state, outcome).await
     }
 
-    pub(super) fn producer_ask<'a, C: Callbacks<S>>(
-        &'a self,
-        callbacks: C,
-        state: &'a mut StageState<S>,
+    /// Takes an ask from consumer `tag`: the dispatcher sends what it can and gives the
+    /// demand to forward to the stage, or `None` when it refuses the ask.
+    #[inline]
+    pub(super) fn take_ask(
+        &self,
+        state: &mut StageState<S>,
         tag: SubscriptionTag,
         demand: usize,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        async move {
-            state.telemetry.asked_of(demand);
-            let producer = &mut state.producer;
-            let forward = match producer.dispatcher.ask(tag, demand, &mut producer.outbox) {
-                Ok(forward) => forward,
-                Err(error) => {
-                    tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, error = &error as &dyn std::error::Error, "ask ignored");
-                    return Outcome::NoReply;
-                }
-            };
-            self.flush(state);
-            let outcome = self.on_demand(callbacks, state, forward).await;
-            self.settle(state, outcome).await
+    ) -> Option<usize> {
+        state.telemetry.asked_of(demand);
+        let producer = &mut state.producer;
+        match producer.dispatcher.ask(tag, demand, &mut producer.outbox) {
+            Ok(forward) => {
+                self.flush(state);
+                Some(forward)
+            }
+            Err(error) => {
+                tracing::debug!(stage = %state.ctx.myself(), subscription = %tag, error = &error as &dyn std::error::Error, "ask ignored");
+                None
+            }
         }
     }
 
@@ -299,33 +302,29 @@ impl<S: GenStage> StageServer<S> {
         let producer = &mut state.producer;
         let demand = producer.dispatcher.cancel(tag, &mut producer.outbox);
         self.flush(state);
-        let outcome = self.on_demand(self.config.ops, state, demand).await;
+        let outcome = self
+            .drive(self.config.ops, state, Work::Demand(demand))
+            .await;
         self.settle(state, outcome).await
     }
 
-    /// Serves `demand` from the buffer, then from the stage: `handle_demand` for a
-    /// producer (unless demand accumulates), queued upstream events for a
-    /// producer-consumer.
-    pub(super) fn on_demand<'a, C: Callbacks<S>>(
-        &'a self,
+    /// Serves `demand` from the buffer, then plans the stage's part: `handle_demand` for
+    /// a producer (unless demand accumulates), its queue for a producer-consumer.
+    #[inline]
+    pub(super) fn plan_demand<C: Callbacks<S>>(
+        &self,
         callbacks: C,
-        state: &'a mut StageState<S>,
+        state: &mut StageState<S>,
         demand: usize,
-    ) -> impl Future<Output = Outcome> + Send + 'a {
-        async move {
-            let mut demand = self.take_from_buffer(state, demand);
-            if self.config.ops.kind == Kind::ProducerConsumer {
-                state.consumer.open_demand(demand);
-                return callbacks.take_queued(self, state).await;
-            }
-            demand = state.producer.gate.demand(demand);
-            if demand == 0 {
-                return Outcome::NoReply;
-            }
-            let user = &mut state.user;
-            callbacks
-                .handle_demand(&self.stage, demand, user, &mut state.ctx)
-                .await
+    ) -> Plan<S::In> {
+        let demand = self.take_from_buffer(state, demand);
+        if callbacks.queues() {
+            state.consumer.open_demand(demand);
+            return Plan::Queue;
+        }
+        match state.producer.gate.demand(demand) {
+            0 => Plan::Nothing,
+            demand => Plan::Demand(demand),
         }
     }
 

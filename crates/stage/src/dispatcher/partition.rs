@@ -155,39 +155,56 @@ impl ToPartition for PartitionKey {
     }
 }
 
-/// The hash, with its answer already checked against the partitions.
-type HashFn<E> = Arc<dyn Fn(&E) -> Route + Send + Sync>;
+/// The user's hash, wrapped in the loop that routes a batch with it: one call through a
+/// pointer per batch, with the hash inlined in the loop, rather than one per event.
+type RouteFn<E> = Arc<dyn Fn(&mut std::vec::IntoIter<E>, &mut Routing<E>) + Send + Sync>;
 
-/// Where the hash sends one event. Two words, so the hash, called once per event through
-/// a pointer, answers in registers: an `Option<Result<usize, DispatchError>>` went
-/// through memory and cost a quarter of the dispatch.
-enum Route {
-    To(usize),
-    Drop,
-    Invalid(Box<DispatchError>),
+/// A batch being routed: the per-partition batches, and what the routing left.
+struct Routing<E> {
+    routed: Vec<Vec<E>>,
+    /// Events still owed to consumers: the routing stops once none are.
+    waiting: usize,
+    /// Events the hash routed nowhere.
+    dropped: usize,
+    /// The partition the hash named that does not exist: the routing stopped at it.
+    invalid: Option<DispatchError>,
 }
 
-/// Wraps the user's `hash` so that it answers with a checked partition index.
-fn checked_hash<E, P: ToPartition>(
+/// Wraps the user's `hash` in the loop that routes a batch, each answer checked against
+/// the partitions.
+fn router<E, P: ToPartition>(
     count: usize,
     names: &[Arc<str>],
     hash: impl Fn(&E) -> Option<P> + Send + Sync + 'static,
-) -> HashFn<E> {
+) -> RouteFn<E> {
     let names: Arc<[Arc<str>]> = names.into();
-    Arc::new(move |event: &E| match hash(event) {
-        Some(partition) => match partition.partition_index(count, &names) {
-            Ok(index) => Route::To(index),
-            Err(error) => invalid(error),
+    Arc::new(
+        move |events: &mut std::vec::IntoIter<E>, routing: &mut Routing<E>| {
+            // Counted in a local: the field would be stored back at every event.
+            let mut waiting = routing.waiting;
+            while waiting > 0 {
+                let Some(event) = events.next() else { break };
+                let Some(partition) = hash(&event) else {
+                    routing.dropped += 1;
+                    continue;
+                };
+                match partition.partition_index(count, &names) {
+                    Ok(index) => {
+                        // Always there: the index was checked against `count`.
+                        if let Some(batch) = routing.routed.get_mut(index) {
+                            batch.push(event);
+                            waiting -= 1;
+                        }
+                    }
+                    Err(error) => {
+                        routing.invalid = Some(error);
+                        break;
+                    }
+                }
+            }
+            routing.waiting = waiting;
         },
-        None => Route::Drop,
-    })
-}
-
-/// Out of line, so the hash's common path needs no stack frame.
-#[cold]
-#[inline(never)]
-fn invalid(error: DispatchError) -> Route {
-    Route::Invalid(Box::new(error))
+    )
 }
 
 /// Routes each event to the consumer of one partition, chosen by a hash function
@@ -254,7 +271,7 @@ pub struct PartitionDispatcher<E> {
     partitions: Vec<Partition<E>>,
     /// Empty when the partitions were made by count.
     names: Vec<Arc<str>>,
-    hash: HashFn<E>,
+    route: RouteFn<E>,
     subscriptions: HashMap<SubscriptionTag, usize>,
     /// Demand forwarded upstream and not yet met by dispatched events.
     waiting: usize,
@@ -277,8 +294,8 @@ impl<E> PartitionDispatcher<E> {
         hash: impl Fn(&E) -> Option<P> + Send + Sync + 'static,
     ) -> Result<Self, InvalidOptions> {
         let (count, names) = Self::checked(partitions)?;
-        let hash = checked_hash(count, &names, hash);
-        Ok(Self::from_parts(count, names, hash))
+        let route = router(count, &names, hash);
+        Ok(Self::from_parts(count, names, route))
     }
 
     /// Checks `partitions` once and returns what builds a fresh dispatcher over them for
@@ -321,8 +338,8 @@ impl<E> PartitionDispatcher<E> {
         E: 'static,
     {
         let (count, names) = Self::checked(partitions)?;
-        let hash = checked_hash(count, &names, hash);
-        Ok(move || Self::from_parts(count, names.clone(), Arc::clone(&hash)))
+        let route = router(count, &names, hash);
+        Ok(move || Self::from_parts(count, names.clone(), Arc::clone(&route)))
     }
 
     /// The partition count and names of valid `partitions`.
@@ -334,11 +351,11 @@ impl<E> PartitionDispatcher<E> {
         })
     }
 
-    fn from_parts(count: usize, names: Vec<Arc<str>>, hash: HashFn<E>) -> Self {
+    fn from_parts(count: usize, names: Vec<Arc<str>>, route: RouteFn<E>) -> Self {
         PartitionDispatcher {
             partitions: (0..count).map(|_| Partition::new()).collect(),
             names,
-            hash,
+            route,
             subscriptions: HashMap::new(),
             waiting: 0,
             orphaned: 0,
@@ -476,31 +493,26 @@ impl<E: Send + 'static> Dispatcher<E> for PartitionDispatcher<E> {
         let count = self.partitions.len();
         // An even spread, with some slack, saves most of the regrowth of each batch.
         let share = self.waiting.min(events.len()) / count + 16;
-        let mut routed: Vec<Vec<E>> = (0..count).map(|_| Vec::with_capacity(share)).collect();
-        let mut dropped = 0;
+        let mut routing = Routing {
+            routed: (0..count).map(|_| Vec::with_capacity(share)).collect(),
+            waiting: self.waiting,
+            dropped: 0,
+            invalid: None,
+        };
         let mut events = events.into_iter();
-        // Counted in a local: the field would be stored back at every event.
-        let mut waiting = self.waiting;
-        // Out of the `Arc` once, not at every event.
-        let hash = &*self.hash;
-        while waiting > 0 {
-            let Some(event) = events.next() else { break };
-            match hash(&event) {
-                Route::To(index) => {
-                    routed[index].push(event);
-                    waiting -= 1;
-                }
-                Route::Invalid(error) => {
-                    // A programming error: the stage stops once what was routed before
-                    // it is sent, and this event and those after it go with the stage.
-                    out.fail(*error);
-                    let lost = 1 + events.len();
-                    out.discard(lost);
-                    events = Vec::new().into_iter();
-                    break;
-                }
-                Route::Drop => dropped += 1,
-            }
+        (self.route)(&mut events, &mut routing);
+        let Routing {
+            routed,
+            waiting,
+            dropped,
+            invalid,
+        } = routing;
+        if let Some(error) = invalid {
+            // A programming error: the stage stops once what was routed before it is
+            // sent, and the event it named and those after it go with the stage.
+            out.fail(error);
+            out.discard(1 + events.len());
+            events = Vec::new().into_iter();
         }
         self.waiting = waiting;
         // A dropped event used up demand the producer was asked for, but no consumer got

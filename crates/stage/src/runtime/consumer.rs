@@ -201,14 +201,15 @@ impl<S: GenStage> StageServer<S> {
         Ok(tag)
     }
 
-    /// Handles a message from a producer. Events, the frequent ones, are driven without
-    /// it; the rest come here, behind a box.
+    /// Handles a message from a producer other than events: the driver takes events, the
+    /// frequent ones, itself, and the rest come here, behind a box.
     pub(super) async fn on_downward(
         &self,
         state: &mut StageState<S>,
         message: Downward<S::In>,
     ) -> Outcome {
         let (tag, why) = match message {
+            // The driver does not send events here; any that came would be driven the same.
             Downward::Events(batch) => {
                 let events = StageMessage::Downward(Downward::Events(batch));
                 return self

@@ -142,8 +142,8 @@ impl<E: Send + 'static> ProducerSide<E> {
 }
 
 impl<S: GenStage> StageServer<S> {
-    /// Handles a message from a consumer. Asks, the frequent ones, are driven without
-    /// it; the rest come here, behind a box.
+    /// Handles a message from a consumer other than an ask: the driver takes asks, the
+    /// frequent ones, itself, and the rest come here, behind a box.
     pub(super) async fn on_upward(
         &self,
         state: &mut StageState<S>,
@@ -164,6 +164,7 @@ impl<S: GenStage> StageServer<S> {
                 self.producer_subscribe(state, consumer, subscriber, info)
                     .await
             }
+            // The driver does not send asks here; one that came would be driven the same.
             Upward::Ask { tag, demand } => {
                 let ask = StageMessage::Upward(Upward::Ask { tag, demand });
                 self.drive(self.config.ops, state, Work::Message(ask)).await

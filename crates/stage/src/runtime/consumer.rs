@@ -242,15 +242,16 @@ impl<S: GenStage> StageServer<S> {
         self.invoke_cancel(state, tag, why, cancel).await
     }
 
-    /// Plans a delivery from a producer: its batches for a consumer, the queue for a
-    /// producer-consumer, nothing if the subscription has ended meanwhile.
+    /// Plans a delivery from a producer: its batches (put in `delivery`) for a consumer,
+    /// the queue for a producer-consumer, nothing if the subscription has ended meanwhile.
     #[inline]
     pub(super) fn plan_events<C: Callbacks<S>>(
         &self,
         callbacks: C,
         state: &mut StageState<S>,
         batch: InFlight<S::In>,
-    ) -> Plan<S::In> {
+        delivery: &mut Option<Delivery<S::In>>,
+    ) -> Plan {
         if !state.consumer.upstreams.contains_key(&batch.tag) {
             batch.discard_ended();
             return Plan::Nothing;
@@ -261,7 +262,8 @@ impl<S: GenStage> StageServer<S> {
             return Plan::Queue;
         }
         let tag = batch.tag;
-        Plan::Delivery(self.delivery(state, tag, batch.take()))
+        *delivery = Some(self.delivery(state, tag, batch.take()));
+        Plan::Batches
     }
 
     /// Cuts `events` into batches of at most `max - min`, each with the demand to ask

@@ -27,13 +27,14 @@ pub(crate) enum Work<S: GenStage> {
 }
 
 /// What a message asks of the stage's callbacks, decided before any of them runs.
-pub(super) enum Plan<E> {
+pub(super) enum Plan {
     /// Nothing more: preparing did all there was.
     Nothing,
     /// `handle_demand` with this demand.
     Demand(usize),
-    /// `handle_events` for each batch of one delivery.
-    Delivery(Delivery<E>),
+    /// `handle_events` for each batch of the delivery the plan put in the driver's slot
+    /// (built there, not moved there: it is the loop's largest local).
+    Batches,
     /// A producer-consumer's queue, taken while downstream demand is open.
     Queue,
 }
@@ -59,14 +60,16 @@ impl<S: GenStage> Rare<S> {
 }
 
 impl<S: GenStage> StageServer<S> {
-    /// Prepares `work` without awaiting, and plans what is left for the callbacks.
+    /// Prepares `work` without awaiting, and plans what is left for the callbacks; a
+    /// delivery's batches go in `delivery`.
     #[inline]
     fn plan<C: Callbacks<S>>(
         &self,
         callbacks: C,
         state: &mut StageState<S>,
         work: Work<S>,
-    ) -> Result<Plan<S::In>, Rare<S>> {
+        delivery: &mut Option<Delivery<S::In>>,
+    ) -> Result<Plan, Rare<S>> {
         Ok(match work {
             Work::Message(StageMessage::Upward(Upward::Ask { tag, demand })) => {
                 match self.take_ask(state, tag, demand) {
@@ -75,7 +78,7 @@ impl<S: GenStage> StageServer<S> {
                 }
             }
             Work::Message(StageMessage::Downward(Downward::Events(batch))) => {
-                self.plan_events(callbacks, state, batch)
+                self.plan_events(callbacks, state, batch, delivery)
             }
             Work::Message(StageMessage::Upward(message)) => return Err(Rare::Upward(message)),
             Work::Message(StageMessage::Downward(message)) => return Err(Rare::Downward(message)),
@@ -101,14 +104,12 @@ impl<S: GenStage> StageServer<S> {
             let outcome = 'run: {
                 // No `.await` in this match: a value held across more than one `.await`
                 // keeps its own place in the future, beside everything else.
-                let mut demand = 0;
                 let mut delivery = None;
-                match self.plan(callbacks, state, work) {
-                    Ok(Plan::Nothing | Plan::Queue) => {}
-                    Ok(Plan::Demand(asked)) => demand = asked,
-                    Ok(Plan::Delivery(first)) => delivery = Some(first),
+                let demand = match self.plan(callbacks, state, work, &mut delivery) {
+                    Ok(Plan::Demand(demand)) => demand,
+                    Ok(Plan::Nothing | Plan::Batches | Plan::Queue) => 0,
                     Err(rare) => return rare.handle(self, state).await,
-                }
+                };
                 if demand > 0 {
                     let user = &mut state.user;
                     break 'run callbacks

@@ -317,7 +317,7 @@ impl<S: GenStage> StageServer<S> {
         callbacks: C,
         state: &mut StageState<S>,
         demand: usize,
-    ) -> Plan<S::In> {
+    ) -> Plan {
         let demand = self.take_from_buffer(state, demand);
         if callbacks.queues() {
             state.consumer.open_demand(demand);

@@ -8,7 +8,7 @@ use arbor_stage::{
     BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
     Stage, StageContext, SubscribeOptions, SubscriptionTag,
 };
-use support::{collect, probe_on, Counter, Doubler, Probe};
+use support::{collect, probe_on, Counter, Doubler, Probe, Seen};
 use tokio::sync::oneshot;
 
 #[tokio::test]
@@ -372,4 +372,44 @@ async fn a_partition_hash_out_of_range_stops_the_producer_with_the_error() {
             "the partition hash routed an event to partition 9, but there are 2 partitions"
         )
     );
+}
+
+#[tokio::test]
+async fn a_producer_consumer_hears_its_producer_stop_only_after_the_events_queued_before_it() {
+    let producer = Stage::producer(support::Pusher, ()).start().await.unwrap();
+    let doubler = Stage::producer_consumer(Doubler, ())
+        .subscribe_to(&producer, SubscribeOptions::new().max_demand(10))
+        .start()
+        .await
+        .unwrap();
+    let (probe, mut seen) = Probe::manual();
+    let consumer = Stage::consumer(probe, ())
+        .subscribe_to(&doubler, SubscribeOptions::new().max_demand(10))
+        .start()
+        .await
+        .unwrap();
+    let Some(Seen::Subscribed(tag)) = seen.recv().await else {
+        panic!("the probe did not subscribe");
+    };
+    // Three events reach the doubler, which has no downstream demand: they wait in its
+    // input, and its producer's stop waits behind them.
+    producer.cast(support::Push(vec![1, 2, 3])).unwrap();
+    producer
+        .stop_and_wait(Exit::Normal, support::STALL)
+        .await
+        .unwrap();
+    doubler.buffered_count().await.unwrap();
+    assert!(
+        seen.try_recv().is_err(),
+        "the doubler handled its input or its producer's stop without demand"
+    );
+
+    consumer.ask(tag, 5).await.unwrap();
+    assert_eq!(collect(&mut seen, 3).await.1, vec![2, 4, 6]);
+    // Then the stop: a permanent subscription stops the doubler with its producer's
+    // reason, and the probe hears it.
+    let next = tokio::time::timeout(support::STALL, seen.recv())
+        .await
+        .unwrap();
+    assert_eq!(next, Some(Seen::Cancelled(tag, Exit::Normal)));
 }

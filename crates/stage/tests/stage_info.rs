@@ -8,7 +8,7 @@ use arbor_stage::{
     Consumer, DemandMode, GenStage, NoEvents, Producer, Stage, StageCast, StageContext, StageInfo,
     SubscribeOptions, SubscriptionTag,
 };
-use support::{collect, probe_on, Probe, Push, Seen, STALL};
+use support::{collect, manual_probe_on, probe_on, Push, Seen, STALL};
 use tokio::sync::mpsc;
 
 /// An info: its label is reported when the stage handles it.
@@ -169,13 +169,8 @@ async fn an_info_waits_until_the_events_buffered_before_it_are_sent() {
     producer.sync_info(Marker("after five")).await.unwrap();
     assert_eq!(handled(&producer, &mut handled_infos).await, (5, vec![]));
 
-    let (probe, mut seen) = Probe::manual();
-    let consumer = Stage::consumer(probe, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(10))
-        .start()
-        .await
-        .unwrap();
-    let tag = subscribed_tag(&mut seen).await;
+    let (consumer, mut seen, tag) =
+        manual_probe_on(&producer, SubscribeOptions::new().max_demand(10)).await;
     consumer.ask(tag, 3).await.unwrap();
     assert_eq!(collect(&mut seen, 3).await.1, vec![0, 1, 2]);
     assert_eq!(handled(&producer, &mut handled_infos).await, (2, vec![]));
@@ -316,13 +311,8 @@ async fn a_producer_consumers_info_waits_for_the_input_events_before_it() {
         .start()
         .await
         .unwrap();
-    let (probe, mut seen) = Probe::manual();
-    let consumer = Stage::consumer(probe, ())
-        .subscribe_to(&relay, SubscribeOptions::new().max_demand(10))
-        .start()
-        .await
-        .unwrap();
-    let tag = subscribed_tag(&mut seen).await;
+    let (consumer, mut seen, tag) =
+        manual_probe_on(&relay, SubscribeOptions::new().max_demand(10)).await;
     // Five events reach the relay, which has no downstream demand: they wait in its input.
     producer.cast(Push((0..5).collect())).unwrap();
     producer.buffered_count().await.unwrap();

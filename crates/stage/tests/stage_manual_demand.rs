@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use arbor_actor::Exit;
 use arbor_stage::{Cancel, DemandMode, Stage, SubscribeError, SubscribeOptions};
-use support::{collect, Counter, Probe, Seen};
+use support::{collect, manual_probe_on, Counter, Probe, Seen};
 
 #[tokio::test]
 async fn a_manual_consumer_receives_exactly_what_it_asks_for() {
@@ -14,15 +14,8 @@ async fn a_manual_consumer_receives_exactly_what_it_asks_for() {
         .start()
         .await
         .unwrap();
-    let (probe, mut seen) = Probe::manual();
-    let consumer = Stage::consumer(probe, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(100))
-        .start()
-        .await
-        .unwrap();
-    let Some(Seen::Subscribed(tag)) = seen.recv().await else {
-        panic!("expected the subscription first");
-    };
+    let (consumer, mut seen, tag) =
+        manual_probe_on(&producer, SubscribeOptions::new().max_demand(100)).await;
     // Nothing is asked for a manual subscription.
     producer.buffered_count().await.unwrap();
     consumer.buffered_count().await.unwrap();

@@ -8,7 +8,7 @@ use arbor_stage::{
     BroadcastDispatcher, Consumer, DemandMode, GenStage, NoEvents, PartitionDispatcher, Partitions,
     Stage, StageContext, SubscribeOptions, SubscriptionTag,
 };
-use support::{collect, probe_on, Counter, Doubler, Probe, Seen};
+use support::{collect, manual_probe_on, probe_on, Counter, Doubler, Probe, Seen};
 use tokio::sync::oneshot;
 
 #[tokio::test]
@@ -382,15 +382,8 @@ async fn a_producer_consumer_hears_its_producer_stop_only_after_the_events_queue
         .start()
         .await
         .unwrap();
-    let (probe, mut seen) = Probe::manual();
-    let consumer = Stage::consumer(probe, ())
-        .subscribe_to(&doubler, SubscribeOptions::new().max_demand(10))
-        .start()
-        .await
-        .unwrap();
-    let Some(Seen::Subscribed(tag)) = seen.recv().await else {
-        panic!("the probe did not subscribe");
-    };
+    let (consumer, mut seen, tag) =
+        manual_probe_on(&doubler, SubscribeOptions::new().max_demand(10)).await;
     // Three events reach the doubler, which has no downstream demand: they wait in its
     // input, and its producer's stop waits behind them.
     producer.cast(support::Push(vec![1, 2, 3])).unwrap();

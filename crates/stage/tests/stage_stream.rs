@@ -12,7 +12,7 @@ use arbor_stage::{
     StageContext, StageStartError, SubscribeOptions, SubscribeTo, SubscriptionTag,
 };
 use arbor_supervisor::{AutoShutdown, Restart, Supervisor, SupervisorOptions};
-use support::{collect, Counter, Probe, Seen};
+use support::{collect, manual_probe_on, Counter, Probe, Seen};
 use tokio::sync::mpsc;
 
 /// Reads `events` to its end; every item must be an event.
@@ -400,15 +400,8 @@ async fn an_iterator_producer_pulls_exactly_what_was_asked_and_ends_on_the_empty
         })
     };
     let producer = arbor_stage::from_iter(items).start().await.unwrap();
-    let (probe, mut seen) = Probe::manual();
-    let consumer = Stage::consumer(probe, ())
-        .subscribe_to(&producer, SubscribeOptions::new().max_demand(100))
-        .start()
-        .await
-        .unwrap();
-    let Some(Seen::Subscribed(tag)) = seen.recv().await else {
-        panic!("expected the subscription first");
-    };
+    let (consumer, mut seen, tag) =
+        manual_probe_on(&producer, SubscribeOptions::new().max_demand(100)).await;
     for (ask, total) in [(4, 4), (6, 10)] {
         consumer.ask(tag, ask).await.unwrap();
         let (_, events) = collect(&mut seen, ask).await;

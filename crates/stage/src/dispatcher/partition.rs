@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::vec;
 
 use crate::{
     DispatchError, Dispatcher, InfoToken, InvalidOptions, Outbox, PartitionKey, Subscriber,
@@ -157,7 +158,7 @@ impl ToPartition for PartitionKey {
 
 /// The user's hash, wrapped in the loop that routes a batch with it: one call through a
 /// pointer per batch, with the hash inlined in the loop, rather than one per event.
-type RouteFn<E> = Arc<dyn Fn(&mut std::vec::IntoIter<E>, &mut Routing<E>) + Send + Sync>;
+type RouteFn<E> = Arc<dyn Fn(&mut vec::IntoIter<E>, &mut Routing<E>) + Send + Sync>;
 
 /// A batch being routed: the per-partition batches, and what the routing left.
 struct Routing<E> {
@@ -179,7 +180,7 @@ fn router<E, P: ToPartition>(
 ) -> RouteFn<E> {
     let names: Arc<[Arc<str>]> = names.into();
     Arc::new(
-        move |events: &mut std::vec::IntoIter<E>, routing: &mut Routing<E>| {
+        move |events: &mut vec::IntoIter<E>, routing: &mut Routing<E>| {
             // Counted in a local: the field would be stored back at every event.
             let mut waiting = routing.waiting;
             while waiting > 0 {
@@ -189,13 +190,15 @@ fn router<E, P: ToPartition>(
                     continue;
                 };
                 match partition.partition_index(count, &names) {
-                    Ok(index) => {
-                        // Always there: the index was checked against `count`.
-                        if let Some(batch) = routing.routed.get_mut(index) {
+                    // Always there: the index was checked against `count`. Were it not,
+                    // the event would be counted as dropped, not lost silently.
+                    Ok(index) => match routing.routed.get_mut(index) {
+                        Some(batch) => {
                             batch.push(event);
                             waiting -= 1;
                         }
-                    }
+                        None => routing.dropped += 1,
+                    },
                     Err(error) => {
                         routing.invalid = Some(error);
                         break;

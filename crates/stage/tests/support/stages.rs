@@ -220,6 +220,24 @@ pub async fn probe_on<P: GenStage<Out = u64>>(
     seen
 }
 
+/// Starts a [`Probe`] consumer with manual demand subscribed to `producer`; returns the
+/// probe's stage, what it sees, and its subscription's tag, to ask on.
+pub async fn manual_probe_on<P: GenStage<Out = u64>>(
+    producer: &Stage<P>,
+    options: SubscribeOptions<u64>,
+) -> (Stage<Probe>, mpsc::UnboundedReceiver<Seen>, SubscriptionTag) {
+    let (probe, mut seen) = Probe::manual();
+    let consumer = Stage::consumer(probe, ())
+        .subscribe_to(producer, options)
+        .start()
+        .await
+        .expect("the probe starts");
+    match seen.recv().await {
+        Some(Seen::Subscribed(tag)) => (consumer, seen, tag),
+        other => panic!("expected the probe's subscription first, got {other:?}"),
+    }
+}
+
 /// How long a test waits for the next event before calling the pipeline stalled.
 pub const STALL: std::time::Duration = std::time::Duration::from_secs(10);
 

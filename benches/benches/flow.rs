@@ -33,17 +33,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use airports::data::{self, Tally};
-use arbor::flow::{Flow, PartitionOptions, State};
+use arbor_benches::wordcount::{self, word};
 use arbor_benches::{median_ns, runtime, set_times, Size};
 use criterion::{BenchmarkId, Criterion};
 use rayon::prelude::*;
 use tokio::runtime::Runtime;
-
-const VOCABULARY: u64 = 10_000;
-
-fn word(n: u64) -> u64 {
-    n.wrapping_mul(7919) % VOCABULARY
-}
 
 fn load() -> Arc<[u8]> {
     let path =
@@ -101,20 +95,8 @@ fn airports_groups(c: &mut Criterion, rt: &Runtime, bytes: &Arc<[u8]>) {
 }
 
 fn count_flow(rt: &Runtime, events: u64) -> HashMap<u64, u64> {
-    rt.block_on(async move {
-        let counts = Flow::from_iter(0..events)
-            .map(word)
-            .partition(PartitionOptions::new().stages(2))
-            .reduce(HashMap::new, |mut counts: HashMap<u64, u64>, word| {
-                *counts.entry(word).or_default() += 1;
-                counts
-            })
-            .emit(State)
-            .collect()
-            .await
-            .expect("the flow");
-        counts.into_iter().flatten().collect()
-    })
+    rt.block_on(wordcount::count_flow(events))
+        .expect("the flow")
 }
 
 fn count_rayon(events: u64) -> HashMap<u64, u64> {

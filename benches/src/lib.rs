@@ -42,6 +42,7 @@ pub mod scaling;
 pub mod stage_scenarios;
 pub mod stages;
 pub mod supervision;
+pub mod wordcount;
 
 /// Worker threads of the bench runtime: the machines have 2 cores, and the BEAM anchors
 /// ran with 2 schedulers.

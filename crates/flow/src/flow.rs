@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arbor_stage::{from_iter, from_stream, OnCancel, SubscribeTo};
 use futures_core::Stream;
 
-use crate::logic::{Chain, LogicFactory, MapLogic, PostMap};
+use crate::logic::{append, Chain, LogicFactory, MapLogic, PostMap};
 use crate::materialize::{empty_upstream, Demand, Layer, Upstream};
 use crate::partition::{default_stages, Routing};
 use crate::{InvalidFlow, PartitionOptions, Window};
@@ -90,7 +90,7 @@ impl<T, I> fmt::Debug for Flow<T, I> {
 }
 
 fn identity<T: 'static>() -> Chain<T, T> {
-    Arc::new(|event, emit| emit(event))
+    Arc::new(|batch, out| append(out, batch))
 }
 
 impl<T: Send + 'static> Flow<T, T> {
@@ -185,14 +185,19 @@ impl<T: Send + 'static> Flow<T, T> {
 }
 
 impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
-    /// Adds a per-event operation to the layer (after its reduction, if it has one).
+    /// Adds a per-event operation to the layer (after its reduction, if it has one), given
+    /// as the loop that runs it over a batch.
     fn then<U: Send + 'static>(
         self,
-        op: impl Fn(T, &mut dyn FnMut(U)) + Send + Sync + 'static,
+        op: impl Fn(Vec<T>, &mut Vec<U>) + Send + Sync + 'static,
     ) -> Flow<U, I> {
         let body = match self.body {
             Body::Map { chain, .. } => Body::Map {
-                chain: Arc::new(move |event, emit| chain(event, &mut |t| op(t, &mut *emit))),
+                chain: Arc::new(move |batch, out| {
+                    let mut mid = Vec::new();
+                    chain(batch, &mut mid);
+                    op(mid, out);
+                }),
                 skip: None,
             },
             Body::Logic(logic) => Body::Logic(PostMap::factory(logic, Arc::new(op))),
@@ -207,15 +212,15 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
 
     /// Maps each event.
     pub fn map<U: Send + 'static>(self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Flow<U, I> {
-        self.then(move |event, emit| emit(f(event)))
+        // In place when `U` fits where `T` was: `collect` reuses the batch's allocation.
+        self.then(move |batch, out| append(out, batch.into_iter().map(&f).collect()))
     }
 
     /// Keeps the events `keep` accepts.
     pub fn filter(self, keep: impl Fn(&T) -> bool + Send + Sync + 'static) -> Flow<T, I> {
-        self.then(move |event, emit| {
-            if keep(&event) {
-                emit(event);
-            }
+        self.then(move |mut batch, out| {
+            batch.retain(|event| keep(event));
+            append(out, batch);
         })
     }
 
@@ -230,18 +235,18 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
         U: Send + 'static,
         It: IntoIterator<Item = U>,
     {
-        self.then(move |event, emit| {
-            for u in f(event) {
-                emit(u);
+        self.then(move |batch, out| {
+            for event in batch {
+                out.extend(f(event));
             }
         })
     }
 
     /// Calls `f` with each event and passes the event on.
     pub fn each(self, f: impl Fn(&T) + Send + Sync + 'static) -> Flow<T, I> {
-        self.then(move |event, emit| {
-            f(&event);
-            emit(event);
+        self.then(move |batch, out| {
+            batch.iter().for_each(&f);
+            append(out, batch);
         })
     }
 
@@ -330,11 +335,10 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
             }
             Body::Logic(logic) => logic,
         };
-        let routing = options.routing.resolve(options.stages);
         Ok(Layer {
             upstream: self.upstream,
             stages: options.stages,
-            routing,
+            routing: options.routing,
             demand: options.demand,
             logic,
         }

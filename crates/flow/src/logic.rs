@@ -9,8 +9,21 @@ use arbor_stage::SubscriptionTag;
 
 use crate::{PartitionInfo, Trigger, WindowId, WindowInfo};
 
-/// Per-event operations fused into one function: each input gives zero or more outputs.
-pub(crate) type Chain<I, O> = Arc<dyn Fn(I, &mut dyn FnMut(O)) + Send + Sync>;
+/// A layer's per-event operations, run over a whole batch: each input gives zero or more
+/// outputs, appended to the `Vec` given, in order.
+///
+/// Erased per batch, not per event: each operation loops over the batch with the user's
+/// function inlined, and is called through a pointer once per batch.
+pub(crate) type Chain<I, O> = Arc<dyn Fn(Vec<I>, &mut Vec<O>) + Send + Sync>;
+
+/// Appends `batch` to `out`, handing the batch's allocation over when `out` is empty.
+pub(crate) fn append<T>(out: &mut Vec<T>, mut batch: Vec<T>) {
+    if out.is_empty() {
+        *out = batch;
+    } else {
+        out.append(&mut batch);
+    }
+}
 
 /// Builds the logic of partition stage `index`.
 pub(crate) type LogicFactory<I, O> =
@@ -117,11 +130,7 @@ impl<I: Send + 'static, O: Send + 'static> MapLogic<I, O> {
 
 impl<I: Send + 'static, O: Send + 'static> Logic<I, O> for MapLogic<I, O> {
     fn events(&mut self, _: SubscriptionTag, events: Vec<I>, fx: &mut Effects<O>) {
-        let out = &mut fx.events;
-        out.reserve(events.len());
-        for event in events {
-            (self.chain)(event, &mut |o| out.push(o));
-        }
+        (self.chain)(events, &mut fx.events);
     }
 
     fn done(&mut self, _: &mut Effects<O>) {}
@@ -146,9 +155,9 @@ impl<I: Send + 'static, T: Send + 'static, O: Send + 'static> PostMap<I, T, O> {
     }
 
     fn drain(&mut self, fx: &mut Effects<O>) {
-        let out = &mut fx.events;
-        for event in self.scratch.events.drain(..) {
-            (self.chain)(event, &mut |o| out.push(o));
+        let events = std::mem::take(&mut self.scratch.events);
+        if !events.is_empty() {
+            (self.chain)(events, &mut fx.events);
         }
         fx.timers.append(&mut self.scratch.timers);
     }

@@ -9,12 +9,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arbor_actor::{Exit, StartError};
 use arbor_stage::{
-    Cancel, DemandMode, GenStage, PartitionDispatcher, Partitions, Producer, Stage, StageBuilder,
+    Cancel, DemandMode, GenStage, PartitionDispatcher, Producer, Stage, StageBuilder,
     StageStartError, SubscribeOptions, SubscribeTo,
 };
 use arbor_supervisor::{Child, ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Restart};
 
 use crate::logic::LogicFactory;
+use crate::partition::Routing;
 use crate::stage::FlowStage;
 use crate::{FlowError, InvalidFlow, PartitionInfo};
 
@@ -24,31 +25,25 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub(crate) type Upstream<T> =
     Box<dyn FnOnce(Build, Dispatch<T>) -> BoxFuture<Result<Vec<SubscribeTo<T>>, FlowError>> + Send>;
 
-/// A partition's routing function: event → stage index (`None` drops the event).
-pub(crate) type HashFn<T> = Arc<dyn Fn(&T) -> Option<usize> + Send + Sync>;
+/// Makes a fresh partition dispatcher for each start of a producer.
+pub(crate) type DispatcherMaker<T> = Arc<dyn Fn() -> PartitionDispatcher<T> + Send + Sync>;
 
 /// How a layer's producers hand events to the next layer's stages.
 pub(crate) enum Dispatch<T> {
     /// To whichever stage asks (one stage, a shuffle, a sink).
     Demand,
-    /// Each event to the stage its hash picks.
-    Partition { stages: usize, hash: HashFn<T> },
+    /// Each event to the stage its key or hash picks.
+    Partition(DispatcherMaker<T>),
 }
 
 impl<T: Send + 'static> Dispatch<T> {
     /// Sets this routing on a producer being built.
-    pub(crate) fn apply<S: GenStage<Out = T>>(
-        &self,
-        builder: StageBuilder<S>,
-    ) -> Result<StageBuilder<S>, FlowError> {
+    pub(crate) fn apply<S: GenStage<Out = T>>(&self, builder: StageBuilder<S>) -> StageBuilder<S> {
         match self {
-            Dispatch::Demand => Ok(builder),
-            Dispatch::Partition { stages, hash } => {
-                let hash = Arc::clone(hash);
-                let maker =
-                    PartitionDispatcher::maker(Partitions::count(*stages), move |e: &T| hash(e))
-                        .map_err(|e| FlowError::Start(StageStartError::InvalidOptions(e)))?;
-                Ok(builder.dispatcher(maker))
+            Dispatch::Demand => builder,
+            Dispatch::Partition(maker) => {
+                let maker = Arc::clone(maker);
+                builder.dispatcher(move || maker())
             }
         }
     }
@@ -58,7 +53,7 @@ impl<T: Send + 'static> Dispatch<T> {
         let options = demand.options().cancel(Cancel::Transient);
         match self {
             Dispatch::Demand => options,
-            Dispatch::Partition { .. } => options.partition(index),
+            Dispatch::Partition(_) => options.partition(index),
         }
     }
 }
@@ -255,7 +250,7 @@ impl Build {
         builder: StageBuilder<S>,
         dispatch: &Dispatch<S::Out>,
     ) -> Result<SubscribeTo<S::Out>, FlowError> {
-        let builder = dispatch.apply(builder.demand_mode(DemandMode::Accumulate))?;
+        let builder = dispatch.apply(builder.demand_mode(DemandMode::Accumulate));
         let stage = self.start(builder).await?;
         let to = SubscribeTo::stage(&stage);
         self.on_release(move || {
@@ -305,7 +300,7 @@ impl Build {
 pub(crate) struct Layer<I, O> {
     pub(crate) upstream: Upstream<I>,
     pub(crate) stages: usize,
-    pub(crate) routing: Option<HashFn<I>>,
+    pub(crate) routing: Routing<I>,
     pub(crate) demand: Demand,
     pub(crate) logic: LogicFactory<I, O>,
 }
@@ -321,14 +316,15 @@ impl<I: Send + 'static, O: Send + 'static> Layer<I, O> {
         build: Build,
         dispatch: Dispatch<O>,
     ) -> Result<Vec<SubscribeTo<O>>, FlowError> {
-        let routing = match (&self.routing, self.stages) {
-            // With one stage the key and hash are not consulted.
-            (Some(hash), stages) if stages > 1 => Dispatch::Partition {
-                stages,
-                hash: Arc::clone(hash),
-            },
-            _ => Dispatch::Demand,
+        // With one stage the key and hash are not consulted.
+        let maker = match self.stages {
+            0 | 1 => None,
+            stages => self
+                .routing
+                .dispatcher(stages)
+                .map_err(|e| FlowError::Start(StageStartError::InvalidOptions(e)))?,
         };
+        let routing = maker.map_or(Dispatch::Demand, Dispatch::Partition);
         let producers = (self.upstream)(build.clone(), routing.clone_shape()).await?;
         let mut outputs = Vec::with_capacity(self.stages);
         for index in 0..self.stages {
@@ -338,7 +334,7 @@ impl<I: Send + 'static, O: Send + 'static> Layer<I, O> {
             });
             let mut builder = Stage::producer_consumer(FlowStage::new(), logic)
                 .name(&format!("flow-partition-{index}"));
-            builder = dispatch.apply(builder)?;
+            builder = dispatch.apply(builder);
             for producer in &producers {
                 builder = builder.subscribe_to(
                     producer.clone(),
@@ -356,10 +352,7 @@ impl<T> Dispatch<T> {
     fn clone_shape(&self) -> Self {
         match self {
             Dispatch::Demand => Dispatch::Demand,
-            Dispatch::Partition { stages, hash } => Dispatch::Partition {
-                stages: *stages,
-                hash: Arc::clone(hash),
-            },
+            Dispatch::Partition(maker) => Dispatch::Partition(Arc::clone(maker)),
         }
     }
 }

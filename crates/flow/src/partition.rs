@@ -5,41 +5,60 @@ use std::fmt;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use crate::materialize::{partition_of, Demand, HashFn};
+use arbor_stage::{InvalidOptions, PartitionDispatcher, Partitions};
+
+use crate::materialize::{partition_of, Demand, DispatcherMaker};
 use crate::Window;
 
-type KeyFn<T> = Arc<dyn Fn(&T, usize) -> usize + Send + Sync>;
+/// Builds, for a partition of so many stages, what makes each producer's dispatcher. Made
+/// where the user's key or hash still has its type, so that it is inlined in the
+/// dispatcher's loop over a batch rather than called through a pointer per event.
+type Router<T> = Arc<dyn Fn(usize) -> Result<DispatcherMaker<T>, InvalidOptions> + Send + Sync>;
+
+/// A [`Router`] over `hash`, which names an event's stage among `stages` (or none).
+fn router<T: 'static>(
+    hash: impl Fn(&T, usize) -> Option<usize> + Clone + Send + Sync + 'static,
+) -> Router<T> {
+    Arc::new(move |stages| {
+        let hash = hash.clone();
+        let maker = PartitionDispatcher::maker(Partitions::count(stages), move |event: &T| {
+            hash(event, stages)
+        })?;
+        let maker: DispatcherMaker<T> = Arc::new(maker);
+        Ok(maker)
+    })
+}
 
 /// How a partition routes events to its stages.
 pub(crate) enum Routing<T> {
     /// Not set: any stage (a shuffle, or a one-stage partition).
     Any,
     /// The stage a key hashes to.
-    Key(KeyFn<T>),
+    Key(Router<T>),
     /// The stage a hash function names (or none: dropped).
-    Hash(HashFn<T>),
+    Hash(Router<T>),
 }
 
 impl<T> Clone for Routing<T> {
     fn clone(&self) -> Self {
         match self {
             Routing::Any => Routing::Any,
-            Routing::Key(key) => Routing::Key(Arc::clone(key)),
-            Routing::Hash(hash) => Routing::Hash(Arc::clone(hash)),
+            Routing::Key(router) => Routing::Key(Arc::clone(router)),
+            Routing::Hash(router) => Routing::Hash(Arc::clone(router)),
         }
     }
 }
 
-impl<T: 'static> Routing<T> {
-    /// The hash function for `stages` stages (`None`: any stage takes any event).
-    pub(crate) fn resolve(&self, stages: usize) -> Option<HashFn<T>> {
+impl<T> Routing<T> {
+    /// What makes the dispatcher of each producer feeding `stages` stages (`None`: any
+    /// stage takes any event).
+    pub(crate) fn dispatcher(
+        &self,
+        stages: usize,
+    ) -> Result<Option<DispatcherMaker<T>>, InvalidOptions> {
         match self {
-            Routing::Any => None,
-            Routing::Key(key) => {
-                let key = Arc::clone(key);
-                Some(Arc::new(move |event: &T| Some(key(event, stages))))
-            }
-            Routing::Hash(hash) => Some(Arc::clone(hash)),
+            Routing::Any => Ok(None),
+            Routing::Key(router) | Routing::Hash(router) => router(stages).map(Some),
         }
     }
 }
@@ -78,8 +97,8 @@ pub struct PartitionOptions<T> {
 impl<T: Hash + 'static> PartitionOptions<T> {
     /// Routes each event by the hash of the whole event (Flow's default).
     pub fn new() -> Self {
-        Self::with(Routing::Key(Arc::new(|event: &T, stages| {
-            partition_of(event, stages)
+        Self::with(Routing::Key(router(|event: &T, stages| {
+            Some(partition_of(event, stages))
         })))
     }
 }
@@ -103,15 +122,17 @@ impl<T: 'static> PartitionOptions<T> {
     /// Routes each event by the hash of `key(event)`: events with equal keys meet in the
     /// same stage.
     pub fn by_key<K: Hash>(key: impl Fn(&T) -> K + Send + Sync + 'static) -> Self {
-        Self::with(Routing::Key(Arc::new(move |event, stages| {
-            partition_of(&key(event), stages)
+        let key = Arc::new(key);
+        Self::with(Routing::Key(router(move |event, stages| {
+            Some(partition_of(&key(event), stages))
         })))
     }
 
     /// Routes each event to the stage `hash` names; `None` drops the event (counted and
     /// logged by the upstream producer). An index of `stages` or more fails the flow.
     pub fn by_hash(hash: impl Fn(&T) -> Option<usize> + Send + Sync + 'static) -> Self {
-        Self::with(Routing::Hash(Arc::new(hash)))
+        let hash = Arc::new(hash);
+        Self::with(Routing::Hash(router(move |event, _| hash(event))))
     }
 
     /// For [`Flow::shuffle`](crate::Flow::shuffle): no routing, any stage takes any event.

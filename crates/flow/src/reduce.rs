@@ -17,7 +17,11 @@ use crate::partition::Routing;
 use crate::{Flow, InvalidFlow, PartitionInfo, Trigger, Window, WindowId, WindowInfo};
 
 type Init<A> = Arc<dyn Fn() -> A + Send + Sync>;
-type Step<A, M, O> = Arc<dyn Fn(A, M, &mut Vec<O>) -> A + Send + Sync>;
+/// Folds a batch into the accumulator, appending what it emits on the way to the `Vec`:
+/// the user's step inlined in the loop, called through a pointer once per batch.
+type Step<A, M, O> = Arc<dyn Fn(A, Vec<M>, &mut Vec<O>) -> A + Send + Sync>;
+/// A plain reducer's step over a batch (what [`Reducer`] keeps until its emit is chosen).
+type Fold<A, T> = Arc<dyn Fn(A, Vec<T>) -> A + Send + Sync>;
 type OnTrigger<A, O> = Arc<dyn Fn(A, &PartitionInfo, &WindowInfo) -> (Vec<O>, A) + Send + Sync>;
 
 /// One window's accumulator: the layer's chain, then the reducer.
@@ -30,22 +34,12 @@ struct ReduceAcc<I, M, A, O> {
 
 impl<I, M, A: Send, O> WindowAcc<I, O> for ReduceAcc<I, M, A, O> {
     fn feed(&mut self, events: Vec<I>, _: &Place, out: &mut Vec<O>) {
-        let Some(mut acc) = self.acc.take() else {
+        let Some(acc) = self.acc.take() else {
             return;
         };
-        let step = &self.step;
-        let mut slot = Some(acc);
-        for event in events {
-            (self.chain)(event, &mut |m| {
-                if let Some(a) = slot.take() {
-                    slot = Some(step(a, m, out));
-                }
-            });
-        }
-        if let Some(a) = slot {
-            acc = a;
-            self.acc = Some(acc);
-        }
+        let mut reduced = Vec::new();
+        (self.chain)(events, &mut reduced);
+        self.acc = Some((self.step)(acc, reduced, out));
     }
 
     fn fire(&mut self, trigger: Trigger, at: &Place, out: &mut Vec<O>) {
@@ -68,7 +62,7 @@ pub struct Reducer<A, T, I = T> {
     flow: Parts<I>,
     chain: Chain<I, T>,
     init: Init<A>,
-    step: Arc<dyn Fn(A, T) -> A + Send + Sync>,
+    fold: Fold<A, T>,
 }
 
 /// A flow's parts apart from its body.
@@ -95,7 +89,7 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
             Body::Map { chain, .. } => chain,
             Body::Logic(_) => {
                 invalid.get_or_insert(InvalidFlow::SecondReduce);
-                Arc::new(|_: I, _: &mut dyn FnMut(T)| {})
+                Arc::new(|_: Vec<I>, _: &mut Vec<T>| {})
             }
         };
         let parts = Parts {
@@ -119,7 +113,7 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
             flow,
             chain,
             init: Arc::new(init),
-            step: Arc::new(step),
+            fold: Arc::new(move |acc, batch: Vec<T>| batch.into_iter().fold(acc, &step)),
         }
     }
 
@@ -157,10 +151,12 @@ impl<T: Send + 'static, I: Send + 'static> Flow<T, I> {
         O: Send + 'static,
     {
         let (flow, chain) = self.parts();
-        let step: Step<A, T, O> = Arc::new(move |acc, event, out: &mut Vec<O>| {
-            let (events, acc) = step(acc, event);
-            out.extend(events);
-            acc
+        let step: Step<A, T, O> = Arc::new(move |acc, batch: Vec<T>, out: &mut Vec<O>| {
+            batch.into_iter().fold(acc, |acc, event| {
+                let (events, acc) = step(acc, event);
+                out.extend(events);
+                acc
+            })
         });
         reducing(flow, chain, Arc::new(init), step, Arc::new(on_trigger))
     }
@@ -352,8 +348,8 @@ impl<A: Send + 'static, T: Send + 'static, I: Send + 'static> Reducer<A, T, I> {
         self,
         f: impl Fn(A, &PartitionInfo, &WindowInfo) -> (Vec<O>, A) + Send + Sync + 'static,
     ) -> Flow<O, I> {
-        let plain = self.step;
-        let step: Step<A, T, O> = Arc::new(move |acc, event, _: &mut Vec<O>| plain(acc, event));
+        let fold = self.fold;
+        let step: Step<A, T, O> = Arc::new(move |acc, batch, _: &mut Vec<O>| fold(acc, batch));
         reducing(self.flow, self.chain, self.init, step, Arc::new(f))
     }
 

@@ -48,6 +48,10 @@
 //! - `partition` before a `reduce` whose result depends on the key: events with equal
 //!   keys must meet in the same stage. Reducing without one counts per stage, not in
 //!   total.
+//! - A stage runs each operation over the whole batch it received before the next
+//!   operation sees it, with your function inlined in that loop: side effects in
+//!   `each` run a batch ahead of the `map` after it (Flow runs every function on one
+//!   event before the next; the results are the same).
 //!
 //! # Demand, worked through
 //!

@@ -130,18 +130,12 @@ impl<E> Consumer<E> {
     /// counted and credited back to its demand, as gen_stage asks for them again on the
     /// consumer's behalf. Returns whether any was refused.
     fn receive(&mut self, events: impl Iterator<Item = E>, out: &mut Outbox<E>) -> bool {
-        let mut refused = 0;
-        let kept = match &self.selector {
-            // From a `Vec`'s own iterator, `collect` reuses the allocation.
-            None => events.collect(),
-            Some(selector) => events
-                .filter(|event| {
-                    let accepted = selector.accepts(event);
-                    refused += usize::from(!accepted);
-                    accepted
-                })
-                .collect(),
-        };
+        // From a `Vec`'s own iterator, `collect` reuses the allocation.
+        let mut kept: Vec<E> = events.collect();
+        let refused = self
+            .selector
+            .as_ref()
+            .map_or(0, |selector| selector.retain(&mut kept));
         out.send(self.tag, kept);
         out.discard(refused);
         self.extra = self.extra.saturating_add(refused);

@@ -99,17 +99,45 @@ impl<E> fmt::Debug for Subscriber<E> {
 /// assert!(small.accepts(&3));
 /// assert!(!small.accepts(&30));
 /// ```
-pub struct Selector<E>(Arc<dyn Fn(&E) -> bool + Send + Sync>);
+pub struct Selector<E>(Arc<dyn Select<E>>);
+
+/// A selector's function, asked of one event or of a whole batch: for a batch, one call
+/// through a pointer with the function inlined in the loop, rather than one per event.
+trait Select<E>: Send + Sync {
+    fn accepts(&self, event: &E) -> bool;
+
+    /// Keeps the events of `batch` the function accepts; returns how many it refused.
+    fn retain(&self, batch: &mut Vec<E>) -> usize;
+}
+
+struct ByFn<F>(F);
+
+impl<E, F: Fn(&E) -> bool + Send + Sync> Select<E> for ByFn<F> {
+    fn accepts(&self, event: &E) -> bool {
+        (self.0)(event)
+    }
+
+    fn retain(&self, batch: &mut Vec<E>) -> usize {
+        let before = batch.len();
+        batch.retain(|event| (self.0)(event));
+        before - batch.len()
+    }
+}
 
 impl<E> Selector<E> {
     /// A selector accepting the events for which `f` returns `true`.
     pub fn new(f: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
-        Selector(Arc::new(f))
+        Selector(Arc::new(ByFn(f)))
     }
 
     /// Whether the consumer wants `event`.
     pub fn accepts(&self, event: &E) -> bool {
-        (self.0)(event)
+        self.0.accepts(event)
+    }
+
+    /// Keeps the events of `batch` this selector accepts; returns how many it refused.
+    pub(crate) fn retain(&self, batch: &mut Vec<E>) -> usize {
+        self.0.retain(batch)
     }
 }
 

@@ -35,6 +35,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
+use metrics::{Key, Label, Level, Metadata};
+
 use crate::Exit;
 
 /// What one server reports about itself while it runs, read without a message.
@@ -76,7 +78,7 @@ use crate::Exit;
 /// # }
 /// ```
 pub struct ProcessStats {
-    label: Arc<str>,
+    label: ServerLabel,
     messages: AtomicU64,
     /// Set once the server's `init` has returned `Ready`: a server that never started
     /// reports no stop.
@@ -88,10 +90,13 @@ pub struct ProcessStats {
 
 impl ProcessStats {
     pub(crate) fn new(name: Option<Arc<str>>, behaviour: &'static str) -> Self {
-        let label = name.unwrap_or_else(|| type_label(behaviour));
+        let label = match name {
+            Some(name) => ServerLabel::Named(name),
+            None => ServerLabel::Typed(type_label(behaviour)),
+        };
         ProcessStats {
             // A root span: a server started from another's callback is not part of it.
-            span: tracing::info_span!(parent: None, "server", name = %label),
+            span: tracing::info_span!(parent: None, "server", name = %label.as_str()),
             label,
             messages: AtomicU64::new(0),
             started: AtomicBool::new(false),
@@ -103,7 +108,7 @@ impl ProcessStats {
     /// The label this server's metrics carry: its name, else its behaviour's type name
     /// without module paths (`Counter`, `StageServer<Numbers>`).
     pub fn label(&self) -> &str {
-        &self.label
+        self.label.as_str()
     }
 
     /// Messages handled so far: calls, casts, infos, stop requests, and a stage's
@@ -157,8 +162,10 @@ impl ProcessStats {
     /// Emits `arbor_server_started_total`.
     pub(crate) fn started(&self) {
         self.started.store(true, Ordering::Release);
-        metrics::counter!("arbor_server_started_total", "server" => self.label.clone())
-            .increment(1);
+        match &self.label {
+            ServerLabel::Typed(typed) => increment_counter(&typed.started),
+            ServerLabel::Named(name) => increment_counter(&started_key(name)),
+        }
     }
 
     /// Emits `arbor_server_stopped_total` or `arbor_server_crashed_total` for a server
@@ -167,20 +174,29 @@ impl ProcessStats {
         if !self.started.load(Ordering::Acquire) {
             return;
         }
-        let name = if exit.is_normal() {
-            "arbor_server_stopped_total"
-        } else {
-            "arbor_server_crashed_total"
-        };
-        metrics::counter!(name, "server" => self.label.clone(), "reason" => exit_label(exit))
-            .increment(1);
+        let reason = exit_label(exit);
+        match &self.label {
+            ServerLabel::Typed(typed) => {
+                let kept = EXIT_LABELS
+                    .iter()
+                    .position(|known| *known == reason)
+                    .and_then(|at| typed.ended.get(at));
+                match kept {
+                    Some(key) => {
+                        increment_counter(key.get_or_init(|| ended_key(&typed.label, exit)))
+                    }
+                    None => increment_counter(&ended_key(&typed.label, exit)),
+                }
+            }
+            ServerLabel::Named(name) => increment_counter(&ended_key(name, exit)),
+        }
     }
 }
 
 impl std::fmt::Debug for ProcessStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProcessStats")
-            .field("label", &self.label)
+            .field("label", &self.label.as_str())
             .field("messages", &self.messages())
             .field("stage", &self.stage())
             .finish_non_exhaustive()
@@ -199,11 +215,75 @@ pub fn exit_label(exit: &Exit) -> &'static str {
     }
 }
 
-/// `a::b::Outer<c::Inner>` → `Outer<Inner>`: a type name without its module paths.
-/// The label of an unnamed server: its behaviour's short type name, built once per
-/// behaviour, since a pipeline or a dynamic supervisor starts many servers of one type.
-fn type_label(behaviour: &'static str) -> Arc<str> {
-    static LABELS: OnceLock<RwLock<HashMap<&'static str, Arc<str>>>> = OnceLock::new();
+/// What a server's metrics are labelled with: its name, or its behaviour's type.
+enum ServerLabel {
+    Named(Arc<str>),
+    Typed(Arc<TypeLabel>),
+}
+
+impl ServerLabel {
+    fn as_str(&self) -> &str {
+        match self {
+            ServerLabel::Named(name) => name,
+            ServerLabel::Typed(typed) => &typed.label,
+        }
+    }
+}
+
+/// The label of unnamed servers of one behaviour, with the keys of their lifecycle
+/// metrics: built once per behaviour, since a pipeline or a dynamic supervisor starts
+/// many servers of one type, and each key built at an emit would allocate its labels.
+/// The keys are registered with whichever recorder is installed at each emit, so a
+/// recorder installed later still sees every server.
+struct TypeLabel {
+    label: Arc<str>,
+    started: Key,
+    /// The key of a stop with each reason, in [`EXIT_LABELS`]' order, built at its first
+    /// use.
+    ended: [OnceLock<Key>; EXIT_LABELS.len()],
+}
+
+/// Every [`exit_label`], in its order.
+const EXIT_LABELS: [&str; 6] = ["normal", "shutdown", "error", "panic", "killed", "noproc"];
+
+/// The key of `arbor_server_started_total` for `label`.
+fn started_key(label: &Arc<str>) -> Key {
+    Key::from_parts(
+        "arbor_server_started_total",
+        vec![Label::new("server", Arc::clone(label))],
+    )
+}
+
+/// The key of a server's stop with `exit`: `arbor_server_stopped_total` for a normal
+/// exit, `arbor_server_crashed_total` for the others, with the exit's label as `reason`.
+fn ended_key(label: &Arc<str>, exit: &Exit) -> Key {
+    let name = if exit.is_normal() {
+        "arbor_server_stopped_total"
+    } else {
+        "arbor_server_crashed_total"
+    };
+    Key::from_parts(
+        name,
+        vec![
+            Label::new("server", Arc::clone(label)),
+            Label::new("reason", exit_label(exit)),
+        ],
+    )
+}
+
+/// Adds one to the counter `key` names, in the recorder installed now: the path of
+/// `metrics::counter!`, for a key built once and emitted many times (building a key
+/// with a label that is not a literal allocates). Registered at each call, so a
+/// recorder installed after the key was built still counts.
+pub fn increment_counter(key: &Key) {
+    static METADATA: Metadata<'static> =
+        Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+    metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA)).increment(1);
+}
+
+/// The label of an unnamed server of `behaviour`, built once per behaviour.
+fn type_label(behaviour: &'static str) -> Arc<TypeLabel> {
+    static LABELS: OnceLock<RwLock<HashMap<&'static str, Arc<TypeLabel>>>> = OnceLock::new();
     let labels = LABELS.get_or_init(RwLock::default);
     let known = labels
         .read()
@@ -211,14 +291,20 @@ fn type_label(behaviour: &'static str) -> Arc<str> {
         .and_then(|labels| labels.get(behaviour).cloned());
     known.unwrap_or_else(|| {
         let label: Arc<str> = Arc::from(short_type_name(behaviour));
+        let typed = Arc::new(TypeLabel {
+            started: started_key(&label),
+            ended: Default::default(),
+            label,
+        });
         // A poisoned lock only costs the cache: the label is still right.
         if let Ok(mut labels) = labels.write() {
-            labels.insert(behaviour, Arc::clone(&label));
+            labels.insert(behaviour, Arc::clone(&typed));
         }
-        label
+        typed
     })
 }
 
+/// `a::b::Outer<c::Inner>` → `Outer<Inner>`: a type name without its module paths.
 fn short_type_name(full: &str) -> String {
     let mut short = String::with_capacity(full.len());
     let mut segment = String::new();
@@ -362,4 +448,23 @@ pub struct StageSnapshot {
     pub events_in: u64,
     /// Events sent since the stage started.
     pub events_out: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exit_label_has_a_kept_key() {
+        let exits = [
+            Exit::Normal,
+            Exit::shutdown(),
+            Exit::Error("e".into()),
+            Exit::Panic("p".into()),
+            Exit::Killed,
+            Exit::NoProc,
+        ];
+        let labels: Vec<&str> = exits.iter().map(exit_label).collect();
+        assert_eq!(labels, EXIT_LABELS);
+    }
 }

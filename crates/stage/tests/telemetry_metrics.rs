@@ -9,7 +9,9 @@ use std::time::Duration;
 use arbor_actor::{Context, Exit, GenServer, HandleCast, Init, Outcome, Server, StartOptions};
 use arbor_registry::Registry;
 use arbor_stage::{BufferSize, Cancel, ConsumerSupervisor, Stage, SubscribeOptions};
-use arbor_supervisor::{ChildSpec, Supervisor, SupervisorOptions};
+use arbor_supervisor::{
+    ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, Supervisor, SupervisorOptions,
+};
 use support::metrics::Metrics;
 use support::{collect, Counter, Doubler, Probe, Push, Pusher};
 use tokio::sync::mpsc;
@@ -84,6 +86,57 @@ async fn an_unnamed_server_is_labelled_with_its_type_name() {
         metrics.counter("arbor_server_started_total", &[("server", "Worker")]),
         1
     );
+}
+
+#[tokio::test]
+async fn unnamed_servers_count_their_stops_and_crashes_under_their_type_name() {
+    let metrics = Metrics::install();
+    let (behaviour, _) = worker();
+    let calm = Server::start(behaviour.clone(), ()).await.unwrap();
+    let doomed = Server::start(behaviour, ()).await.unwrap();
+    calm.stop(Exit::Normal).unwrap();
+    calm.wait().await;
+    doomed.cast(Boom).unwrap();
+    assert!(matches!(doomed.wait().await, Exit::Panic(_)));
+
+    let worker = [("server", "Worker")];
+    assert_eq!(metrics.counter("arbor_server_started_total", &worker), 2);
+    let normal = [("server", "Worker"), ("reason", "normal")];
+    assert_eq!(metrics.counter("arbor_server_stopped_total", &normal), 1);
+    let panic = [("server", "Worker"), ("reason", "panic")];
+    assert_eq!(metrics.counter("arbor_server_crashed_total", &panic), 1);
+    assert_eq!(metrics.counter("arbor_server_stopped_total", &panic), 0);
+}
+
+#[tokio::test]
+async fn a_dynamic_supervisor_counts_each_child_start_and_restart_by_its_id() {
+    let metrics = Metrics::install();
+    let (behaviour, mut started) = worker();
+    let options = DynamicSupervisorOptions::default().name("pool");
+    let pool = DynamicSupervisor::start(options).await.unwrap();
+    // Runs of one id and a change of id: the key kept for one id must not count another.
+    for id in ["a", "a", "b", "a"] {
+        let spec = ChildSpec::worker(id, behaviour.clone(), ());
+        pool.start_child(spec).await.unwrap();
+        started.recv().await.unwrap();
+    }
+    let started_total = "arbor_supervisor_child_started_total";
+    let child = |id| [("supervisor", "pool"), ("child", id)];
+    assert_eq!(metrics.counter(started_total, &child("a")), 3);
+    assert_eq!(metrics.counter(started_total, &child("b")), 1);
+
+    let children = pool.which_children().await.unwrap();
+    assert_eq!(children[2].id, "b");
+    let b = children[2].state.child().cloned().unwrap();
+    b.server::<Worker>().unwrap().cast(Boom).unwrap();
+    started.recv().await.unwrap();
+    // Answered after the restart's handling has finished (the restarted child goes last).
+    let children = pool.which_children().await.unwrap();
+    assert_eq!((children[3].id.as_str(), children[3].restarts), ("b", 1));
+    let restarted = "arbor_supervisor_child_restarted_total";
+    assert_eq!(metrics.counter(restarted, &child("b")), 1);
+    assert_eq!(metrics.counter(restarted, &child("a")), 0);
+    assert_eq!(metrics.counter(started_total, &child("b")), 1);
 }
 
 #[tokio::test]

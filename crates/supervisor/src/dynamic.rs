@@ -89,6 +89,8 @@ pub(crate) struct DynamicTable {
     reports: Reports,
     /// The supervisor in logs and metric labels, formatted once per incarnation.
     label: Arc<str>,
+    /// The keys of the child metrics last emitted.
+    keys: telemetry::ChildKeys,
 }
 
 impl DynamicSupervisor<()> {
@@ -356,7 +358,7 @@ impl DynamicServer {
                 if table.reports.allow(&table.label, &entry.spec.id) {
                     tracing::info!(supervisor = %table.label, child = %entry.spec.id, actor = %child.id(), "child restarted");
                 }
-                telemetry::child_restarted(&table.label, &entry.spec.id);
+                table.keys.restarted(&table.label, &entry.spec.id);
                 let old = entry.actor;
                 if let Some(mut entry) = table.entries.remove(&seq) {
                     table.actors.remove(&old);
@@ -398,6 +400,7 @@ impl GenServer for DynamicServer {
             intensity: Intensity::new(self.options.max_restarts, window),
             reports: Reports::default(),
             label: supervisor_label(ctx),
+            keys: telemetry::ChildKeys::default(),
         })
     }
 
@@ -467,7 +470,7 @@ impl HandleCall<StartChild> for DynamicServer {
         }
         let reply = match spec.start(ctx.myself().cell()).await {
             Ok(child) => {
-                telemetry::child_started(&table.label, &spec.id);
+                table.keys.started(&table.label, &spec.id);
                 let seq = table.next;
                 table.next += 1;
                 table.actors.insert(child.id(), seq);

@@ -275,6 +275,20 @@ fn ended_key(label: &Arc<str>, exit: &Exit) -> Key {
 /// `metrics::counter!`, for a key built once and emitted many times (building a key
 /// with a label that is not a literal allocates). Registered at each call, so a
 /// recorder installed after the key was built still counts.
+///
+/// # Examples
+///
+/// ```
+/// use metrics::{Key, Label};
+///
+/// // Built once, with a label that is not a literal...
+/// let pool = String::from("imports");
+/// let key = Key::from_parts("jobs_started_total", vec![Label::new("pool", pool)]);
+/// // ...and emitted at each job without building it again (a no-op with no recorder).
+/// for _ in 0..3 {
+///     arbor_actor::telemetry::increment_counter(&key);
+/// }
+/// ```
 pub fn increment_counter(key: &Key) {
     static METADATA: Metadata<'static> =
         Metadata::new(module_path!(), Level::INFO, Some(module_path!()));

@@ -1,6 +1,7 @@
 //! Starting servers: `start`, `start_link`, and [`StartOptions`].
 
 use std::any::{Any, TypeId};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,8 +87,8 @@ impl<G: GenServer> Server<G> {
     /// # Cancel safety
     ///
     /// Dropping the future while `init` runs abandons the start; no server is left running.
-    pub async fn start(server: G, args: G::Args) -> Result<Self, StartError> {
-        Self::start_with(server, args, StartOptions::default()).await
+    pub fn start(server: G, args: G::Args) -> impl Future<Output = Result<Self, StartError>> {
+        Self::start_with(server, args, StartOptions::default())
     }
 
     /// Starts a server linked under `supervisor` (a ractor cell, such as a supervisor's),
@@ -100,12 +101,12 @@ impl<G: GenServer> Server<G> {
     /// # Cancel safety
     ///
     /// As [`Server::start`].
-    pub async fn start_link(
+    pub fn start_link(
         server: G,
         args: G::Args,
         supervisor: ActorCell,
-    ) -> Result<Self, StartError> {
-        Self::start_with(server, args, StartOptions::new().link(supervisor)).await
+    ) -> impl Future<Output = Result<Self, StartError>> {
+        Self::start_with(server, args, StartOptions::new().link(supervisor))
     }
 
     /// Starts a server with [`StartOptions`] and returns once `init` has run.
@@ -118,17 +119,17 @@ impl<G: GenServer> Server<G> {
     /// # Cancel safety
     ///
     /// As [`Server::start`].
-    pub async fn start_with(
+    pub fn start_with(
         server: G,
         args: G::Args,
         options: StartOptions,
-    ) -> Result<Self, StartError> {
+    ) -> impl Future<Output = Result<Self, StartError>> {
         let how = How {
             post: crate::protocol::post_envelope::<G>,
             exit_signal: crate::envelope::send_exit_signal::<G>,
             protocol_post: None,
         };
-        launch(server, args, options, how, |runtime| runtime).await
+        launch(server, args, options, how, |runtime| runtime)
     }
 }
 
@@ -144,12 +145,12 @@ impl<G: Protocol> Server<G> {
     /// # Cancel safety
     ///
     /// As [`Server::start`].
-    pub async fn start_protocol_with(
+    pub fn start_protocol_with(
         server: G,
         args: G::Args,
         options: StartOptions,
-    ) -> Result<Self, StartError> {
-        Self::start_protocol_by::<OwnProtocol>(server, args, options).await
+    ) -> impl Future<Output = Result<Self, StartError>> {
+        Self::start_protocol_by::<OwnProtocol>(server, args, options)
     }
 
     /// [`Server::start_protocol_with`], with its protocol messages handed to `H` rather
@@ -162,18 +163,18 @@ impl<G: Protocol> Server<G> {
     /// # Cancel safety
     ///
     /// As [`Server::start`].
-    pub async fn start_protocol_by<H: ProtocolHandler<G>>(
+    pub fn start_protocol_by<H: ProtocolHandler<G>>(
         server: G,
         args: G::Args,
         options: StartOptions,
-    ) -> Result<Self, StartError> {
+    ) -> impl Future<Output = Result<Self, StartError>> {
         let post: Post<G> = crate::protocol::post_mail::<G>;
         let how = How {
             post,
             exit_signal: crate::protocol::send_exit_signal::<G>,
             protocol_post: Some(Box::new(post)),
         };
-        launch(server, args, options, how, ProtocolRuntime::<G, H>::new).await
+        launch(server, args, options, how, ProtocolRuntime::<G, H>::new)
     }
 }
 
@@ -185,53 +186,62 @@ struct How<G: GenServer> {
 }
 
 /// Spawns the actor `wrap` makes of the server's runtime, and waits for `init`.
-async fn launch<G, A>(
+///
+/// A plain `fn` returning an `async move` block, not an `async fn`: an `async fn` keeps its
+/// arguments twice in its future (as passed and as bound), and a supervisor boxes this
+/// future once per child start. Nothing runs before the first poll, as before.
+#[allow(clippy::manual_async_fn)] // the point of the function: see above
+fn launch<G, A>(
     server: G,
     args: G::Args,
     options: StartOptions,
     how: How<G>,
     wrap: impl FnOnce(Runtime<G>) -> A,
-) -> Result<Server<G>, StartError>
+) -> impl Future<Output = Result<Server<G>, StartError>>
 where
     G: GenServer,
     A: Actor<Arguments = G::Args>,
 {
-    if options.init_timeout == Some(Duration::ZERO) {
-        return Err(StartError::ZeroInitTimeout);
-    }
-    let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-    let name = options
-        .name
-        .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
-    let shared = Arc::new(Record::new(
-        name,
-        (TypeId::of::<G>(), std::any::type_name::<G>()),
-        runtime,
-        how.exit_signal,
-        how.protocol_post,
-    ));
-    let handler = wrap(Runtime {
-        server,
-        shared: Arc::clone(&shared),
-        via: options.via,
-        post: how.post,
-    });
-    // No ractor name: ractor's registry is process-global, and arbor keeps none.
-    let spawn = async {
-        let spawned = match options.link {
-            Some(supervisor) => A::spawn_linked(None, handler, args, supervisor).await,
-            None => A::spawn(None, handler, args).await,
+    async move {
+        if options.init_timeout == Some(Duration::ZERO) {
+            return Err(StartError::ZeroInitTimeout);
+        }
+        let runtime = Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+        let name = options
+            .name
+            .or_else(|| options.via.as_ref().map(|via| Arc::from(via.name())));
+        let shared = Arc::new(Record::new(
+            name,
+            (TypeId::of::<G>(), std::any::type_name::<G>()),
+            runtime,
+            how.exit_signal,
+            how.protocol_post,
+        ));
+        let handler = wrap(Runtime {
+            server,
+            shared: Arc::clone(&shared),
+            via: options.via,
+            post: how.post,
+        });
+        // No ractor name: ractor's registry is process-global, and arbor keeps none.
+        let spawn = async {
+            let spawned = match options.link {
+                Some(supervisor) => A::spawn_linked(None, handler, args, supervisor).await,
+                None => A::spawn(None, handler, args).await,
+            };
+            spawned.map(|(actor, _join)| actor.get_cell())
         };
-        spawned.map(|(actor, _join)| actor.get_cell())
-    };
-    let spawned = match options.init_timeout {
-        Some(limit) => tokio::time::timeout(limit, spawn)
-            .await
-            .map_err(|_| StartError::Timeout(limit))?,
-        None => spawn.await,
-    };
-    let actor = spawned.map_err(start_error)?;
-    Ok(Server::from_parts(actor, shared, how.post))
+        let spawned = match options.init_timeout {
+            // Boxed: a timer inline would grow every start's future by its size, for the
+            // few starts that set a limit.
+            Some(limit) => Box::pin(tokio::time::timeout(limit, spawn))
+                .await
+                .map_err(|_| StartError::Timeout(limit))?,
+            None => spawn.await,
+        };
+        let actor = spawned.map_err(start_error)?;
+        Ok(Server::from_parts(actor, shared, how.post))
+    }
 }
 
 fn start_error(error: SpawnErr) -> StartError {

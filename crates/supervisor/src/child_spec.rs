@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arbor_actor::ractor::ActorCell;
 use arbor_actor::{GenServer, Server, StartError, StartOptions};
+use futures_util::FutureExt;
 
 use crate::{Child, Restart, Shutdown};
 
@@ -122,14 +123,12 @@ impl ChildSpec {
         G::Args: Clone + Sync,
     {
         Self::from_fn(id, move |supervisor| {
-            let server = server.clone();
-            let args = args.clone();
             let options = options.clone().link(supervisor);
-            async move {
-                Server::start_with(server, args, options)
-                    .await
-                    .map(Child::from)
-            }
+            // `map`, not an `async` block, which would hold the start future twice: the
+            // supervisor boxes this future once per start, and at this size it stays in
+            // the allocator's per-thread cache.
+            Server::start_with(server.clone(), args.clone(), options)
+                .map(|started| started.map(Child::from))
         })
     }
 

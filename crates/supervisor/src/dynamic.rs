@@ -1,6 +1,6 @@
 //! `DynamicSupervisor`: children started at runtime, restarted one for one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use arbor_actor::{
     CallError, CallOutcome, Caller, Context, Exit, GenServer, HandleCall, HandleCast, Init,
     Outcome, Server, StartError, StartOptions,
 };
+use rustc_hash::FxHashMap;
 
 use crate::intensity::Intensity;
 use crate::reports::Reports;
@@ -81,8 +82,9 @@ pub(crate) struct DynamicTable {
     entries: BTreeMap<u64, Entry>,
     /// The start sequence of each child, by the actor of its latest incarnation. A child
     /// waiting to restart keeps its crashed actor here, so `terminate_child` with that
-    /// handle still finds it (OTP keeps it under the old pid).
-    actors: HashMap<ActorId, u64>,
+    /// handle still finds it (OTP keeps it under the old pid). Ractor numbers actors
+    /// itself, so the ids need no protection against chosen collisions: Fx, not SipHash.
+    actors: FxHashMap<ActorId, u64>,
     next: u64,
     intensity: Intensity,
     /// Crash and restart reports written per child id, so a crash loop cannot flood the log.
@@ -395,7 +397,7 @@ impl GenServer for DynamicServer {
         let window = Duration::from_secs(self.options.max_seconds);
         Init::Ready(DynamicTable {
             entries: BTreeMap::new(),
-            actors: HashMap::new(),
+            actors: FxHashMap::default(),
             next: 0,
             intensity: Intensity::new(self.options.max_restarts, window),
             reports: Reports::default(),

@@ -10,7 +10,8 @@
 //! children one after another, then stops; `start_only`: the same starts, with the
 //! supervisor left running, so the difference is the stop; `restart`: a one-for-one
 //! supervisor restarts a crashing child that many times), the leg (`arbor`, `raw_ractor`) and the count. Prints the
-//! run's time and its heap allocations per child.
+//! run's time and its heap allocations per child. `ARBOR_PROFILE_WORKERS=1` runs it on the
+//! bench's two-worker runtime instead, to time it as criterion's default groups do.
 
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,12 @@ fn main() -> Result<()> {
     let count: usize = count.parse().context("count must be a number")?;
     // A crashing child panics by design: its message would swamp the output.
     std::panic::set_hook(Box::new(|_| {}));
-    let runtime = arbor_benches::current_thread_runtime();
+    // `ARBOR_PROFILE_WORKERS=1`: the bench's two-worker runtime, to time outside criterion.
+    let runtime = if std::env::var("ARBOR_PROFILE_WORKERS").is_ok_and(|v| v == "1") {
+        arbor_benches::runtime()
+    } else {
+        arbor_benches::current_thread_runtime()
+    };
     let started = Instant::now();
     let allocations = runtime.block_on(async move {
         allocs::arm();

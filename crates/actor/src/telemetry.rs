@@ -174,20 +174,10 @@ impl ProcessStats {
         if !self.started.load(Ordering::Acquire) {
             return;
         }
-        let reason = exit_label(exit);
         match &self.label {
-            ServerLabel::Typed(typed) => {
-                let kept = EXIT_LABELS
-                    .iter()
-                    .position(|known| *known == reason)
-                    .and_then(|at| typed.ended.get(at));
-                match kept {
-                    Some(key) => {
-                        increment_counter(key.get_or_init(|| ended_key(&typed.label, exit)))
-                    }
-                    None => increment_counter(&ended_key(&typed.label, exit)),
-                }
-            }
+            ServerLabel::Typed(typed) => increment_counter(
+                typed.ended[exit_index(exit)].get_or_init(|| ended_key(&typed.label, exit)),
+            ),
             ServerLabel::Named(name) => increment_counter(&ended_key(name, exit)),
         }
     }
@@ -205,13 +195,18 @@ impl std::fmt::Debug for ProcessStats {
 
 /// The short, bounded label of an exit, for a metric: its variant, without its text.
 pub fn exit_label(exit: &Exit) -> &'static str {
+    EXIT_LABELS[exit_index(exit)]
+}
+
+/// The place of `exit`'s variant in [`EXIT_LABELS`] (and in a [`TypeLabel`]'s kept keys).
+fn exit_index(exit: &Exit) -> usize {
     match exit {
-        Exit::Normal => "normal",
-        Exit::Shutdown(_) => "shutdown",
-        Exit::Error(_) => "error",
-        Exit::Panic(_) => "panic",
-        Exit::Killed => "killed",
-        Exit::NoProc => "noproc",
+        Exit::Normal => 0,
+        Exit::Shutdown(_) => 1,
+        Exit::Error(_) => 2,
+        Exit::Panic(_) => 3,
+        Exit::Killed => 4,
+        Exit::NoProc => 5,
     }
 }
 
